@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-2.0
+# deadlock-lab: the entry points. `make run` tells the story, `make test`
+# checks it. Everything builds into out/ and the cache (see README.md).
+#
+#   make            build the module against the lab kernel (or KDIR=...)
+#   make run        the demo              make test     all tests (KTAP)
+#   make shell      a shell in the guest  make lab-env  the lab's settings
+#   make bench      timings               make clean    remove out/
+
+OUT := $(CURDIR)/out
+LAB_ENV := $(OUT)/lab.env
+MODULE_OUT := $(OUT)/module
+SHELL := /bin/bash
+
+# Every recipe that needs the lab kernel sources its settings from $(LAB_ENV).
+with_lab = set -euo pipefail; . $(LAB_ENV);
+
+.PHONY: all modules setup kernel lab-env initramfs run test shell bench \
+	rust-analyzer clean distclean-lab FORCE
+
+all: modules
+
+setup:
+	@scripts/setup-host.sh
+
+ifeq ($(KDIR),)
+# The lab kernel: installed, fetched and built once into the cache.
+$(LAB_ENV): setup FORCE
+	@mkdir -p $(OUT)
+	@scripts/build-kernel.sh >$@.tmp && mv $@.tmp $@
+
+kernel: $(LAB_ENV)
+
+modules: $(LAB_ENV)
+	@$(with_lab) scripts/build-module.sh "$$KDIR" "$$LLVM" "$$RUSTC" $(MODULE_OUT)
+
+lab-env: $(LAB_ENV)
+	@cat $(LAB_ENV)
+
+rust-analyzer: $(LAB_ENV)
+	@$(with_lab) $(MAKE) -s -C "$$KDIR" M=$(CURDIR) LLVM="$$LLVM" RUSTC="$$RUSTC" rust-analyzer
+else
+# Any Rust-enabled kernel tree, in the standard external-module shape.
+modules:
+	@scripts/build-module.sh $(KDIR) "$(LLVM)" "$(RUSTC)" $(MODULE_OUT)
+
+rust-analyzer:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(if $(RUSTC),RUSTC=$(RUSTC)) rust-analyzer
+endif
+
+initramfs: modules
+	@scripts/build-initramfs.sh $(MODULE_OUT) $(OUT)/initramfs.cpio.gz
+
+run: initramfs
+	@scripts/demo.sh
+
+test: initramfs
+	@tests/run.sh $(TESTS)
+
+shell: initramfs
+	@scripts/run-qemu.sh --shell
+
+bench:
+	@scripts/bench.sh
+
+clean:
+	rm -rf $(OUT)
+
+# Forget the fetched kernel source and builds (they are rebuilt on demand).
+distclean-lab:
+	@. scripts/lib.sh && echo "removing $$LAB_CACHE" && rm -rf "$$LAB_CACHE"

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for the lab scripts: cache location, stage headers with
+# timings, and errors that say what to run next. Source it, do not run it.
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_CACHE=${DEADLOCK_LAB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/deadlock-lab}
+LAB_OUT=${LAB_OUT:-$LAB_ROOT/out}
+
+# The toolchain the lab kernel and every module built against it use.
+LAB_LLVM=${LAB_LLVM:--19}
+LAB_RUSTC=${LAB_RUSTC:-/usr/bin/rustc}
+LAB_BINDGEN_DIR=$LAB_CACHE/tools/bindgen
+LAB_BINDGEN=${LAB_BINDGEN:-$LAB_BINDGEN_DIR/bin/bindgen}
+LAB_KERNEL_SERIES=7.3
+
+_stage_name=""
+_stage_start=0
+
+die() {
+	printf 'error: %s\n' "$1" >&2
+	shift
+	local line
+	for line in "$@"; do
+		printf '  %s\n' "$line" >&2
+	done
+	exit 1
+}
+
+note() {
+	printf '   %s\n' "$*" >&2
+}
+
+# stage NAME: print a header; the previous stage (if any) prints its time.
+stage() {
+	stage_done
+	_stage_name=$1
+	_stage_start=$(date +%s.%N)
+	printf '==> %s\n' "$_stage_name" >&2
+}
+
+stage_done() {
+	[ -n "$_stage_name" ] || return 0
+	local now
+	now=$(date +%s.%N)
+	printf '    %s: %.1f s\n' "$_stage_name" "$(echo "$now - $_stage_start" | bc)" >&2
+	_stage_name=""
+}
+
+# A hash of strings and files, for cache keys.
+hash_of() {
+	local arg
+	for arg in "$@"; do
+		if [ -f "$arg" ]; then
+			cat "$arg"
+		else
+			printf '%s\n' "$arg"
+		fi
+	done | sha256sum | cut -c1-16
+}

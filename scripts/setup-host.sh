@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install what the lab needs on the host, if it is missing, and print the
+# versions chosen: an LLVM/clang >= 17, a rustc with its exact library
+# source, bindgen >= 0.71.1 (built into the lab cache), kernel build
+# dependencies, busybox and QEMU.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() { echo "usage: $0 [--check]   (--check: report only, install nothing)" >&2; exit 2; }
+check_only=0
+case "${1:-}" in
+"") ;;
+--check) check_only=1 ;;
+*) usage ;;
+esac
+
+# Debian 12 package names. clang-19 and friends satisfy the kernel's LLVM
+# >= 17; rustc-web + rust-web-src give a rustc whose sysroot carries the
+# matching library source, which the kernel compiles its own `core` from.
+packages=(
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	rustc-web rust-web-src
+	flex bison bc libelf-dev libssl-dev make cpio gzip
+	busybox-static qemu-system-x86 gdb
+	debian-archive-keyring
+)
+bindgen_min=0.71.1
+
+# shellcheck disable=SC1091
+. /etc/os-release 2>/dev/null || true
+if [ "${ID:-}" != debian ] || ! command -v dpkg-query >/dev/null; then
+	cat >&2 <<MSG
+This host is ${PRETTY_NAME:-not Debian}; the automatic setup knows Debian 12.
+What the lab needs (see Documentation/rust/quick-start.rst in a 7.3 tree):
+  - LLVM/clang/lld >= 17 and libclang (set LAB_LLVM=-NN or LAB_LLVM=1)
+  - rustc >= 1.85 with the matching rust-src (set LAB_RUSTC=/path/to/rustc)
+  - bindgen >= $bindgen_min (set LAB_BINDGEN=/path/to/bindgen)
+  - flex bison bc libelf libssl cpio, busybox (static), qemu-system-x86_64
+  - optionally KERNEL_SRC=/path to an unpacked Linux $LAB_KERNEL_SERIES tree
+MSG
+	exit 1
+fi
+
+stage "Host packages"
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
+	if [ "$check_only" = 1 ]; then
+		die "missing packages: ${missing[*]}" "run: $cmd"
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		die "missing packages: ${missing[*]}, and installing them needs root" "run as root: $cmd" \
+			"then run this command again"
+	fi
+	note "installing: ${missing[*]}"
+	mkdir -p "$LAB_CACHE/logs"
+	apt-get update -q >"$LAB_CACHE/logs/apt-update.log" 2>&1 || true
+	if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" \
+		>"$LAB_CACHE/logs/apt-install.log" 2>&1; then
+		tail -n 5 "$LAB_CACHE/logs/apt-install.log" >&2
+		die "apt-get could not install: ${missing[*]} (no route to the Debian package registry?)" \
+			"log: $LAB_CACHE/logs/apt-install.log" "run: $cmd"
+	fi
+fi
+
+stage "bindgen >= $bindgen_min"
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+bindgen_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "$bindgen_min"; then
+	[ "$LAB_BINDGEN" = "$LAB_BINDGEN_DIR/bin/bindgen" ] ||
+		die "LAB_BINDGEN=$LAB_BINDGEN is not bindgen >= $bindgen_min"
+	[ "$check_only" = 0 ] || die "bindgen >= $bindgen_min is not in the lab cache" "run: make setup"
+	command -v cargo >/dev/null ||
+		die "cargo is needed to build bindgen-cli and the host tools" "run: apt-get install cargo-web (or install rustup)"
+	note "building bindgen-cli from the crate registry into $LAB_BINDGEN_DIR (about 5 min on 2 cores)"
+	mkdir -p "$LAB_BINDGEN_DIR"
+	if ! cargo install --locked --quiet --root "$LAB_BINDGEN_DIR" bindgen-cli --version ">=$bindgen_min" \
+		>"$LAB_BINDGEN_DIR/install.log" 2>&1; then
+		tail -n 5 "$LAB_BINDGEN_DIR/install.log" >&2
+		die "cargo install bindgen-cli failed (no route to the crate registry?)" "log: $LAB_BINDGEN_DIR/install.log"
+	fi
+fi
+stage_done
+
+echo "toolchain:" >&2
+note "clang:   $(clang"$LAB_LLVM" --version | head -n 1)"
+note "rustc:   $("$LAB_RUSTC" --version) (library source: $("$LAB_RUSTC" --print sysroot)/lib/rustlib/src/rust/library)"
+note "bindgen: $("$LAB_BINDGEN" --version)"
+note "qemu:    $(qemu-system-x86_64 --version | head -n 1)"
+note "busybox: $(busybox | head -n 1)"
+[ -d "$("$LAB_RUSTC" --print sysroot)/lib/rustlib/src/rust/library" ] ||
+	die "$LAB_RUSTC has no library source in its sysroot" "run: apt-get install rust-web-src"
