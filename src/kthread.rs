@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Kernel threads that cannot outlive their owner.
+//!
+//! C header: [`include/linux/kthread.h`](srctree/include/linux/kthread.h)
+//!
+//! [`KThread::spawn`] starts a named kernel thread running a closure; dropping the [`KThread`]
+//! stops the thread and waits until it has exited. A module that keeps its threads' handles in
+//! its state therefore never unloads while one of them can still run its code.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::prelude::*;
+use kernel::{bindings, ffi::c_void};
+
+/// A running kernel thread, stopped and joined when dropped.
+///
+/// # Invariants
+///
+/// `task` is a kernel thread made by `kthread_create_on_node` on which this handle holds a
+/// reference (`get_task_struct`), and which nobody else stops. Until the thread starts running
+/// the closure, `data` owns the closure's box.
+pub(crate) struct KThread {
+    task: NonNull<bindings::task_struct>,
+    data: *mut c_void,
+    drop_data: unsafe fn(*mut c_void),
+}
+
+// SAFETY: The handle only stops and releases the thread, which any task may do.
+unsafe impl Send for KThread {}
+
+// SAFETY: `&KThread` exposes nothing that needs synchronisation.
+unsafe impl Sync for KThread {}
+
+/// Proof that the code holding it runs in a [`KThread`], given to the thread's closure.
+pub(crate) struct ThreadContext {
+    _not_send: PhantomData<*mut ()>,
+}
+
+impl ThreadContext {
+    /// Whether the owner of the [`KThread`] asked the thread to stop.
+    pub(crate) fn should_stop(&self) -> bool {
+        // SAFETY: A `ThreadContext` exists only inside a kernel thread made by `KThread::spawn`.
+        unsafe { bindings::kthread_should_stop() }
+    }
+
+    /// Sleeps interruptibly (task state `S`, not `D`) for up to `ms` milliseconds, or until
+    /// asked to stop.
+    pub(crate) fn idle(&self, ms: u32) {
+        if self.should_stop() {
+            return;
+        }
+        // SAFETY: Sleeping is allowed in a kernel thread's own context. `kthread_stop` wakes the
+        // thread; a wake-up lost between the check above and the sleep costs one timeout.
+        unsafe {
+            bindings::schedule_timeout_interruptible(kernel::time::msecs_to_jiffies(ms) as _)
+        };
+    }
+}
+
+/// How long an idle thread sleeps between checks for a stop request, at most.
+const IDLE_MS: u32 = 100;
+
+impl KThread {
+    /// Starts a kernel thread called `name` that runs `f`.
+    ///
+    /// When `f` returns, the thread idles interruptibly until the handle is dropped, as
+    /// `kthread_stop()` expects of a kernel thread.
+    pub(crate) fn spawn<F>(name: &CStr, f: F) -> Result<Self>
+    where
+        F: FnOnce(&ThreadContext) + Send + 'static,
+    {
+        let data = KBox::into_raw(KBox::new(f, GFP_KERNEL)?).cast::<c_void>();
+        // SAFETY: `trampoline::<F>` matches the thread function type; `data` is the box it
+        // expects; the format string is "%s" with one C string argument.
+        let task = unsafe {
+            bindings::kthread_create_on_node(
+                Some(trampoline::<F>),
+                data,
+                bindings::NUMA_NO_NODE,
+                c"%s".as_char_ptr(),
+                name.as_char_ptr(),
+            )
+        };
+        if let Err(e) = kernel::error::from_err_ptr(task) {
+            // SAFETY: The thread was not created, so the box is still ours.
+            drop(unsafe { KBox::from_raw(data.cast::<F>()) });
+            return Err(e);
+        }
+        // SAFETY: `task` is a valid new kernel thread; the reference keeps its `task_struct`
+        // alive until `kthread_stop_put` in `drop`, however early the thread exits.
+        unsafe {
+            bindings::get_task_struct(task);
+            bindings::wake_up_process(task);
+        }
+        // INVARIANT: `task` is a kernel thread we hold a reference on; `data` owns the box until
+        // the trampoline takes it.
+        Ok(Self {
+            // SAFETY: `from_err_ptr` accepted `task`, and it is not NULL.
+            task: unsafe { NonNull::new_unchecked(task) },
+            data,
+            drop_data: drop_box::<F>,
+        })
+    }
+
+    /// The thread's PID.
+    pub(crate) fn pid(&self) -> i32 {
+        // Not `(*task).pid`: with CONFIG_SCHEDSTATS=n, bindgen misplaces every `task_struct`
+        // field after the empty, cache-line aligned `stats`, and reads garbage there.
+        // SAFETY: By the type invariant the `task_struct` is alive.
+        unsafe {
+            bindings::__task_pid_nr_ns(
+                self.task.as_ptr(),
+                bindings::pid_type_PIDTYPE_PID,
+                core::ptr::null_mut(),
+            )
+        }
+    }
+}
+
+impl Drop for KThread {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we hold a reference on a kernel thread that nobody else
+        // stops. `kthread_stop_put` wakes it, waits until it has exited and drops the reference.
+        let ret = unsafe { bindings::kthread_stop_put(self.task.as_ptr()) };
+        if ret == -(bindings::EINTR as i32) {
+            // SAFETY: `-EINTR` means the thread was stopped before it ran the trampoline (which
+            // itself always returns 0), so the box was never taken and is freed here, once.
+            unsafe { (self.drop_data)(self.data) };
+        }
+    }
+}
+
+/// Frees a closure box that never reached its thread.
+///
+/// # Safety
+///
+/// `data` must come from `KBox::<F>::into_raw` and must not be used afterwards.
+unsafe fn drop_box<F>(data: *mut c_void) {
+    // SAFETY: Guaranteed by the caller.
+    drop(unsafe { KBox::from_raw(data.cast::<F>()) });
+}
+
+/// The C entry point of every [`KThread`]: runs the closure, then idles until stopped.
+///
+/// # Safety
+///
+/// `data` must come from `KBox::<F>::into_raw`, handed over by `KThread::spawn`.
+unsafe extern "C" fn trampoline<F>(data: *mut c_void) -> kernel::ffi::c_int
+where
+    F: FnOnce(&ThreadContext) + Send + 'static,
+{
+    // SAFETY: Guaranteed by the caller; from here on the box belongs to this thread.
+    let f = unsafe { KBox::from_raw(data.cast::<F>()) };
+    let ctx = ThreadContext {
+        _not_send: PhantomData,
+    };
+    KBox::into_inner(f)(&ctx);
+    while !ctx.should_stop() {
+        ctx.idle(IDLE_MS);
+    }
+    0
+}

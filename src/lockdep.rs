@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A lockdep map for a lock that lockdep does not track by itself.
+//!
+//! Lockdep only sees the primitives that carry a `struct lockdep_map`: spinlocks, mutexes,
+//! rw-semaphores and a few others. `struct semaphore` has none, so an ABBA deadlock on two
+//! plain semaphores goes unnoticed until the tasks hang. The kernel's answer for such waits (see
+//! `console_sem` in `kernel/printk/printk.c`) is an explicit map whose acquire and release are
+//! reported around the real operation; [`LockdepMap`] is that map. Without `CONFIG_LOCKDEP` it
+//! is empty and every call compiles away.
+
+use kernel::prelude::*;
+use kernel::sync::LockClassKey;
+
+use kernel::bindings;
+#[cfg(CONFIG_LOCKDEP)]
+use kernel::types::Opaque;
+
+/// Returns an address inside the calling function, for lockdep's `at:` lines.
+///
+/// This is the equivalent of C's `_THIS_IP_`. It must be inlined into the function whose address
+/// is wanted, which is why every function on the path to it is `#[inline(always)]`.
+#[inline(always)]
+pub(crate) fn this_ip() -> usize {
+    #[cfg(CONFIG_X86_64)]
+    {
+        let ip: usize;
+        // SAFETY: The instruction only computes the address of itself into a register; it
+        // reads no memory, touches no stack and leaves the flags alone.
+        unsafe {
+            core::arch::asm!("lea {}, [rip]", out(reg) ip, options(nomem, nostack, preserves_flags))
+        };
+        ip
+    }
+    #[cfg(not(CONFIG_X86_64))]
+    {
+        this_ip as usize
+    }
+}
+
+/// One lock instance as lockdep sees it: a name and a lock class.
+///
+/// # Invariants
+///
+/// With `CONFIG_LOCKDEP`, `map` is initialised by `lockdep_init_map_type` with a static lock class
+/// key and stays at the same address (the type is pinned) for as long as lockdep may refer to it.
+#[pin_data]
+pub(crate) struct LockdepMap {
+    #[cfg(CONFIG_LOCKDEP)]
+    #[pin]
+    map: Opaque<bindings::lockdep_map>,
+}
+
+// SAFETY: Lockdep serialises all access to a map's state internally; the map may be used from
+// any task.
+unsafe impl Send for LockdepMap {}
+
+// SAFETY: As above, concurrent `lock_acquire`/`lock_release` calls on one map are allowed.
+unsafe impl Sync for LockdepMap {}
+
+impl LockdepMap {
+    /// Creates a map for a sleeping lock named `name`, in the class of `key`.
+    #[cfg(CONFIG_LOCKDEP)]
+    pub(crate) fn new(name: &'static CStr, key: Pin<&'static LockClassKey>) -> impl PinInit<Self> {
+        pin_init!(Self {
+            // INVARIANT: The map is initialised here, with a static key, and it is pinned.
+            map <- Opaque::ffi_init(move |slot: *mut bindings::lockdep_map| {
+                // SAFETY: `slot` is valid for writes; `name` and `key` are static, as lockdep
+                // keeps both pointers.
+                unsafe {
+                    bindings::lockdep_init_map_type(
+                        slot,
+                        name.as_char_ptr(),
+                        key.as_ptr(),
+                        0,
+                        bindings::lockdep_wait_type_LD_WAIT_SLEEP as _,
+                        bindings::lockdep_wait_type_LD_WAIT_INV as _,
+                        bindings::lockdep_lock_type_LD_LOCK_NORMAL as _,
+                    )
+                }
+            }),
+        })
+    }
+
+    /// Creates a map for a sleeping lock named `name` (lockdep is off: nothing to record).
+    #[cfg(not(CONFIG_LOCKDEP))]
+    pub(crate) fn new(
+        _name: &'static CStr,
+        _key: Pin<&'static LockClassKey>,
+    ) -> impl PinInit<Self> {
+        pin_init!(Self {})
+    }
+
+    /// Tells lockdep the current task is about to wait for this lock, called from `ip`.
+    ///
+    /// Lockdep checks the new dependency here, before the task blocks, so an inversion is
+    /// reported even when it is about to hang.
+    #[inline(always)]
+    pub(crate) fn acquire(&self, ip: usize) {
+        #[cfg(CONFIG_LOCKDEP)]
+        // SAFETY: By the type invariant the map is initialised and pinned.
+        unsafe {
+            bindings::lock_acquire(self.map.get(), 0, 0, 0, 1, core::ptr::null_mut(), ip as _)
+        };
+        #[cfg(not(CONFIG_LOCKDEP))]
+        let _ = ip;
+    }
+
+    /// Tells lockdep the current task released this lock, called from `ip`.
+    #[inline(always)]
+    pub(crate) fn release(&self, ip: usize) {
+        #[cfg(CONFIG_LOCKDEP)]
+        // SAFETY: By the type invariant the map is initialised and pinned.
+        unsafe {
+            bindings::lock_release(self.map.get(), ip as _)
+        };
+        #[cfg(not(CONFIG_LOCKDEP))]
+        let _ = ip;
+    }
+}
+
+/// Whether lockdep is still checking: `false` once it has reported a problem (or is not built).
+pub(crate) fn debug_locks() -> bool {
+    // SAFETY: `debug_locks` is a plain `int` that the kernel only ever clears; a racy read returns
+    // either the old or the new value, and both are meaningful here.
+    unsafe { core::ptr::read_volatile(&raw const bindings::debug_locks) != 0 }
+}
