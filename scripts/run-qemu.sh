@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the lab kernel in QEMU once: run one scenario (or a shell), capture
+# the serial console to a log kept per boot, and enforce a hard timeout that
+# names the stage the guest reached. The guest reports back through
+# "DEADLOCK-LAB:" console lines; success is the DONE line, never silence.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	cat >&2 <<USAGE
+usage: $0 --scenario NAME [--timeout SECS] [--follow] [--append ARGS] [--gdb]
+       $0 --shell
+  Boots out/initramfs.cpio.gz with lab.run=NAME; logs go to out/logs/.
+  env: LAB_ACCEL=auto|kvm|tcg (auto probes KVM once per machine)
+Exit: 0 guest finished, 3 timeout, 4 QEMU or the kernel died first.
+USAGE
+	exit 2
+}
+
+mode=scenario name="" timeout=120 follow=0 append="" gdb=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--scenario) name=$2; shift 2 ;;
+	--shell) mode=shell name=shell; shift ;;
+	--probe) mode=probe name=probe; shift ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--follow) follow=1; shift ;;
+	--append) append=$2; shift 2 ;;
+	--gdb) gdb=1; shift ;;
+	*) usage ;;
+	esac
+done
+[ -n "$name" ] || usage
+
+. "$LAB_OUT/lab.env"
+initrd=$LAB_OUT/initramfs.cpio.gz
+[ -f "$BZIMAGE" ] || die "no lab kernel at $BZIMAGE" "run: make kernel"
+[ -f "$initrd" ] || die "no initramfs at $initrd" "run: make initramfs"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing" "run: make setup"
+
+qemu_cmd() { # accel cmdline-run
+	local accel=$1 run=$2 cpu=max
+	[ "$accel" = tcg ] || cpu=host
+	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 512 -nodefaults -no-reboot
+		-kernel "$BZIMAGE" -initrd "$initrd"
+		-append "console=ttyS0 panic=-1 lab.run=$run $append")
+	printf '%s\n' "${cmd[@]}"
+}
+
+# state_of LOG: how far a boot got, from the console log.
+state_of() {
+	local log=$1
+	if grep -q 'DEADLOCK-LAB: DONE' "$log"; then echo "finished"
+	elif grep -q 'DEADLOCK-LAB: DMESG BEGIN' "$log"; then echo "dumping dmesg after the scenario"
+	elif grep -q 'DEADLOCK-LAB: SCENARIO .* START' "$log"; then
+		echo "running scenario '$(sed -n 's/.*DEADLOCK-LAB: SCENARIO \(.*\) START.*/\1/p' "$log" | head -n 1)' (last line: $(grep -v '^\s*$' "$log" | tail -n 1 | tr -d '\r' | cut -c1-100))"
+	elif grep -q 'DEADLOCK-LAB: BOOTED' "$log"; then echo "guest init running"
+	elif grep -q 'Run /init as init process' "$log"; then echo "kernel started /init"
+	elif grep -q 'Linux version' "$log"; then echo "kernel booting (no /init yet)"
+	elif [ -s "$log" ]; then echo "firmware (the kernel printed nothing)"
+	else echo "QEMU started, nothing on the console"
+	fi
+}
+
+# A KVM guest on some hosts stalls right after the firmware: probe once per
+# machine with a short boot, remember the answer, otherwise use TCG.
+choose_accel() {
+	case ${LAB_ACCEL:-auto} in
+	kvm | tcg) echo "$LAB_ACCEL"; return ;;
+	auto) ;;
+	*) die "LAB_ACCEL=$LAB_ACCEL: use auto, kvm or tcg" ;;
+	esac
+	local id memo
+	id=$(cat /etc/machine-id 2>/dev/null || hostname)
+	memo=$LAB_CACHE/accel-$id-$(uname -r)
+	if [ -f "$memo" ]; then cat "$memo"; return; fi
+	local accel=tcg
+	if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+		local plog
+		plog=$(mktemp)
+		mapfile -t cmd < <(qemu_cmd kvm none)
+		timeout -k 2 15 "${cmd[@]}" -display none -serial "file:$plog" >/dev/null 2>&1 || true
+		if grep -q 'DEADLOCK-LAB: DONE' "$plog"; then accel=kvm; fi
+		note "KVM probe: $( [ $accel = kvm ] && echo 'KVM guest booted' || echo "KVM guest did not boot in 15 s (stopped at: $(state_of "$plog")); using TCG")"
+		rm -f "$plog"
+	fi
+	mkdir -p "$LAB_CACHE"
+	echo "$accel" >"$memo"
+	echo "$accel"
+}
+
+accel=$(choose_accel)
+mapfile -t cmd < <(qemu_cmd "$accel" "$name")
+[ "$gdb" = 0 ] || cmd+=(-s)
+
+if [ "$mode" = shell ]; then
+	note "accelerator: $accel; leave the guest shell with 'exit', or Ctrl-A X"
+	exec "${cmd[@]}" -nographic -serial mon:stdio
+fi
+
+dir=$LAB_OUT/logs/$(date +%Y%m%d-%H%M%S)-$name
+mkdir -p "$dir"
+log=$dir/console.log
+: >"$log"
+note "boot: scenario $name, accelerator $accel, log $log"
+start=$(date +%s.%N)
+"${cmd[@]}" -display none -serial "file:$log" >"$dir/qemu.out" 2>&1 &
+qpid=$!
+tpid=""
+if [ "$follow" = 1 ]; then
+	tail -n +1 -f --pid=$qpid "$log" >&2 &
+	tpid=$!
+fi
+rc=0
+deadline=$(($(date +%s) + timeout))
+while kill -0 $qpid 2>/dev/null; do
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		kill $qpid 2>/dev/null || true
+		sleep 1
+		kill -9 $qpid 2>/dev/null || true
+		rc=3
+		break
+	fi
+	sleep 0.2
+done
+wait $qpid 2>/dev/null || true
+[ -z "$tpid" ] || wait "$tpid" 2>/dev/null || true
+elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+
+# The guest's own dmesg, dumped between markers, for the inspector.
+tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: DMESG BEGIN/,/DEADLOCK-LAB: DMESG END/p' | sed '1d;$d' >"$dir/dmesg.txt"
+[ -s "$dir/dmesg.txt" ] || rm -f "$dir/dmesg.txt"
+printf '%s\n' "$accel" >"$dir/accel"
+printf '%.1f\n' "$elapsed" >"$dir/seconds"
+ln -sfn "$(basename "$dir")" "$LAB_OUT/logs/latest-$name"
+
+if [ $rc = 3 ]; then
+	echo "error: the guest did not finish within ${timeout} s; QEMU killed; stopped at: $(state_of "$log")" >&2
+	echo "  log: $log" >&2
+	exit 3
+fi
+if ! grep -q 'DEADLOCK-LAB: DONE' "$log"; then
+	reason=$(grep -m1 -E 'Kernel panic|end Kernel panic' "$log" | tr -d '\r' || true)
+	echo "error: QEMU exited before the guest finished; stopped at: $(state_of "$log")${reason:+ ($reason)}" >&2
+	echo "  log: $log" >&2
+	exit 4
+fi
+note "boot finished in $(printf '%.1f' "$elapsed") s"
+echo "$dir"

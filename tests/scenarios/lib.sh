@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest-side helpers for the scenario scripts (busybox ash, which has
+# `local`: helpers must not clobber the caller's variables). A scenario
+# sources this, checks live state with `check`, and ends with `finish`.
+# Checks go to the console and to /tmp/checks, which the guest init prints
+# again after the scenario, with the console quiet, for the host to read.
+
+MODULE=/lib/modules/deadlock_lab.ko
+failed=0
+checks=0
+: >/tmp/checks
+
+say() { echo "# $*"; }
+
+# check DESCRIPTION COMMAND...: one guest-side assertion.
+check() {
+	local desc=$1 line
+	shift
+	checks=$((checks + 1))
+	if "$@"; then
+		line="ok $checks $desc"
+	else
+		line="not ok $checks $desc"
+		failed=$((failed + 1))
+	fi
+	echo "CHECK $line"
+	echo "$line" >>/tmp/checks
+}
+
+finish() {
+	say "$checks checks, $failed failed"
+	exit "$failed"
+}
+
+# Lower the hung-task timeout so the detector speaks within seconds, and let
+# it report each stuck task once.
+hung_task_fast() {
+	echo "${1:-3}" >/proc/sys/kernel/hung_task_timeout_secs
+	echo "${2:-2}" >/proc/sys/kernel/hung_task_warnings
+}
+
+pid_of() {
+	local d
+	for d in /proc/[0-9]*; do
+		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}"
+	done
+}
+
+# state_of COMM: the task state letter (R, S, D, ...) of the task called COMM.
+state_of() {
+	local pid
+	pid=$(pid_of "$1")
+	[ -n "$pid" ] && sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1
+}
+
+# Poll until COMMAND succeeds, for at most SECS seconds.
+wait_until() {
+	local secs=$1 i=0
+	shift
+	while [ $i -lt $((secs * 10)) ]; do
+		"$@" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+in_state() { [ "$(state_of "$1")" = "$2" ]; }
+no_task() { [ -z "$(pid_of "$1")" ]; }
+dmesg_has() { dmesg | grep -q -- "$1"; }
+dmesg_count() { dmesg | grep -c -- "$1"; }
+loaded() { grep -q "^$1 " /proc/modules; }
+not_loaded() { ! loaded "$1"; }
+uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+debug_locks() { awk '/debug_locks:/ {print $2}' /proc/lockdep_stats; }
+
+# rmmod_within SECS MODULE: unload, and fail if it took longer than SECS.
+rmmod_within() {
+	local t0 ms
+	t0=$(uptime_cs)
+	rmmod "$2" || return 1
+	ms=$((($(uptime_cs) - t0) * 10))
+	say "rmmod $2 took $ms ms"
+	[ $ms -le $(($1 * 1000)) ]
+}
+
+show_threads() {
+	local t pid
+	say "ps (STAT D = uninterruptible sleep):"
+	ps -o pid,stat,comm | grep -E 'PID|deadlock_lab' | sed 's/^/#   /'
+	for t in "$@"; do
+		pid=$(pid_of "$t")
+		[ -n "$pid" ] || continue
+		say "/proc/$pid/stack ($t):"
+		sed 's/^/#   /' "/proc/$pid/stack"
+	done
+}
