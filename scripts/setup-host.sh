@@ -22,7 +22,7 @@ packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	rustc-web rust-web-src
 	flex bison bc libelf-dev libssl-dev make cpio gzip
-	busybox-static qemu-system-x86 gdb
+	busybox-static qemu-system-x86 gdb kmod jq
 	debian-archive-keyring
 )
 bindgen_min=0.71.1
