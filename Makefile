@@ -38,7 +38,7 @@ lab-env: $(LAB_ENV)
 	@cat $(LAB_ENV)
 
 rust-analyzer: $(LAB_ENV)
-	@$(with_lab) $(MAKE) -s -C "$$KDIR" M=$(CURDIR) LLVM="$$LLVM" RUSTC="$$RUSTC" rust-analyzer
+	@$(with_lab) $(MAKE) -s -C "$$KDIR" M=$(CURDIR) LLVM="$$LLVM" RUSTC="$$RUSTC" BINDGEN="$$BINDGEN" rust-analyzer
 else
 # Any Rust-enabled kernel tree, in the standard external-module shape.
 modules:
