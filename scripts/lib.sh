@@ -38,11 +38,14 @@ stage() {
 	printf '==> %s\n' "$_stage_name" >&2
 }
 
+# Every stage's duration is also appended to $LAB_CACHE/timings.log, which
+# scripts/bench.sh reads for the figures of the last cold build.
 stage_done() {
 	[ -n "$_stage_name" ] || return 0
-	local now
-	now=$(date +%s.%N)
-	printf '    %s: %.1f s\n' "$_stage_name" "$(echo "$now - $_stage_start" | bc)" >&2
+	local secs
+	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $_stage_start" | bc)")
+	printf '    %s: %s s\n' "$_stage_name" "$secs" >&2
+	mkdir -p "$LAB_CACHE" && printf '%s\t%s\t%s\n' "$(date -Is)" "$_stage_name" "$secs" >>"$LAB_CACHE/timings.log"
 	_stage_name=""
 }
 
