@@ -13,6 +13,13 @@ LAB_BINDGEN_DIR=$LAB_CACHE/tools/bindgen
 LAB_BINDGEN=${LAB_BINDGEN:-$LAB_BINDGEN_DIR/bin/bindgen}
 LAB_KERNEL_SERIES=7.3
 
+# rustup installs cargo into ~/.cargo/bin, which a non-login shell may not
+# have on PATH; Debian's cargo-web is /usr/bin/cargo.
+if ! command -v cargo >/dev/null && [ -x "$HOME/.cargo/bin/cargo" ]; then
+	PATH=$HOME/.cargo/bin:$PATH
+	export PATH
+fi
+
 _stage_name=""
 _stage_start=0
 

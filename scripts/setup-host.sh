@@ -26,6 +26,8 @@ packages=(
 	debian-archive-keyring
 )
 bindgen_min=0.71.1
+# cargo builds bindgen-cli and the host tools: rustup's if present, else Debian's.
+command -v cargo >/dev/null || packages+=(cargo-web)
 
 # shellcheck disable=SC1091
 . /etc/os-release 2>/dev/null || true
@@ -74,8 +76,6 @@ if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "
 	[ "$LAB_BINDGEN" = "$LAB_BINDGEN_DIR/bin/bindgen" ] ||
 		die "LAB_BINDGEN=$LAB_BINDGEN is not bindgen >= $bindgen_min"
 	[ "$check_only" = 0 ] || die "bindgen >= $bindgen_min is not in the lab cache" "run: make setup"
-	command -v cargo >/dev/null ||
-		die "cargo is needed to build bindgen-cli and the host tools" "run: apt-get install cargo-web (or install rustup)"
 	note "building bindgen-cli from the crate registry into $LAB_BINDGEN_DIR (about 5 min on 2 cores)"
 	mkdir -p "$LAB_BINDGEN_DIR"
 	if ! cargo install --locked --quiet --root "$LAB_BINDGEN_DIR" bindgen-cli --version ">=$bindgen_min" \

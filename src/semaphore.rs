@@ -62,10 +62,10 @@ impl Semaphore {
             // INVARIANT: The semaphore is initialised here, the equivalent of `sema_init()`,
             // which is `static inline` in C and so not reachable from Rust.
             inner <- Opaque::ffi_init(move |slot: *mut bindings::semaphore| {
-                // SAFETY: `slot` points to memory valid for writes of a `struct semaphore`. An
-                // all-zero semaphore is an unlocked spinlock with no waiters and no last holder
-                // (Linux 7.x keeps waiters in `first_waiter`, which is NULL when empty); only the
+                // An all-zero semaphore is an unlocked spinlock with no waiters and no last
+                // holder (Linux 7.x keeps waiters in `first_waiter`, NULL when empty); only the
                 // count and, with spinlock debugging, the spinlock's debug state need setting.
+                // SAFETY: `slot` points to memory valid for writes of a `struct semaphore`.
                 unsafe {
                     core::ptr::write_bytes(slot, 0, 1);
                     (*slot).count = count;
