@@ -70,6 +70,7 @@ read -r empty dir < <(boot none)
 fig "boot_empty_wall($(cat "$dir/accel"))" "$empty" s
 fig guest_uptime_at_init "$(sed -n 's/.*DEADLOCK-LAB: BOOTED uptime=\([0-9.]*\).*/\1/p' "$dir/console.log")" s
 read -r fixed dir < <(boot fixed)
+fig boot_to_scenario_start_wall "$(cat "$dir/seconds-to-init")" s
 fig boot_fixed_scenario_wall "$fixed" s
 fig boot_fixed_vs_empty "$(ratio "$fixed" "$empty")" x
 read -r inverted dir < <(boot inverted)

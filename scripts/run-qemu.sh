@@ -114,7 +114,11 @@ if [ "$follow" = 1 ]; then
 fi
 rc=0
 deadline=$(($(date +%s) + timeout))
+to_init=""
 while kill -0 $qpid 2>/dev/null; do
+	if [ -z "$to_init" ] && grep -q 'DEADLOCK-LAB: BOOTED' "$log"; then
+		to_init=$(echo "$(date +%s.%N) - $start" | bc)
+	fi
 	if [ "$(date +%s)" -ge "$deadline" ]; then
 		kill $qpid 2>/dev/null || true
 		sleep 1
@@ -122,7 +126,7 @@ while kill -0 $qpid 2>/dev/null; do
 		rc=3
 		break
 	fi
-	sleep 0.2
+	sleep 0.05
 done
 wait $qpid 2>/dev/null || true
 [ -z "$tpid" ] || wait "$tpid" 2>/dev/null || true
@@ -133,6 +137,7 @@ tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: DMESG BEGIN/,/DEADLOCK-LAB: DMESG EN
 [ -s "$dir/dmesg.txt" ] || rm -f "$dir/dmesg.txt"
 printf '%s\n' "$accel" >"$dir/accel"
 printf '%.1f\n' "$elapsed" >"$dir/seconds"
+[ -z "$to_init" ] || printf '%.2f\n' "$to_init" >"$dir/seconds-to-init"
 ln -sfn "$(basename "$dir")" "$LAB_OUT/logs/latest-$name"
 
 if [ $rc = 3 ]; then
