@@ -17,8 +17,9 @@ bold=$(tput bold 2>/dev/null || true) dim=$(tput dim 2>/dev/null || true) off=$(
 title() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
 para() { printf '%s\n' "$*" | fold -s -w 78; }
 
+# The console up to the guest's dmesg dump, lines that tell the story only.
 live_filter() {
-	tr -d '\r' | grep --line-buffered -E \
+	tr -d '\r' | awk '/DEADLOCK-LAB: DMESG BEGIN/ { skip = 1 } !skip { print; fflush() }' | grep --line-buffered -E \
 		'deadlock_lab:|WARNING: possible|INFO: task|blocked on a|is trying to acquire|^# |DEADLOCK-LAB: (BOOTED|SCENARIO)|^   (boot|boot finished|KVM probe|error)|^error' |
 		grep --line-buffered -v '^CHECK' | sed -u "s/^/  /"
 }
@@ -31,12 +32,22 @@ run_boot() {
 	echo "$dir"
 }
 
-# excerpt DMESG KIND [MAX]: the raw lines of the first finding of KIND.
+# findings DMESG: the inspector's JSON (its exit status 1 only means "found some").
+findings() { "$inspect" --json "$1" || [ $? = 1 ]; }
+
+# excerpt DMESG KIND [UNTIL]: the raw lines of the first finding of KIND, without
+# timestamps and unreliable ("?") frames, up to the first line matching UNTIL.
 excerpt() {
 	local range
-	range=$("$inspect" --json "$1" | jq -r --arg k "$2" '[.[] | select(.kind == $k)][0] | "\(.start_line),\(.end_line)"')
+	range=$(findings "$1" | jq -r --arg k "$2" '[.[] | select(.kind == $k)][0] | "\(.start_line),\(.end_line)"')
 	[ "$range" != "null,null" ] || return 0
-	sed -n "${range}p" "$1" | head -n "${3:-60}" | sed 's/^/  /'
+	sed -n "${range}p" "$1" | sed 's/^\[ *[0-9.]*\] //' | grep -v '^ *? ' |
+		awk -v until="${3:-^$^}" '{ print "  " $0 } $0 ~ until { exit }'
+}
+
+# module_lines DMESG PATTERN: the module's own lines matching PATTERN.
+module_lines() {
+	grep -E "deadlock_lab: ($2)" "$1" | sed 's/^\[ *[0-9.]*\] /  /'
 }
 
 title "deadlock-lab: an ABBA deadlock, the detectors that see it, and its fix"
@@ -46,18 +57,25 @@ title "1. The inverted order (fixed=0): booting, loading the module"
 inv=$(run_boot inverted)
 
 title "What lockdep said"
-para "Lockdep saw deadlock_lab_b take sem1 while holding sem2, after deadlock_lab_a had taken sem2 while holding sem1, and reported the cycle before either thread blocked:"
-excerpt "$inv/dmesg.txt" circular 70
+para "Each thread told lockdep which semaphore it held when it reached for the other. The second of them closed the cycle sem1 -> sem2 -> sem1, and lockdep reported it at that moment, before the thread blocked:"
+excerpt "$inv/dmesg.txt" circular 'DEADLOCK \*\*\*'
+para "(The full report, with the stack of the task that closed the cycle, is in the inspector's findings below and in the log.)"
 
 title "What the hung-task detector said"
 para "Both threads sleep in down() in state D. After hung_task_timeout_secs (3 s here) the detector reports each, naming the task that last took the semaphore it waits for:"
-excerpt "$inv/dmesg.txt" hung_task 30
+excerpt "$inv/dmesg.txt" hung_task
+
+title "Recovery: rmmod deadlock_lab"
+para "A semaphore has no owner, so the module's exit path may give each semaphore one unit back; the waiting threads wake, finish their round and exit:"
+module_lines "$inv/dmesg.txt" 'unloading|.*got sem|threads stopped|recovered|End of test'
+
 
 title "The dmesg inspector's findings for this boot"
 "$inspect" "$inv/dmesg.txt" | sed 's/^/  /' || true
 
 title "2. The fixed order (fixed=1): both threads take sem1, then sem2"
 fix=$(run_boot fixed)
+module_lines "$fix/dmesg.txt" 'threads stopped|End of test'
 title "The dmesg inspector's findings for this boot"
 if "$inspect" "$fix/dmesg.txt" >/dev/null; then
 	para "  none: lockdep stayed silent (debug_locks 1), no task hung."
@@ -66,12 +84,12 @@ else
 fi
 
 title "Summary"
-count() { "$inspect" --json "$1" | jq --arg k "$2" '[.[] | select(.kind == $k)] | length'; }
+count() { findings "$1" | jq --arg k "$2" '[.[] | select(.kind == $k)] | length'; }
 printf '  %-28s %-22s %s\n' "detector" "inverted (fixed=0)" "fixed (fixed=1)"
 printf '  %-28s %-22s %s\n' "lockdep circular reports" "$(count "$inv/dmesg.txt" circular)" "$(count "$fix/dmesg.txt" circular)"
 printf '  %-28s %-22s %s\n' "hung-task reports" "$(count "$inv/dmesg.txt" hung_task)" "$(count "$fix/dmesg.txt" hung_task)"
-printf '  %-28s %-22s %s\n' "threads in D state" \
-	"$(grep -c '^# .* D .*deadlock_lab_' "$inv/console.log" || true)" "$(grep -c '^# .* D .*deadlock_lab_' "$fix/console.log" || true)"
+in_d() { tr -d '\r' <"$1" | grep -cE '^#\s+[0-9]+ D\S*\s+deadlock_lab_' || true; }
+printf '  %-28s %-22s %s\n' "threads in D state (ps)" "$(in_d "$inv/console.log")" "$(in_d "$fix/console.log")"
 printf '  %-28s %-22s %s\n' "module's verdict" \
 	"$(grep -o 'End of test: [A-Z]*' "$inv/dmesg.txt" | cut -d' ' -f4)" "$(grep -o 'End of test: [A-Z]*' "$fix/dmesg.txt" | cut -d' ' -f4)"
 echo
