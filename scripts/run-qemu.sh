@@ -42,7 +42,10 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing" 
 qemu_cmd() { # accel cmdline-run
 	local accel=$1 run=$2 cpu=max
 	[ "$accel" = tcg ] || cpu=host
-	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 512 -nodefaults -no-reboot
+	# Two sockets, not two cores: the lab kernel has no ACPI and finds its CPUs in
+	# SeaBIOS's MP table, which lists only the first CPU of each package; with
+	# plain "-smp 2" (two cores in one package) the guest booted with one CPU.
+	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2,sockets=2,cores=1,threads=1 -m 512 -nodefaults -no-reboot
 		-kernel "$BZIMAGE" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 lab.run=$run $append")
 	printf '%s\n' "${cmd[@]}"
