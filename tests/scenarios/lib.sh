@@ -124,6 +124,13 @@ lockdep_chains() {
 		END { print n }' /proc/lockdep_chains
 }
 
+# lockdep_depends A B: lockdep recorded that class B was taken while class A
+# was held (the line " -> [...] B" under class A in /proc/lockdep).
+lockdep_depends() {
+	awk -v a="$1" -v b="$2" '/^[0-9a-f]/ { s = ($NF == a); next }
+		s && $1 == "->" && $NF == b { f = 1 } END { exit !f }' /proc/lockdep
+}
+
 # lockdep_state LABEL PATTERN: lockdep's own view, as diagnostic lines:
 # debug_locks, its totals, and the classes matching PATTERN with their
 # dependencies.
