@@ -14,6 +14,10 @@
 #                       exit 4); the guest's checks are its CHECK lines up to
 #                       then, and the inspector reads the kernel lines of the
 #                       console log instead of the guest's dmesg dump
+#   # driver: SCRIPT    boot with SCRIPT (relative to the repo) instead of
+#                       scripts/run-qemu.sh; same arguments, output and exit
+#                       status, plus the host's own checks in DIR/host-checks.txt
+#                       (KTAP "ok N ..." lines), e.g. scripts/gdb-abba.sh
 #
 # usage: tests/run.sh [NAME...]   (default: every test; `make test TESTS=...`)
 set -uo pipefail
@@ -97,12 +101,13 @@ t_modinfo() {
 # One boot: the guest's own checks and the inspector's verdict, as subtests.
 t_scenario() {
 	local name=$1 script=$LAB_ROOT/tests/scenarios/$1.sh expect=$LAB_ROOT/tests/scenarios/$1.expect.json
-	local timeout ends dir rc
+	local timeout ends driver dir rc
 	timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$script" | head -n 1)
 	ends=$(sed -n 's/^# ends: *\([a-z]*\).*/\1/p' "$script" | head -n 1)
+	driver=$(sed -n 's/^# driver: *\([^ ]*\).*/\1/p' "$script" | head -n 1)
 	local -a console_res=()
 	mapfile -t console_res < <(sed -n 's/^# console: *//p' "$script")
-	dir=$("$LAB_ROOT/scripts/run-qemu.sh" --scenario "$name" --timeout "${timeout:-120}" 2> >(diag >&2))
+	dir=$("$LAB_ROOT/${driver:-scripts/run-qemu.sh}" --scenario "$name" --timeout "${timeout:-120}" 2> >(diag >&2))
 	rc=$?
 	if [ "$ends" = panic ]; then
 		if [ $rc != 4 ]; then
@@ -125,6 +130,12 @@ t_scenario() {
 		tr -d '\r' <"$log" | grep -E '^\[ *[0-9]+\.[0-9]+\]' >"$dmesg"
 	else
 		checks=$(tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: CHECKS BEGIN/,/DEADLOCK-LAB: CHECKS END/p' | sed '1d;$d')
+	fi
+	if [ -n "$driver" ]; then
+		# The driver's checks follow the guest's, renumbered.
+		checks=$(printf '%s\n' "$checks"
+			sed 's/^\(\(not \)\{0,1\}ok\) [0-9]* /\1 0 /' "$dir/host-checks.txt" 2>/dev/null || echo "not ok 0 $driver wrote no host checks")
+		checks=$(echo "$checks" | awk '/^(not )?ok / { n++; sub(/ok [0-9]+ /, "ok " n " ") } 1')
 	fi
 	local count
 	count=$(echo "$checks" | grep -cE '^(not )?ok ')
