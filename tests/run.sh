@@ -89,13 +89,21 @@ t_module_warnings() {
 
 t_modinfo() {
 	# modinfo documents every parameter with its allowed range, and the license is GPL.
-	local info
+	local info ko
 	info=$(/sbin/modinfo "$LAB_OUT/module/src/deadlock_lab.ko") || return 1
 	echo "$info" | grep -E '^(license|description|parm):' | diag
 	echo "$info" | grep -qx 'license: *GPL' &&
 		echo "$info" | grep -qE '^parm: *fixed:.*allowed 0\.\.=1' &&
 		echo "$info" | grep -qE '^parm: *rounds:.*allowed 0\.\.=10000000' &&
-		echo "$info" | grep -qE '^parm: *hold_us:.*allowed 0\.\.=100000'
+		echo "$info" | grep -qE '^parm: *hold_us:.*allowed 0\.\.=100000' || return 1
+	# The scenario modules: GPL, and fixed documented with its range.
+	for ko in "$LAB_OUT"/module/src/deadlock_*.ko; do
+		[ "$(basename "$ko")" != deadlock_lab.ko ] || continue
+		info=$(/sbin/modinfo "$ko") || return 1
+		echo "$info" | grep -E '^(name|parm):' | diag
+		echo "$info" | grep -qx 'license: *GPL' &&
+			echo "$info" | grep -qE '^parm: *fixed:.*allowed 0\.\.=1' || return 1
+	done
 }
 
 # One boot: the guest's own checks and the inspector's verdict, as subtests.

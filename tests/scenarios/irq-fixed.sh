@@ -7,6 +7,8 @@
 . /scenarios/lib.sh
 MODULE=/lib/modules/deadlock_irq.ko
 
+check "fixed=2 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_irq 2
+check "fixed=-1 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_irq -1
 check "insmod deadlock_irq fixed=1 succeeds" insmod $MODULE fixed=1
 check "the thread finishes its 20000 rounds" wait_until 60 dmesg_has 'deadlock_irq: finished 20000 rounds'
 ticks=$(dmesg | sed -n 's/.*finished 20000 rounds; the timer ran \([0-9]*\) times.*/\1/p')

@@ -8,6 +8,8 @@
 MODULE=/lib/modules/deadlock_leak.ko
 hung_task_fast 3 1
 
+check "fixed=2 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_leak 2
+check "fixed=-1 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_leak -1
 check "insmod deadlock_leak fixed=1 succeeds" insmod $MODULE fixed=1
 check "the failing update released store_lock" wait_until 10 dmesg_has 'deadlock_leaker: update 2 failed with -22; the guard released store_lock on the way out'
 check "deadlock_waiter gets store_lock" wait_until 10 dmesg_has 'deadlock_waiter: got store_lock$'

@@ -141,3 +141,14 @@ lockdep_state() {
 	say "lockdep $1: classes matching '$2': $(lockdep_classes "$2"), chains holding one: $(lockdep_chains "$2")"
 	awk -v re=": ($2)\$" '/^[0-9a-f]/ { show = ($0 ~ re) } show' /proc/lockdep | sed 's/^/#   /'
 }
+
+# rejects_fixed MODULE VALUE: insmod MODULE fixed=VALUE fails with EINVAL,
+# the module logs the parameter and its range, and nothing stays loaded.
+rejects_fixed() {
+	local out rc
+	out=$(insmod "/lib/modules/$1.ko" "fixed=$2" 2>&1)
+	rc=$?
+	say "insmod $1 fixed=$2: exit $rc: $out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q 'Invalid argument' &&
+		dmesg_has "$1: invalid parameter: fixed=$2, allowed range 0..=1" && not_loaded "$1"
+}

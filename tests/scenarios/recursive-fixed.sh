@@ -10,6 +10,8 @@ CLASSES='table_lock|node_lock(/[0-9])?'
 hung_task_fast 3 2
 
 lockdep_state "before insmod" "$CLASSES"
+check "fixed=2 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_recursive 2
+check "fixed=-1 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_recursive -1
 check "insmod deadlock_recursive fixed=1 succeeds" insmod $MODULE fixed=1
 check "deadlock_rec finishes its 1000 rounds" wait_until 60 dmesg_has 'deadlock_rec: finished 1000 rounds'
 check "deadlock_rec idles interruptibly (S)" wait_until 5 in_state deadlock_rec S
