@@ -5,6 +5,7 @@
 #   make            build the module against the lab kernel (or KDIR=...)
 #   make run        the demo              make test     all tests (KTAP)
 #   make shell      a shell in the guest  make lab-env  the lab's settings
+#   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
 #   make bench      timings               make clean    remove out/
 
 OUT := $(CURDIR)/out
@@ -15,7 +16,7 @@ SHELL := /bin/bash
 # Every recipe that needs the lab kernel sources its settings from $(LAB_ENV).
 with_lab = set -euo pipefail; . $(LAB_ENV);
 
-.PHONY: all modules setup kernel lab-env initramfs run test shell bench \
+.PHONY: all modules setup kernel lab-env initramfs run test shell gdb bench \
 	rust-analyzer clean distclean-lab FORCE
 
 all: modules
@@ -59,6 +60,9 @@ test: initramfs
 
 shell: initramfs
 	@scripts/run-qemu.sh --shell
+
+gdb: initramfs
+	@scripts/gdb-abba.sh --show >/dev/null
 
 bench:
 	@scripts/bench.sh

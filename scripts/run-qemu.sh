@@ -9,9 +9,11 @@ set -euo pipefail
 
 usage() {
 	cat >&2 <<USAGE
-usage: $0 --scenario NAME [--timeout SECS] [--follow] [--append ARGS] [--gdb]
+usage: $0 --scenario NAME [--timeout SECS] [--follow] [--append ARGS] [--gdb | --gdb-port PORT]
        $0 --shell
   Boots out/initramfs.cpio.gz with lab.run=NAME; logs go to out/logs/.
+  --gdb: QEMU's gdb stub on localhost:1234; --gdb-port: on localhost:PORT instead
+  (so that a test and an interactive session do not clash)
   env: LAB_ACCEL=auto|kvm|tcg (auto probes KVM once per machine)
 Exit: 0 guest finished, 3 timeout, 4 QEMU or the kernel died first.
 USAGE
@@ -27,7 +29,8 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--follow) follow=1; shift ;;
 	--append) append=$2; shift 2 ;;
-	--gdb) gdb=1; shift ;;
+	--gdb) gdb=1234; shift ;;
+	--gdb-port) gdb=$2; shift 2 ;;
 	*) usage ;;
 	esac
 done
@@ -42,7 +45,10 @@ command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing" 
 qemu_cmd() { # accel cmdline-run
 	local accel=$1 run=$2 cpu=max
 	[ "$accel" = tcg ] || cpu=host
-	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2 -m 512 -nodefaults -no-reboot
+	# Two sockets, not two cores: the lab kernel has no ACPI and finds its CPUs in
+	# SeaBIOS's MP table, which lists only the first CPU of each package; with
+	# plain "-smp 2" (two cores in one package) the guest booted with one CPU.
+	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2,sockets=2,cores=1,threads=1 -m 512 -nodefaults -no-reboot
 		-kernel "$BZIMAGE" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 lab.run=$run $append")
 	printf '%s\n' "${cmd[@]}"
@@ -92,7 +98,7 @@ choose_accel() {
 
 accel=$(choose_accel)
 mapfile -t cmd < <(qemu_cmd "$accel" "$name")
-[ "$gdb" = 0 ] || cmd+=(-s)
+[ "$gdb" = 0 ] || cmd+=(-gdb "tcp:127.0.0.1:$gdb")
 
 if [ "$mode" = shell ]; then
 	note "accelerator: $accel; leave the guest shell with 'exit', or Ctrl-A X"

@@ -11,6 +11,7 @@
 
 mod kthread;
 mod lockdep;
+mod params;
 mod semaphore;
 
 use kernel::prelude::*;
@@ -18,6 +19,7 @@ use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Completion};
 use kernel::time::{delay::fsleep, Delta};
 use kthread::{KThread, ThreadContext};
+use params::param_in_range;
 use semaphore::Semaphore;
 
 module! {
@@ -40,15 +42,6 @@ module! {
             description: "Microseconds each thread holds both semaphores per round (allowed 0..=100000)",
         },
     },
-}
-
-/// A parameter's value, or `EINVAL` and a line naming the parameter and its allowed range.
-fn param_in_range(name: &str, value: i64, min: i64, max: i64) -> Result<i64> {
-    if (min..=max).contains(&value) {
-        return Ok(value);
-    }
-    pr_err!("invalid parameter: {name}={value}, allowed range {min}..={max}\n");
-    Err(EINVAL)
 }
 
 /// The two workers. Their names are what `ps`, lockdep and the hung-task detector print.

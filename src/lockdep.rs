@@ -8,6 +8,12 @@
 //! `console_sem` in `kernel/printk/printk.c`) is an explicit map whose acquire and release are
 //! reported around the real operation; [`LockdepMap`] is that map. Without `CONFIG_LOCKDEP` it
 //! is empty and every call compiles away.
+//!
+//! Several lab modules share this file, and not every one uses every item.
+
+// Each crate root includes this file as its own module; items one of them does not use are
+// not dead in the others.
+#![allow(dead_code)]
 
 use kernel::prelude::*;
 use kernel::sync::LockClassKey;
@@ -97,13 +103,31 @@ impl LockdepMap {
     /// reported even when it is about to hang.
     #[inline(always)]
     pub(crate) fn acquire(&self, ip: usize) {
+        self.acquire_nested(0, ip);
+    }
+
+    /// Like [`LockdepMap::acquire`], as lockdep subclass `subclass` of the map's class.
+    ///
+    /// Lockdep treats each subclass as a class of its own, so a task may hold a lock of subclass
+    /// 0 and take another instance of the same class as subclass 1 without a recursion report.
+    #[inline(always)]
+    pub(crate) fn acquire_nested(&self, subclass: u32, ip: usize) {
         #[cfg(CONFIG_LOCKDEP)]
-        // SAFETY: By the type invariant the map is initialised and pinned.
+        // SAFETY: By the type invariant the map is initialised and pinned; lockdep checks that
+        // `subclass` is below `MAX_LOCKDEP_SUBCLASSES` and reports it otherwise.
         unsafe {
-            bindings::lock_acquire(self.map.get(), 0, 0, 0, 1, core::ptr::null_mut(), ip as _)
+            bindings::lock_acquire(
+                self.map.get(),
+                subclass,
+                0,
+                0,
+                1,
+                core::ptr::null_mut(),
+                ip as _,
+            )
         };
         #[cfg(not(CONFIG_LOCKDEP))]
-        let _ = ip;
+        let _ = (subclass, ip);
     }
 
     /// Tells lockdep the current task released this lock, called from `ip`.

@@ -10,6 +10,12 @@
 //! a sleeping lock before the task waits, each release as a release. An ABBA order between two
 //! such semaphores then produces lockdep's "possible circular locking dependency detected"
 //! report, naming the semaphores and the functions that took them.
+//!
+//! Several lab modules share this file, and not every one uses every item.
+
+// Each crate root includes this file as its own module; items one of them does not use are
+// not dead in the others.
+#![allow(dead_code)]
 
 use crate::lockdep::{this_ip, LockdepMap};
 use kernel::prelude::*;
@@ -97,7 +103,26 @@ impl Semaphore {
     /// The unit is given back when the returned guard is dropped.
     #[inline(always)]
     pub(crate) fn down(&self) -> SemaphoreGuard<'_> {
-        self.dep_map.acquire(this_ip());
+        self.down_as(0, this_ip())
+    }
+
+    /// Like [`Semaphore::down`], for a task that may already hold another semaphore of the same
+    /// lock class, as lockdep subclass `subclass` (below 8).
+    ///
+    /// Two instances of one class, say a parent and a child node of the same type, taken one
+    /// inside the other look to lockdep like one lock taken twice: "possible recursive locking
+    /// detected". The subclass tells lockdep the inner one is a different level of the same
+    /// kind of lock, the equivalent of C's `mutex_lock_nested()` or `down_read_nested()`. It is a
+    /// promise that the levels are always taken in the same order, not a way to silence a real
+    /// recursion.
+    #[inline(always)]
+    pub(crate) fn down_nested(&self, subclass: u32) -> SemaphoreGuard<'_> {
+        self.down_as(subclass, this_ip())
+    }
+
+    #[inline(always)]
+    fn down_as(&self, subclass: u32, ip: usize) -> SemaphoreGuard<'_> {
+        self.dep_map.acquire_nested(subclass, ip);
         // SAFETY: By the type invariant `inner` is an initialised semaphore.
         let waited = unsafe { bindings::down_trylock(self.inner.get()) } != 0;
         if waited {
@@ -125,10 +150,15 @@ pub(crate) struct SemaphoreGuard<'a> {
     waited: bool,
 }
 
-impl SemaphoreGuard<'_> {
+impl<'a> SemaphoreGuard<'a> {
     /// Whether the unit was not free at once, so the task had to wait for it.
     pub(crate) fn waited(&self) -> bool {
         self.waited
+    }
+
+    /// The semaphore this guard holds a unit of.
+    pub(crate) fn semaphore(&self) -> &'a Semaphore {
+        self.sem
     }
 }
 

@@ -5,6 +5,20 @@
 # dmesg inspector must find in that boot's dmesg). Prints KTAP, ends with
 # "N passed, N failed" and exits non-zero if anything failed.
 #
+# Header lines of a scenario script the runner reads:
+#   # timeout: SECS     how long the boot may take (default 120)
+#   # console: REGEX    an extended regex the console log must match, one
+#                       subtest each (for what the guest cannot check itself)
+#   # ends: panic       the scenario cannot recover: the boot must end in a
+#                       kernel panic (QEMU exits without DONE, run-qemu.sh
+#                       exit 4); the guest's checks are its CHECK lines up to
+#                       then, and the inspector reads the kernel lines of the
+#                       console log instead of the guest's dmesg dump
+#   # driver: SCRIPT    boot with SCRIPT (relative to the repo) instead of
+#                       scripts/run-qemu.sh; same arguments, output and exit
+#                       status, plus the host's own checks in DIR/host-checks.txt
+#                       (KTAP "ok N ..." lines), e.g. scripts/gdb-abba.sh
+#
 # usage: tests/run.sh [NAME...]   (default: every test; `make test TESTS=...`)
 set -uo pipefail
 . "$(dirname "$0")/../scripts/lib.sh"
@@ -75,33 +89,65 @@ t_module_warnings() {
 
 t_modinfo() {
 	# modinfo documents every parameter with its allowed range, and the license is GPL.
-	local info
+	local info ko
 	info=$(/sbin/modinfo "$LAB_OUT/module/src/deadlock_lab.ko") || return 1
 	echo "$info" | grep -E '^(license|description|parm):' | diag
 	echo "$info" | grep -qx 'license: *GPL' &&
 		echo "$info" | grep -qE '^parm: *fixed:.*allowed 0\.\.=1' &&
 		echo "$info" | grep -qE '^parm: *rounds:.*allowed 0\.\.=10000000' &&
-		echo "$info" | grep -qE '^parm: *hold_us:.*allowed 0\.\.=100000'
+		echo "$info" | grep -qE '^parm: *hold_us:.*allowed 0\.\.=100000' || return 1
+	# The scenario modules: GPL, and fixed documented with its range.
+	for ko in "$LAB_OUT"/module/src/deadlock_*.ko; do
+		[ "$(basename "$ko")" != deadlock_lab.ko ] || continue
+		info=$(/sbin/modinfo "$ko") || return 1
+		echo "$info" | grep -E '^(name|parm):' | diag
+		echo "$info" | grep -qx 'license: *GPL' &&
+			echo "$info" | grep -qE '^parm: *fixed:.*allowed 0\.\.=1' || return 1
+	done
 }
 
 # One boot: the guest's own checks and the inspector's verdict, as subtests.
 t_scenario() {
 	local name=$1 script=$LAB_ROOT/tests/scenarios/$1.sh expect=$LAB_ROOT/tests/scenarios/$1.expect.json
-	local timeout dir rc
+	local timeout ends driver dir rc
 	timeout=$(sed -n 's/^# timeout: *\([0-9]*\).*/\1/p' "$script" | head -n 1)
-	dir=$("$LAB_ROOT/scripts/run-qemu.sh" --scenario "$name" --timeout "${timeout:-120}" 2> >(diag >&2))
+	ends=$(sed -n 's/^# ends: *\([a-z]*\).*/\1/p' "$script" | head -n 1)
+	driver=$(sed -n 's/^# driver: *\([^ ]*\).*/\1/p' "$script" | head -n 1)
+	local -a console_res=()
+	mapfile -t console_res < <(sed -n 's/^# console: *//p' "$script")
+	dir=$("$LAB_ROOT/${driver:-scripts/run-qemu.sh}" --scenario "$name" --timeout "${timeout:-120}" 2> >(diag >&2))
 	rc=$?
-	if [ $rc != 0 ]; then
+	if [ "$ends" = panic ]; then
+		if [ $rc != 4 ]; then
+			echo "    # $name must end in a kernel panic (run-qemu.sh exit 4), got exit $rc"
+			return 1
+		fi
+		dir=$(readlink -f "$LAB_OUT/logs/latest-$name")
+	elif [ $rc != 0 ]; then
 		return 1
 	fi
-	local log=$dir/console.log sub=0 subfail=0
+	local log=$dir/console.log sub=0 subfail=0 dmesg=$dir/dmesg.txt
 	echo "    KTAP version 1"
 	echo "    # Subtest: $name"
 	local checks
-	checks=$(tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: CHECKS BEGIN/,/DEADLOCK-LAB: CHECKS END/p' | sed '1d;$d')
+	if [ "$ends" = panic ]; then
+		# No dump after a panic: the guest's checks as it printed them, and the
+		# kernel's own lines of the console log in place of its dmesg.
+		checks=$(tr -d '\r' <"$log" | sed -n 's/^CHECK //p')
+		dmesg=$dir/kernel-console.txt
+		tr -d '\r' <"$log" | grep -E '^\[ *[0-9]+\.[0-9]+\]' >"$dmesg"
+	else
+		checks=$(tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: CHECKS BEGIN/,/DEADLOCK-LAB: CHECKS END/p' | sed '1d;$d')
+	fi
+	if [ -n "$driver" ]; then
+		# The driver's checks follow the guest's, renumbered.
+		checks=$(printf '%s\n' "$checks"
+			sed 's/^\(\(not \)\{0,1\}ok\) [0-9]* /\1 0 /' "$dir/host-checks.txt" 2>/dev/null || echo "not ok 0 $driver wrote no host checks")
+		checks=$(echo "$checks" | awk '/^(not )?ok / { n++; sub(/ok [0-9]+ /, "ok " n " ") } 1')
+	fi
 	local count
 	count=$(echo "$checks" | grep -cE '^(not )?ok ')
-	echo "    1..$((count + 1))"
+	echo "    1..$((count + ${#console_res[@]} + 1))"
 	tr -d '\r' <"$log" | grep -E '^# ' | sed 's/^/    /'
 	while IFS= read -r line; do
 		[ -n "$line" ] || continue
@@ -112,9 +158,19 @@ t_scenario() {
 		sub=$((sub + 1))
 	done <<<"$checks"
 	[ "$sub" -gt 0 ] || { echo "    # the guest reported no checks"; subfail=$((subfail + 1)); }
+	local re
+	for re in "${console_res[@]}"; do
+		sub=$((sub + 1))
+		if tr -d '\r' <"$log" | grep -qE -- "$re"; then
+			echo "    ok $sub console shows: $re"
+		else
+			echo "    not ok $sub console shows: $re"
+			subfail=$((subfail + 1))
+		fi
+	done
 	local verdict
-	if [ -f "$dir/dmesg.txt" ]; then
-		verdict=$("$inspect" --expect "$expect" "$dir/dmesg.txt" 2>&1)
+	if [ -f "$dmesg" ]; then
+		verdict=$("$inspect" --expect "$expect" "$dmesg" 2>&1)
 		rc=$?
 	else
 		verdict="no dmesg was captured"

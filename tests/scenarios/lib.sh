@@ -87,11 +87,68 @@ rmmod_within() {
 show_threads() {
 	local t pid
 	say "ps (STAT D = uninterruptible sleep):"
-	ps -o pid,stat,comm | grep -E 'PID|deadlock_lab' | sed 's/^/#   /'
+	ps -o pid,stat,comm | grep -E 'PID|deadlock_' | sed 's/^/#   /'
 	for t in "$@"; do
 		pid=$(pid_of "$t")
 		[ -n "$pid" ] || continue
 		say "/proc/$pid/stack ($t):"
 		sed 's/^/#   /' "/proc/$pid/stack"
 	done
+}
+
+# sysrq_blocked: ask the kernel to list every task in D state with its stack
+# (sysrq-w, "show blocked tasks"), copy that part of the kernel log as
+# diagnostic lines, and keep it in /tmp/sysrq-w for sysrq_lists.
+sysrq_blocked() {
+	local before
+	before=$(dmesg | wc -l)
+	echo w >/proc/sysrq-trigger
+	# The dump is written synchronously; the short wait only lets the log settle.
+	wait_until 5 eval 'dmesg | tail -n +$((before + 1)) | grep -q "Show Blocked State"'
+	dmesg | tail -n +$((before + 1)) >/tmp/sysrq-w
+	say "sysrq-w (show blocked tasks):"
+	sed 's/^/#   /' /tmp/sysrq-w
+}
+
+# sysrq_lists COMM: the last sysrq-w dump shows COMM in state D.
+sysrq_lists() { grep -q "task:$1 *state:D" /tmp/sysrq-w; }
+
+# lockdep_classes PATTERN: how many lock classes lockdep knows whose name
+# matches PATTERN (an extended regex, matched against the whole name).
+lockdep_classes() { grep -cE "^[0-9a-f]+ .*: ($1)\$" /proc/lockdep; }
+
+# lockdep_chains PATTERN: how many lock chains hold a class matching PATTERN.
+lockdep_chains() {
+	awk -v re="^($1)\$" 'BEGIN { RS = ""; n = 0 }
+		{ for (i = 1; i <= NF; i++) if ($i ~ re) { n++; break } }
+		END { print n }' /proc/lockdep_chains
+}
+
+# lockdep_depends A B: lockdep recorded that class B was taken while class A
+# was held (the line " -> [...] B" under class A in /proc/lockdep).
+lockdep_depends() {
+	awk -v a="$1" -v b="$2" '/^[0-9a-f]/ { s = ($NF == a); next }
+		s && $1 == "->" && $NF == b { f = 1 } END { exit !f }' /proc/lockdep
+}
+
+# lockdep_state LABEL PATTERN: lockdep's own view, as diagnostic lines:
+# debug_locks, its totals, and the classes matching PATTERN with their
+# dependencies.
+lockdep_state() {
+	say "lockdep $1: debug_locks=$(debug_locks);" \
+		"$(grep -E 'lock-classes:|direct dependencies:|dependency chains:' /proc/lockdep_stats |
+			sed 's/^ *//; s/  */ /g' | tr '\n' ';')"
+	say "lockdep $1: classes matching '$2': $(lockdep_classes "$2"), chains holding one: $(lockdep_chains "$2")"
+	awk -v re=": ($2)\$" '/^[0-9a-f]/ { show = ($0 ~ re) } show' /proc/lockdep | sed 's/^/#   /'
+}
+
+# rejects_fixed MODULE VALUE: insmod MODULE fixed=VALUE fails with EINVAL,
+# the module logs the parameter and its range, and nothing stays loaded.
+rejects_fixed() {
+	local out rc
+	out=$(insmod "/lib/modules/$1.ko" "fixed=$2" 2>&1)
+	rc=$?
+	say "insmod $1 fixed=$2: exit $rc: $out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q 'Invalid argument' &&
+		dmesg_has "$1: invalid parameter: fixed=$2, allowed range 0..=1" && not_loaded "$1"
 }
