@@ -58,7 +58,7 @@ result() {
 t_inspector() {
 	# The inspector's unit, fixture and property tests.
 	local out
-	out=$(cd "$LAB_ROOT" && cargo test --release --quiet --workspace 2>&1)
+	out=$(cd "$LAB_ROOT" && cargo test --quiet --workspace 2>&1)
 	local rc=$?
 	echo "$out" | grep -E '^test result:|FAILED|panicked' | diag
 	return $rc
