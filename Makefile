@@ -53,7 +53,7 @@ initramfs: modules
 	@scripts/build-initramfs.sh $(MODULE_OUT) $(OUT)/initramfs.cpio.gz
 
 run: initramfs
-	@scripts/demo.sh
+	@scripts/demo.sh $(SCENARIO)
 
 test: initramfs
 	@tests/run.sh $(TESTS)

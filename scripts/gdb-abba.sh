@@ -31,8 +31,13 @@ done
 . "$LAB_OUT/lab.env"
 command -v gdb >/dev/null || die "gdb is missing" "run: apt-get install gdb"
 [ -f "$KDIR/vmlinux-gdb.py" ] || die "no $KDIR/vmlinux-gdb.py" "the lab kernel needs CONFIG_GDB_SCRIPTS=y"
-# A free port unless one is given, so that parallel runs do not clash.
-[ -n "$port" ] || port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# A port no one listens on unless one is given, so that parallel runs do not clash.
+if [ -z "$port" ]; then
+	for _ in $(seq 20); do
+		port=$((20000 + RANDOM % 30000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
+	done
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

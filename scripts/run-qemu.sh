@@ -140,7 +140,12 @@ elapsed=$(echo "$(date +%s.%N) - $start" | bc)
 
 # The guest's own dmesg, dumped between markers, for the inspector.
 tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: DMESG BEGIN/,/DEADLOCK-LAB: DMESG END/p' | sed '1d;$d' >"$dir/dmesg.txt"
-[ -s "$dir/dmesg.txt" ] || rm -f "$dir/dmesg.txt"
+# A boot that ended without the dump (a panic, a timeout): the kernel's own
+# lines of the console stand in for its dmesg.
+if [ ! -s "$dir/dmesg.txt" ]; then
+	rm -f "$dir/dmesg.txt"
+	tr -d '\r' <"$log" | grep -E '^\[ *[0-9]+\.[0-9]+\]' >"$dir/kernel-console.txt" || true
+fi
 printf '%s\n' "$accel" >"$dir/accel"
 printf '%.1f\n' "$elapsed" >"$dir/seconds"
 [ -z "$to_init" ] || printf '%.2f\n' "$to_init" >"$dir/seconds-to-init"

@@ -135,7 +135,6 @@ t_scenario() {
 		# kernel's own lines of the console log in place of its dmesg.
 		checks=$(tr -d '\r' <"$log" | sed -n 's/^CHECK //p')
 		dmesg=$dir/kernel-console.txt
-		tr -d '\r' <"$log" | grep -E '^\[ *[0-9]+\.[0-9]+\]' >"$dmesg"
 	else
 		checks=$(tr -d '\r' <"$log" | sed -n '/DEADLOCK-LAB: CHECKS BEGIN/,/DEADLOCK-LAB: CHECKS END/p' | sed '1d;$d')
 	fi
