@@ -12,7 +12,7 @@ const MAX_MISMATCHES: usize = 200;
 /// Findings listed in the report of a failed check.
 const MAX_LISTED: usize = 50;
 
-/// Whether findings of kinds not named in `findings` are acceptable.
+/// Whether findings that no matcher of `findings` selects are acceptable.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Others {
@@ -292,12 +292,13 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        let listed_kind = exp.findings.iter().any(|m| m.kind == f.kind);
-        if !selected && !listed_kind && exp.others == Others::Forbid {
-            self.mismatch(format!(
-                "unexpected finding: {} (list its kind in \"findings\" or set \"others\": \"allow\")",
-                finding_ref(f)
-            ));
+        if !selected && exp.others == Others::Forbid {
+            let hint = if exp.findings.iter().any(|m| m.kind == f.kind) {
+                "no matcher of its kind selects its title"
+            } else {
+                "list its kind in \"findings\" or set \"others\": \"allow\""
+            };
+            self.mismatch(format!("unexpected finding: {} ({hint})", finding_ref(f)));
         }
     }
 

@@ -26,12 +26,16 @@ pub enum Kind {
     HeldLockFreed,
     /// lockdep: lock held when returning to user space
     HeldLockReturn,
+    /// lockdep: a task exiting (or a kernel thread ending) with locks held
+    HeldLockExit,
+    /// soft-lockup detector: a CPU stuck in kernel code
+    SoftLockup,
     /// any other kernel report (BUG, WARNING, Oops, panic, stalls, ...)
     Other,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Circular,
         Kind::Recursive,
         Kind::Inconsistent,
@@ -40,6 +44,8 @@ impl Kind {
         Kind::BadUnlock,
         Kind::HeldLockFreed,
         Kind::HeldLockReturn,
+        Kind::HeldLockExit,
+        Kind::SoftLockup,
         Kind::Other,
     ];
 
@@ -53,13 +59,15 @@ impl Kind {
             Kind::BadUnlock => "bad_unlock",
             Kind::HeldLockFreed => "held_lock_freed",
             Kind::HeldLockReturn => "held_lock_return",
+            Kind::HeldLockExit => "held_lock_exit",
+            Kind::SoftLockup => "soft_lockup",
             Kind::Other => "other",
         }
     }
 
     /// Whether the kind comes from lockdep.
     pub fn is_lockdep(self) -> bool {
-        !matches!(self, Kind::HungTask | Kind::Other)
+        !matches!(self, Kind::HungTask | Kind::SoftLockup | Kind::Other)
     }
 }
 
@@ -188,8 +196,11 @@ pub struct Finding {
     pub scenario: Option<Scenario>,
     /// Hung tasks: what the task is blocked on, if printed.
     pub blocked_on: Option<BlockedOn>,
-    /// Hung tasks: seconds the task has been blocked.
+    /// Hung tasks: seconds the task has been blocked; soft lockups:
+    /// seconds the CPU has been stuck (at the last merged warning).
     pub timeout_secs: Option<u64>,
+    /// Soft lockups: the stuck CPU (`CPU#N` of the header).
+    pub cpu: Option<u32>,
     /// Main stack trace of the report (demangled; `? ` marks unreliable
     /// frames).
     pub frames: Vec<String>,
@@ -211,6 +222,10 @@ pub struct Finding {
     /// `INFO: lockdep is turned off.` was printed inside this report or
     /// after it and before the next one.
     pub lockdep_off: bool,
+    /// Number of kernel reports this finding stands for: 1, or for a soft
+    /// lockup the number of warnings printed for the same CPU and task
+    /// that were merged into it.
+    pub repeats: u32,
     /// Informational remarks (free text; not a stable interface).
     pub notes: Vec<String>,
 }

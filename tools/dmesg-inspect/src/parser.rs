@@ -11,8 +11,12 @@
 //!
 //! Finished findings are held back by one report so that a later
 //! `INFO: lockdep is turned off.` can still be attached to them, then handed
-//! to the sink. Everything a builder stores is bounded.
+//! to the sink. While a soft-lockup finding is held, up to [`MAX_HELD`]
+//! findings are held so that the watchdog's repeated warnings for the same
+//! CPU and task can be merged into it (see [`same_lockup`]). Everything a
+//! builder stores is bounded.
 
+use std::collections::VecDeque;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -44,6 +48,8 @@ pub const MAX_FOREIGN_RUN: u32 = 64;
 /// before it is closed (trailers such as a hung task's blocker line may be
 /// separated from the report by output from elsewhere).
 pub const MAX_TRAILING_FOREIGN: u32 = 8;
+/// Most findings held back while a soft lockup may still be repeated.
+pub const MAX_HELD: usize = 16;
 /// Lines an `other` report may run without a stack trace before it is
 /// considered complete.
 const OTHER_NO_TRACE_LINES: u32 = 60;
@@ -108,6 +114,21 @@ re!(
 re!(
     RE_SOFTLOCKUP,
     r"stuck for [0-9]+s! \[(?P<name>.+):(?P<pid>[0-9]+)\]$"
+);
+// watchdog_timer_fn(): "BUG: soft lockup - CPU#%d stuck for %us! [%s:%d]".
+re!(
+    RE_SOFTLOCKUP_START,
+    r"CPU#(?P<cpu>[0-9]+) stuck for (?P<secs>[0-9]+)s!(?: \[(?P<name>.+):(?P<pid>[0-9]+)\])?$"
+);
+// print_held_locks_bug(): "WARNING: %s/%d still has locks held!".
+re!(
+    RE_HELD_EXIT_START,
+    r"^(?:WARNING|BUG): (?P<name>.+)/(?P<pid>[0-9]+) still has locks held!"
+);
+// nmi_cpu_backtrace(): "NMI backtrace for cpu %d[ skipped: idling at %pS]".
+re!(
+    RE_NMI_BT,
+    r"^NMI backtrace for cpu (?P<cpu>[0-9]+)(?P<skipped> skipped: idling at .*)?$"
 );
 re!(RE_WARN_TASK, r"CPU#[0-9]+: (?P<name>.+)/(?P<pid>[0-9]+)$");
 re!(
@@ -223,6 +244,14 @@ struct Builder {
     blocker_task_line: bool,
     /// A panic was absorbed into this report: its trailer may follow.
     panic_tail: bool,
+    /// Soft lockups: the stuck CPU.
+    cpu: Option<u32>,
+    /// Soft lockups: secondary stack of the NMI backtrace being read,
+    /// until its `Call Trace:` line.
+    nmi_stack: Option<usize>,
+    /// Hung tasks: the round of reports is over (the held-locks dump or
+    /// `INFO: lockdep is turned off.` was printed); nothing else belongs.
+    round_over: bool,
 }
 
 impl Builder {
@@ -272,6 +301,9 @@ impl Builder {
             blocker_named: false,
             blocker_task_line: false,
             panic_tail: false,
+            cpu: None,
+            nmi_stack: None,
+            round_over: false,
         };
         b.parse_start(header);
         b
@@ -284,6 +316,20 @@ impl Builder {
                     let pid = cap(&c, "pid").and_then(|p| p.parse().ok());
                     self.add_task(cap(&c, "name").unwrap_or(""), pid);
                     self.timeout_secs = cap(&c, "secs").and_then(|s| s.parse().ok());
+                }
+            }
+            Kind::SoftLockup => {
+                if let Some(c) = RE_SOFTLOCKUP_START.captures(header) {
+                    self.cpu = cap(&c, "cpu").and_then(|p| p.parse().ok());
+                    self.timeout_secs = cap(&c, "secs").and_then(|s| s.parse().ok());
+                    let pid = cap(&c, "pid").and_then(|p| p.parse().ok());
+                    self.add_task(cap(&c, "name").unwrap_or(""), pid);
+                }
+            }
+            Kind::HeldLockExit => {
+                if let Some(c) = RE_HELD_EXIT_START.captures(header) {
+                    let pid = cap(&c, "pid").and_then(|p| p.parse().ok());
+                    self.add_task(cap(&c, "name").unwrap_or(""), pid);
                 }
             }
             Kind::Other => {
@@ -396,7 +442,7 @@ impl Builder {
     fn end_trace(&mut self) {
         if self.sink == Sink::Main && self.sink_has_frames {
             self.main_done = true;
-            if matches!(self.kind, Kind::HungTask | Kind::Other)
+            if matches!(self.kind, Kind::HungTask | Kind::SoftLockup | Kind::Other)
                 || self.kind.is_lockdep() && self.kind != Kind::HeldLockReturn
             {
                 self.complete = true;
@@ -465,7 +511,9 @@ impl Builder {
         let r = if self.complete {
             match self.feed_after(t) {
                 Take::Close
-                    if self.foreign_run < MAX_TRAILING_FOREIGN && !is_report_boundary(t) =>
+                    if self.foreign_run < MAX_TRAILING_FOREIGN
+                        && !self.round_over
+                        && !is_report_boundary(t) =>
                 {
                     Take::Ignored
                 }
@@ -779,9 +827,10 @@ impl Builder {
         if let Some(r) = self.feed_common(t) {
             return r;
         }
-        if self.kind == Kind::Other {
+        if matches!(self.kind, Kind::Other | Kind::SoftLockup) {
             // Some reports of kind `other` list held locks (e.g. a task
-            // exiting with locks held); keep them, accept everything else.
+            // exiting with locks held on older kernels); keep them, accept
+            // everything else.
             if self.feed_held_header(t).is_none() {
                 let _ = self.feed_lock_line(t);
             }
@@ -1028,6 +1077,9 @@ impl Builder {
         if self.show_all {
             if is_banner(t) {
                 self.show_all = false;
+                if self.kind == Kind::HungTask {
+                    self.round_over = true;
+                }
                 return Some(Take::Used);
             }
             if let Some(r) = self.feed_held_header(t) {
@@ -1060,10 +1112,99 @@ impl Builder {
         Take::Used
     }
 
+    /// Soft lockups: the parts that follow the stuck CPU's stack when
+    /// `softlockup_all_cpu_backtrace` is set: `Sending NMI from CPU N to
+    /// CPUs M:` and one `NMI backtrace for cpu M` (CPU line, registers,
+    /// stack) per other CPU, kept as secondary stacks labelled with that
+    /// line, the interrupted instruction (`RIP:`) first.
+    fn feed_nmi(&mut self, t: &str) -> Option<Take> {
+        if let Some(i) = self.nmi_stack {
+            if t == "Call Trace:" || t == "Call trace:" {
+                self.nmi_stack = None;
+                self.set_sink(Sink::Other(i));
+                return Some(Take::Used);
+            }
+        }
+        if matches!(self.sink, Sink::Other(_) | Sink::Discard) {
+            if let Some(r) = self.feed_trace(t) {
+                return Some(r);
+            }
+        }
+        if t.starts_with("Sending NMI from CPU ")
+            || t.starts_with("After ") && t.contains("haven't responded to the NMI")
+        {
+            self.note(t.to_string());
+            return Some(Take::Used);
+        }
+        if let Some(c) = t
+            .starts_with("NMI backtrace for cpu ")
+            .then(|| RE_NMI_BT.captures(t))
+            .flatten()
+        {
+            if c.name("skipped").is_some() {
+                self.note(demangle_text(t).into_owned());
+                self.nmi_stack = None;
+            } else {
+                self.open_other_stack(format!(
+                    "NMI backtrace for cpu {}",
+                    cap(&c, "cpu").unwrap_or("")
+                ));
+                self.nmi_stack = match self.sink {
+                    Sink::Other(i) => Some(i),
+                    _ => None,
+                };
+                // Frames only after its "Call Trace:".
+                self.set_sink(if self.nmi_stack.is_some() {
+                    Sink::None
+                } else {
+                    Sink::Discard
+                });
+            }
+            return Some(Take::Used);
+        }
+        if let Some(i) = self.nmi_stack {
+            if let Some(rest) = t.strip_prefix("RIP: ") {
+                let sym = rest.split_once(':').map_or(rest, |(_, s)| s);
+                if let Some((text, func)) = parse_symbol_ref(sym) {
+                    if let Some((_, frames)) = self.other_stacks.get_mut(i) {
+                        frames.push(Frame {
+                            text,
+                            func,
+                            reliable: true,
+                        });
+                    }
+                }
+                return Some(Take::Used);
+            }
+            if let Some(r) = self.feed_common(t) {
+                return Some(r);
+            }
+        }
+        None
+    }
+
     /// Lines after the report's final part: only known trailers are taken.
     fn feed_after(&mut self, t: &str) -> Take {
         if t.contains("INFO: lockdep is turned off") {
             self.lockdep_off = true;
+            if self.kind == Kind::HungTask {
+                // debug_show_all_locks() printed this instead of the
+                // held-locks dump: the hung-task round is over.
+                self.round_over = true;
+            }
+            return Take::Used;
+        }
+        if self.round_over && !self.panic_tail {
+            return Take::Close;
+        }
+        if self.kind == Kind::SoftLockup && !self.panic_tail {
+            if let Some(r) = self.feed_nmi(t) {
+                return r;
+            }
+        }
+        if self.panic_tail && is_register_line(t) {
+            // The register dump inside a panic's stack (the interrupted
+            // context of the panicking CPU).
             return Take::Used;
         }
         if self.panic_tail {
@@ -1106,7 +1247,7 @@ impl Builder {
             }
             return Take::Close;
         }
-        if self.kind == Kind::Other {
+        if matches!(self.kind, Kind::Other | Kind::SoftLockup) {
             if t.starts_with("---[ end ")
                 || t.starts_with("Kernel Offset:")
                 || t.starts_with("Rebooting in")
@@ -1174,6 +1315,7 @@ impl Builder {
             scenario: self.scenario,
             blocked_on: self.blocked_on,
             timeout_secs: self.timeout_secs,
+            cpu: self.cpu,
             frames: self.main_frames.iter().map(Frame::display).collect(),
             other_stacks: self
                 .other_stacks
@@ -1189,8 +1331,31 @@ impl Builder {
             end_line: self.end_line,
             truncated,
             lockdep_off: self.lockdep_off,
+            repeats: 1,
             notes: self.notes,
         }
+    }
+
+    /// A lock site in a Rust binding shim (`rust_helper_spin_lock`) names
+    /// the shim, not the code taking the lock: use the first non-skipped
+    /// reliable frame below the shim in the report's stack instead. Left
+    /// as is when the shim is not on the stack.
+    fn resolve_helper(&self, site: Option<String>) -> Option<String> {
+        let func = site?;
+        if !table::is_rust_helper(&func) {
+            return Some(func);
+        }
+        let mut frames = self
+            .main_frames
+            .iter()
+            .filter(|f| f.reliable)
+            .filter_map(|f| f.func.as_deref());
+        if frames.any(|f| f == func) {
+            if let Some(caller) = frames.find(|f| !table::skipped(f)) {
+                return Some(caller.to_string());
+            }
+        }
+        Some(func)
     }
 
     fn choose_culprit(&self) -> Option<String> {
@@ -1202,10 +1367,11 @@ impl Builder {
                 .collect()
         };
         match self.def.culprit {
-            Culprit::FirstLockSite => self.first_site.clone().flatten(),
+            Culprit::FirstLockSite => self.resolve_helper(self.first_site.clone().flatten()),
+            Culprit::HeldLockSite => self.first_site.clone().flatten(),
             Culprit::LockSitesThenChain => {
                 let mut cands: Vec<String> = Vec::new();
-                cands.extend(self.acquiring_site.clone().flatten());
+                cands.extend(self.resolve_helper(self.acquiring_site.clone().flatten()));
                 cands.extend(self.held_site.clone().flatten());
                 for (_, frames) in &self.chain {
                     cands.extend(reliable_funcs(frames));
@@ -1231,9 +1397,25 @@ impl Builder {
                         }
                     }
                 }
-                frames
-                    .into_iter()
-                    .find(|f| !table::HUNG_SKIP.iter().any(|s| f.contains(s)))
+                frames.into_iter().find(|f| !table::hung_skipped(f))
+            }
+            Culprit::Stall => {
+                let frames: Vec<String> = self
+                    .rip
+                    .iter()
+                    .chain(self.main_frames.iter())
+                    .filter(|f| f.reliable)
+                    .filter_map(|f| f.func.clone())
+                    .filter(|f| !table::stall_skipped(f))
+                    .collect();
+                let mut prev = frames.first()?;
+                for f in &frames {
+                    if table::stall_anchor(f) {
+                        return Some(prev.clone());
+                    }
+                    prev = f;
+                }
+                frames.into_iter().next()
             }
             Culprit::FirstFrame => self
                 .rip
@@ -1273,9 +1455,10 @@ fn absorbs(b: &Builder, hdr: &str) -> bool {
     !b.complete && secondary && b.kind == Kind::Other
 }
 
-/// Lines after which nothing can belong to the previous report any more.
+/// Lines after which nothing can belong to the previous report any more
+/// (a banner, a `[ cut here ]` line, a magic SysRq command).
 fn is_report_boundary(t: &str) -> bool {
-    is_banner(t) || t.contains("[ cut here ]")
+    is_banner(t) || t.contains("[ cut here ]") || t.starts_with("sysrq: ")
 }
 
 fn is_banner(t: &str) -> bool {
@@ -1320,11 +1503,52 @@ fn is_section_line(t: &str) -> bool {
         || t.starts_with("Showing all locks held")
 }
 
+/// Whether soft-lockup finding `f` repeats `prev`: the watchdog prints a
+/// new warning every threshold period while a CPU stays stuck. Same CPU,
+/// same task, and a stuck time that did not go down (a smaller one means
+/// the CPU was released and got stuck again).
+fn same_lockup(prev: &Finding, f: &Finding) -> bool {
+    prev.kind == Kind::SoftLockup
+        && f.kind == Kind::SoftLockup
+        && prev.cpu.is_some()
+        && prev.cpu == f.cpu
+        && !prev.tasks.is_empty()
+        && prev.tasks.first() == f.tasks.first()
+        && f.timeout_secs >= prev.timeout_secs
+}
+
+/// Merges a repeated soft-lockup warning into the first one: the count,
+/// the latest stuck time, a note with its lines, and what it adds to the
+/// task list, the notes and the lockdep state.
+fn merge_repeat(prev: &mut Finding, f: Finding) {
+    prev.repeats = prev.repeats.saturating_add(f.repeats);
+    prev.timeout_secs = f.timeout_secs.or(prev.timeout_secs);
+    prev.lockdep_off |= f.lockdep_off;
+    for t in f.tasks {
+        if prev.tasks.len() < MAX_TASKS && !prev.tasks.contains(&t) {
+            prev.tasks.push(t);
+        }
+    }
+    let secs = f
+        .timeout_secs
+        .map(|s| format!(", stuck for {s}s"))
+        .unwrap_or_default();
+    let note = format!("repeated at lines {}-{}{secs}", f.start_line, f.end_line);
+    // The repeat's own notes too: the panic that softlockup_panic asks
+    // for may come with a later warning.
+    for n in std::iter::once(note).chain(f.notes) {
+        if prev.notes.len() < MAX_NOTES && !prev.notes.contains(&n) {
+            prev.notes.push(n);
+        }
+    }
+}
+
 /// Streaming parser; see the module documentation.
 pub struct Parser<F: FnMut(Finding)> {
     sink: F,
     current: Option<Builder>,
-    pending: Option<Finding>,
+    /// Finished findings not yet handed to the sink, in log order.
+    held: VecDeque<Finding>,
     summary: Summary,
     last_banner: Option<u64>,
 }
@@ -1334,7 +1558,7 @@ impl<F: FnMut(Finding)> Parser<F> {
         Parser {
             sink,
             current: None,
-            pending: None,
+            held: VecDeque::new(),
             summary: Summary::default(),
             last_banner: None,
         }
@@ -1347,11 +1571,66 @@ impl<F: FnMut(Finding)> Parser<F> {
     }
 
     fn emit(&mut self, f: Finding) {
-        if let Some(p) = self.pending.take() {
-            (self.sink)(p);
+        if f.kind == Kind::SoftLockup {
+            if let Some(prev) = self.held.iter_mut().rev().find(|p| same_lockup(p, &f)) {
+                merge_repeat(prev, f);
+                return;
+            }
         }
         self.summary.findings += 1;
-        self.pending = Some(f);
+        self.held.push_back(f);
+        self.release(false);
+    }
+
+    /// Hands held findings to the sink: all of them at the end of the
+    /// input; otherwise all but the last one, or all but the last
+    /// [`MAX_HELD`] while a soft lockup is among them.
+    fn release(&mut self, all: bool) {
+        loop {
+            let keep = if all {
+                0
+            } else if self.held.iter().any(|f| f.kind == Kind::SoftLockup) {
+                MAX_HELD
+            } else {
+                1
+            };
+            if self.held.len() <= keep {
+                break;
+            }
+            if let Some(f) = self.held.pop_front() {
+                (self.sink)(f);
+            }
+        }
+    }
+
+    /// The panic a finished report asked for (`softlockup_panic`,
+    /// `hung_task_panic`, ...), printed when the report had already been
+    /// closed: a note on that report rather than a finding of its own.
+    fn panic_of_last(&mut self, hdr: &str) -> bool {
+        let Some(reason) = hdr.strip_prefix("Kernel panic - not syncing") else {
+            return false;
+        };
+        let Some(last) = self.held.back_mut() else {
+            return false;
+        };
+        let caused = match last.kind {
+            Kind::SoftLockup => reason.contains("softlockup: hung tasks"),
+            Kind::HungTask => reason.contains("hung_task: blocked tasks"),
+            Kind::Other => {
+                reason.contains("Fatal exception")
+                    || reason.contains("panic_on_warn set")
+                    || reason.contains("RCU Stall") && last.header.contains("detected stall")
+                    || reason.contains("LOCKUP") && last.header.contains("LOCKUP")
+            }
+            _ => reason.contains("panic_on_warn set"),
+        };
+        if caused && last.notes.len() < MAX_NOTES {
+            let note = demangle_text(hdr).into_owned();
+            if !last.notes.contains(&note) {
+                last.notes.push(note);
+            }
+        }
+        caused
     }
 
     fn close(&mut self, reason: Option<&str>, end_override: Option<u64>) {
@@ -1410,11 +1689,13 @@ impl<F: FnMut(Finding)> Parser<F> {
             return;
         }
         if let Some((def, hdr)) = table::match_start(t) {
-            self.start(def, hdr, msg, line);
+            if !self.panic_of_last(hdr) {
+                self.start(def, hdr, msg, line);
+            }
             return;
         }
         if lockdep_off {
-            if let Some(p) = self.pending.as_mut() {
+            if let Some(p) = self.held.back_mut() {
                 p.lockdep_off = true;
             }
         }
@@ -1432,9 +1713,7 @@ impl<F: FnMut(Finding)> Parser<F> {
     pub fn finish(mut self, lines: u64) -> Summary {
         self.summary.lines = self.summary.lines.max(lines);
         self.close(Some("input ended inside the report"), None);
-        if let Some(p) = self.pending.take() {
-            (self.sink)(p);
-        }
+        self.release(true);
         self.summary
     }
 }

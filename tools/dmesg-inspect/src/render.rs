@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use crate::model::{Finding, Summary};
+use crate::model::{Finding, Kind, Summary};
 
 /// Frames shown per stack in the readable summary.
 const SHOWN_FRAMES: usize = 12;
@@ -96,8 +96,19 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
         let tasks: Vec<String> = f.tasks.iter().map(|t| t.to_string()).collect();
         field(out, "tasks", &tasks.join(", "))?;
     }
+    if let Some(c) = f.cpu {
+        field(out, "cpu", &c.to_string())?;
+    }
     if let Some(t) = f.timeout_secs {
-        field(out, "blocked", &format!("{t} s"))?;
+        let name = if f.kind == Kind::SoftLockup {
+            "stuck"
+        } else {
+            "blocked"
+        };
+        field(out, name, &format!("{t} s"))?;
+    }
+    if f.repeats > 1 {
+        field(out, "repeats", &format!("{} warnings", f.repeats))?;
     }
     if let Some(b) = &f.blocked_on {
         let mut s = b.primitive.clone();
@@ -182,6 +193,8 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
         }
     }
     for (i, st) in f.other_stacks.iter().enumerate() {
+        // The first frame worth reading, else the first reliable one (a
+        // `RIP` inside a spinlock is still worth showing).
         let site = st
             .frames
             .iter()
@@ -191,6 +204,7 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
                         !crate::table::skipped(func) && !is_lockdep_internal(func)
                     })
             })
+            .or_else(|| st.frames.iter().find(|fr| !fr.starts_with("? ")))
             .map(|s| format!(" {s}"))
             .unwrap_or_default();
         let s = format!("{}:{}", st.label, site);

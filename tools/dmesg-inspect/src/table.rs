@@ -20,17 +20,30 @@ use crate::model::Kind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Culprit {
     /// The `at:` site of the first lock printed after the header (the lock
-    /// being acquired, taken, released or freed), taken verbatim as
-    /// syzkaller's report regexps do.
+    /// being acquired, taken, released or changing state), taken verbatim
+    /// as syzkaller's report regexps do. The lock is being acquired right
+    /// now, so a site in a Rust binding shim (`rust_helper_*`, a C function
+    /// that only forwards to the kernel's lock functions) is replaced by
+    /// the frame that called the shim in the report's own stack.
     FirstLockSite,
+    /// The `at:` site of the first lock printed, verbatim: the lock was
+    /// taken earlier (held-lock reports), so the report's stack says
+    /// nothing about who took it.
+    HeldLockSite,
     /// Circular dependencies: the first function among the `at:` site of
-    /// the lock being acquired, the `at:` site of the held lock and the
+    /// the lock being acquired (a `rust_helper_*` shim resolved as for
+    /// [`Culprit::FirstLockSite`]), the `at:` site of the held lock and the
     /// frames of the dependency chain that is not on the skip list, plus
     /// the workqueue functions syzkaller skips for this report.
     LockSitesThenChain,
     /// Hung tasks: syzkaller's hang extractor over the task's stack
     /// (anchor frames first, then a hang-specific skip list).
     HungTask,
+    /// Stalls (soft lockups): syzkaller's stall extractor over the `RIP:`
+    /// frame and the stack, non-skipped frames only: the frame just above
+    /// the first dispatcher frame (`kthread`, `ret_from_fork`, syscall
+    /// entry, ...), else the first frame.
+    Stall,
     /// First reliable, non-skipped frame of the report's stack (the RIP
     /// frame first). Only used for the `culprit` field of `other` findings;
     /// their title is the header line.
@@ -123,13 +136,19 @@ pub static TABLE: &[ReportDef] = &[
         kind: Kind::HeldLockFreed,
         start: Start::Pattern(r"^(?:WARNING|BUG): held lock freed!"),
         title: Some("{level}: held lock freed in {}"),
-        culprit: Culprit::FirstLockSite,
+        culprit: Culprit::HeldLockSite,
     },
     ReportDef {
         kind: Kind::HeldLockReturn,
         start: Start::Pattern(r"^(?:WARNING|BUG): lock held when returning to user space!"),
         title: Some("{level}: lock held when returning to user space in {}"),
-        culprit: Culprit::FirstLockSite,
+        culprit: Culprit::HeldLockSite,
+    },
+    ReportDef {
+        kind: Kind::HeldLockExit,
+        start: Start::Pattern(r"^(?:WARNING|BUG): .+/[0-9]+ still has locks held!"),
+        title: Some("{level}: still has locks held in {}"),
+        culprit: Culprit::HeldLockSite,
     },
     ReportDef {
         kind: Kind::HungTask,
@@ -138,6 +157,14 @@ pub static TABLE: &[ReportDef] = &[
         ),
         title: Some("INFO: task hung in {}"),
         culprit: Culprit::HungTask,
+    },
+    ReportDef {
+        kind: Kind::SoftLockup,
+        start: Start::Pattern(
+            r"^(?:[a-z_]+: |NMI watchdog: )?BUG: soft lockup - CPU#[0-9]+ stuck for [0-9]+s!",
+        ),
+        title: Some("BUG: soft lockup in {}"),
+        culprit: Culprit::Stall,
     },
     // Everything below is reported as kind `other`, titled by its header.
     ReportDef {
@@ -410,12 +437,204 @@ pub const HUNG_SKIP: &[&str] = &[
     "cancel_delayed_work",
 ];
 
+/// Stalls: frames at which the stall extractor stops (syzkaller's
+/// `linuxStallAnchorFrames`): generic dispatchers and the entry points of
+/// the work they run. The culprit is the frame just above the first one.
+pub const STALL_ANCHORS: &[&str] = &[
+    "process_one_work",
+    "do_syscall_",
+    "do_fast_syscall_",
+    "sysenter_dispatch",
+    "tracesys_phase2",
+    "el0_svc_handler",
+    "invoke_syscall",
+    "ret_fast_syscall",
+    "netif_receive_skb",
+    "do_softirq",
+    "call_timer_fn",
+    "_run_timers",
+    "run_timer_softirq",
+    "hrtimer_run",
+    "run_ksoftirqd",
+    "smpboot_thread_fn",
+    "^kthread$",
+    "start_secondary",
+    "cpu_startup_entry",
+    "ret_from_fork",
+    "vfs_write",
+    "vfs_read",
+    "vfs_iter_read",
+    "vfs_iter_write",
+    "do_iter_read",
+    "do_iter_write",
+    "call_read_iter",
+    "call_write_iter",
+    "new_sync_read",
+    "new_sync_write",
+    "vfs_ioctl",
+    "ksys_ioctl",
+    "compat_ioctl",
+    "compat_sys_ioctl",
+    "blkdev_driver_ioctl",
+    "blkdev_ioctl",
+    "do_iter_readv_writev",
+    "^call_mmap",
+    "mmap_region",
+    "do_mmap",
+    "do_dentry_open",
+    "vfs_open",
+    "^sock_sendmsg",
+    "^sock_recvmsg",
+    "^sock_release",
+    "^__sock_release",
+    "^setsockopt$",
+    "kernel_setsockopt",
+    "sock_common_setsockopt",
+    "^listen$",
+    "kernel_listen",
+    "sk_common_release",
+    "^sock_mmap",
+    "^accept$",
+    "kernel_accept",
+    "^sock_do_ioctl",
+    "^sock_ioctl",
+    "^compat_sock_ioctl",
+    "^nfnetlink_rcv_msg",
+    "^rtnetlink_rcv_msg",
+    "^netlink_dump",
+    "^(sys_)?(socketpair|connect|ioctl)",
+    "__do_fault",
+    "do_page_fault",
+    "^page_fault$",
+    "__fput",
+    "task_work_run",
+    "exit_to_usermode",
+    "smp_call_function",
+    "tasklet_action",
+    "tasklet_hi_action",
+];
+
+/// Stalls: interrupt entry frames, which only show how the watchdog
+/// interrupted the stuck code (syzkaller skips `apic_timer_interrupt` for
+/// RCU stalls for the same reason).
+pub const STALL_SKIP: &[&str] = &[
+    "apic_timer_interrupt",
+    "sysvec_",
+    "irqentry_",
+    "common_interrupt",
+];
+
 static SKIP_RE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(&SKIP_PATTERNS.join("|")).expect("valid skip list"));
 
-/// Whether syzkaller would skip this function when choosing a culprit.
+static STALL_ANCHOR_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&STALL_ANCHORS.join("|")).expect("valid anchor list"));
+
+/// Crates whose frames are runtime plumbing of Rust kernel code: the
+/// kernel crate's bindings (locks, condition variables, thread and timer
+/// glue), the standard library crates and the compiler's builtins.
+pub const RUST_PLUMBING_CRATES: &[&str] = &["kernel", "core", "alloc", "std", "compiler_builtins"];
+
+/// Path segments (outside generic arguments) that mark a generic thread
+/// entry point, e.g. `deadlock_lab::kthread::trampoline::<...>`: it only
+/// calls the thread's closure.
+pub const RUST_TRAMPOLINE_SEGMENTS: &[&str] = &["kthread", "trampoline"];
+
+/// Removes generic arguments (`<...>`, nested) from a demangled path,
+/// keeping the leading qualified-path bracket's first type: for
+/// `<a::B as c::D>::f` it gives `a::B::f`.
+fn strip_generics(func: &str) -> String {
+    let mut out = String::with_capacity(func.len());
+    let mut rest = func;
+    // `<Type as Trait>::method`: keep `Type`, drop ` as Trait`.
+    if let Some(inner) = rest.strip_prefix('<') {
+        let mut depth = 1u32;
+        let mut end = None;
+        let mut as_at = None;
+        for (i, c) in inner.char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                ' ' if depth == 1 && as_at.is_none() && inner[i..].starts_with(" as ") => {
+                    as_at = Some(i)
+                }
+                _ => {}
+            }
+        }
+        if let Some(e) = end {
+            out.push_str(&strip_generics(&inner[..as_at.unwrap_or(e)]));
+            rest = &inner[e + 1..];
+        }
+    }
+    let mut depth = 0u32;
+    for c in rest.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("::::", "::").trim_end_matches("::").to_string()
+}
+
+/// Whether `func` is a demangled Rust path (`crate::item`, `<T as Tr>::m`).
+pub fn is_rust_path(func: &str) -> bool {
+    func.contains("::")
+}
+
+/// Whether a demangled Rust path is runtime plumbing rather than the
+/// module's own code: a frame of one of [`RUST_PLUMBING_CRATES`], or a
+/// generic thread trampoline (a path segment in
+/// [`RUST_TRAMPOLINE_SEGMENTS`] outside generic arguments). Closures of the
+/// module (`...::init::{closure#0}`) are the module's code.
+pub fn is_rust_plumbing(func: &str) -> bool {
+    let path = strip_generics(func);
+    let mut segs = path.split("::");
+    let krate = segs.next().unwrap_or("");
+    RUST_PLUMBING_CRATES.contains(&krate) || segs.any(|seg| RUST_TRAMPOLINE_SEGMENTS.contains(&seg))
+}
+
+/// Whether a frame is never blamed. C functions: syzkaller's skip list.
+/// Demangled Rust paths: only runtime plumbing ([`is_rust_plumbing`]);
+/// syzkaller's substring lists describe C kernel internals and would
+/// otherwise hit module functions such as `deadlock_leak::waiter` or
+/// `my_driver::shutdown`.
 pub fn skipped(func: &str) -> bool {
-    SKIP_RE.is_match(func)
+    if is_rust_path(func) {
+        is_rust_plumbing(func)
+    } else {
+        SKIP_RE.is_match(func)
+    }
+}
+
+/// Hung tasks: whether a (not [`skipped`]) frame only shows how the task
+/// sleeps. C functions: [`HUNG_SKIP`] substrings, as syzkaller; module
+/// code in Rust is never such a frame.
+pub fn hung_skipped(func: &str) -> bool {
+    !is_rust_path(func) && HUNG_SKIP.iter().any(|s| func.contains(s))
+}
+
+/// Stalls: whether a frame is dropped before the anchor search.
+pub fn stall_skipped(func: &str) -> bool {
+    skipped(func) || !is_rust_path(func) && STALL_SKIP.iter().any(|s| func.contains(s))
+}
+
+/// Stalls: whether a frame is a dispatcher ([`STALL_ANCHORS`]).
+pub fn stall_anchor(func: &str) -> bool {
+    !is_rust_path(func) && STALL_ANCHOR_RE.is_match(func)
+}
+
+/// A C shim of the Rust bindings that forwards to a kernel function
+/// (`rust_helper_spin_lock`, `rust_helper_mutex_lock`, ...).
+pub fn is_rust_helper(func: &str) -> bool {
+    func.starts_with("rust_helper_")
 }
 
 #[cfg(test)]
@@ -433,6 +652,7 @@ mod tests {
             "WARNING: bad unlock balance detected!",
             "WARNING: held lock freed!",
             "WARNING: lock held when returning to user space!",
+            "WARNING: deadlock_leaker/57 still has locks held!",
             "INFO: task deadlock_lab_a:42 blocked for more than 122 seconds.",
             "watchdog: BUG: soft lockup - CPU#0 stuck for 26s! [deadlock_lab_a:42]",
             "rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:",
@@ -466,10 +686,59 @@ mod tests {
     fn kinds_and_skips() {
         let (d, _) = match_start("INFO: task a:1 blocked for more than 2 seconds.").unwrap();
         assert_eq!(d.kind, Kind::HungTask);
+        let (d, h) =
+            match_start("watchdog: BUG: soft lockup - CPU#1 stuck for 3s! [deadlock_spin_b:54]")
+                .unwrap();
+        assert_eq!(d.kind, Kind::SoftLockup);
+        assert!(h.starts_with("watchdog: BUG: soft lockup"));
+        // Kernels before 4.15 print the watchdog's prefix as "NMI watchdog".
+        let (d, _) =
+            match_start("NMI watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [a:1]").unwrap();
+        assert_eq!(d.kind, Kind::SoftLockup);
+        let (d, _) = match_start("WARNING: deadlock_leaker/57 still has locks held!").unwrap();
+        assert_eq!(d.kind, Kind::HeldLockExit);
+        let (d, _) = match_start("BUG: a b/c/9 still has locks held!").unwrap();
+        assert_eq!(d.kind, Kind::HeldLockExit);
+        let (d, _) = match_start("BUG: spinlock lockup suspected on CPU#0, a/1").unwrap();
+        assert_eq!(d.kind, Kind::Other);
         assert!(skipped("lock_acquire"));
         assert!(skipped("__down_common"));
         assert!(skipped("kfree"));
         assert!(!skipped("kfree_rcu_work"));
         assert!(!skipped("deadlock_lab::thread_a"));
+    }
+
+    #[test]
+    fn rust_frames() {
+        // Module code is never skipped, whatever its name contains.
+        for f in [
+            "deadlock_leak::waiter",
+            "deadlock_x::shutdown",
+            "<deadlock_irq::Shared as kernel::time::hrtimer::HrTimerCallback>::run",
+            "<deadlock_lab::DeadlockLab>::spawn::{closure#0}",
+        ] {
+            assert!(!skipped(f), "{f}");
+            assert!(!hung_skipped(f), "{f}");
+        }
+        // Plumbing: the kernel crate, core, thread trampolines.
+        for f in [
+            "kernel::print::call_printk",
+            "core::ptr::drop_in_place::<deadlock_leak::DeadlockLeak>",
+            "<kernel::sync::lock::Lock<(), kernel::sync::lock::mutex::MutexBackend>>::lock",
+            "deadlock_leak::kthread::trampoline::<<deadlock_leak::DeadlockLeak as kernel::module::Module>::init::{closure#1}>",
+            "deadlock_lab::kthread::drop_box::<<deadlock_lab::DeadlockLab>::spawn::{closure#0}>",
+        ] {
+            assert!(skipped(f), "{f}");
+        }
+        assert_eq!(strip_generics("<a::B<c::D> as e::F>::g::<h::I>"), "a::B::g");
+        assert!(is_rust_helper("rust_helper_spin_lock"));
+        assert!(stall_anchor("kthread"));
+        assert!(!stall_anchor("__kthread_parkme"));
+        assert!(stall_anchor("ret_from_fork_asm"));
+        assert!(stall_skipped("asm_sysvec_apic_timer_interrupt"));
+        assert!(stall_skipped("queued_spin_lock_slowpath"));
+        // C functions keep syzkaller's substring rules.
+        assert!(hung_skipped("schedule_timeout"));
+        assert!(hung_skipped("kthread"));
     }
 }

@@ -158,6 +158,7 @@ fn json_field_names_are_stable() {
         "scenario",
         "blocked_on",
         "timeout_secs",
+        "cpu",
         "frames",
         "other_stacks",
         "kernel_version",
@@ -166,6 +167,7 @@ fn json_field_names_are_stable() {
         "end_line",
         "truncated",
         "lockdep_off",
+        "repeats",
         "notes",
     ] {
         assert!(f.get(key).is_some(), "missing field {key}");
@@ -309,6 +311,11 @@ fn expectation_mismatches() {
             "unexpected finding: hung_task at lines 74-95",
         ),
         (
+            r#"{"findings":[{"kind":"circular"},{"kind":"hung_task","title":"thread_b"}]}"#,
+            "abba_full.log",
+            "unexpected finding: hung_task at lines 74-95 (\"INFO: task hung in deadlock_lab::thread_a\") (no matcher of its kind selects its title)",
+        ),
+        (
             r#"{"findings":[{"kind":"circular"}],"others":"allow","lockdep_off":false}"#,
             "abba_full.log",
             "lockdep_off: \"INFO: lockdep is turned off.\" was printed (line 118) but not expected",
@@ -382,4 +389,42 @@ fn expectation_comment_fields_are_allowed() {
     // "sem1/1" is not the class printed ("sem1"): a subclass must be named
     // exactly, while a plain name also matches subclassed classes.
     assert_eq!(code(&o), 1, "{}", stdout(&o));
+}
+
+#[test]
+fn expectation_with_soft_lockup_and_held_lock_exit() {
+    let spin = r#"{
+      "findings": [
+        {"kind": "circular", "count": 1, "locks": ["spin1", "spin2"], "frames": ["deadlock_spin::thread_"]},
+        {"kind": "soft_lockup", "min": 1, "max": 2, "frames": ["deadlock_spin::thread_"], "tasks": ["deadlock_spin_a", "deadlock_spin_b"]},
+        {"kind": "other", "title": "detected stall", "min": 0}
+      ],
+      "others": "forbid",
+      "lockdep_off": false
+    }"#;
+    for log in ["real_spin.log", "real_spin-softirq.log"] {
+        let o = expect(spin, log);
+        assert_eq!(code(&o), 0, "{log}: {}", stdout(&o));
+    }
+    let leak = r#"{
+      "findings": [
+        {"kind": "hung_task", "count": 1, "blocked_on": "semaphore", "culprit": "deadlock_leak::waiter"},
+        {"kind": "held_lock_exit", "count": 1, "tasks": ["deadlock_leaker"], "locks": ["store_lock"], "culprit": "deadlock_leak::update_leaky"}
+      ]
+    }"#;
+    let o = expect(leak, "real_leak.log");
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    // The old way of naming these reports no longer matches.
+    let o = expect(
+        r#"{"findings": [{"kind": "other", "title": "soft lockup"}], "others": "allow"}"#,
+        "real_spin.log",
+    );
+    assert_eq!(code(&o), 1);
+    assert!(
+        stdout(&o).contains(
+            "other (title containing \"soft lockup\"): expected at least 1 finding(s), found 0"
+        ),
+        "{}",
+        stdout(&o)
+    );
 }

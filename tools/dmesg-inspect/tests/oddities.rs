@@ -8,7 +8,7 @@ use std::path::Path;
 
 use dmesg_inspect::input::MAX_RECORD;
 use dmesg_inspect::model::Kind;
-use dmesg_inspect::parser::{MAX_FRAMES, MAX_REPORT_LINES};
+use dmesg_inspect::parser::{MAX_FRAMES, MAX_HELD, MAX_REPORT_LINES};
 use dmesg_inspect::{parse_bytes, parse_stream, Finding};
 
 fn fixture(name: &str) -> Vec<u8> {
@@ -306,7 +306,7 @@ fn many_reports_stream_through_the_sink() {
     let head = Vec::new();
     let reader = Repeat {
         head,
-        line: b"[    1.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [spin:7]\n[    1.0] Call Trace:\n[    1.0]  <TASK>\n[    1.0]  spin_fn+0x1/0x2\n[    1.0]  </TASK>\n",
+        line: b"[    1.0] BUG: sleeping function called from invalid context at kernel/locking/rwsem.c:1\n[    1.0] Call Trace:\n[    1.0]  <TASK>\n[    1.0]  sleepy_fn+0x1/0x2\n[    1.0]  </TASK>\n",
         left: 20_000,
         pos: 0,
     };
@@ -319,6 +319,158 @@ fn many_reports_stream_through_the_sink() {
     .unwrap();
     assert_eq!(n, 20_000);
     assert_eq!(summary.findings, 20_000);
+}
+
+/// One soft-lockup warning for `cpu`/`pid`, five lines.
+fn soft_lockup(cpu: u32, pid: u32, secs: u32) -> String {
+    format!(
+        "[    1.0] watchdog: BUG: soft lockup - CPU#{cpu} stuck for {secs}s! [spin:{pid}]\n\
+         [    1.0] Call Trace:\n[    1.0]  <TASK>\n[    1.0]  spin_fn+0x1/0x2\n[    1.0]  </TASK>\n"
+    )
+}
+
+#[test]
+fn repeated_soft_lockups_are_merged() {
+    // The watchdog repeats its warning while the CPU stays stuck: one
+    // finding per CPU and task, with the count and the last stuck time.
+    let reader = Repeat {
+        head: Vec::new(),
+        line: b"[    1.0] watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [spin:7]\n[    1.0] Call Trace:\n[    1.0]  <TASK>\n[    1.0]  spin_fn+0x1/0x2\n[    1.0]  </TASK>\n",
+        left: 5_000,
+        pos: 0,
+    };
+    let mut got = Vec::new();
+    let summary = parse_stream(reader, |f| got.push(f)).unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(summary.findings, 1);
+    let f = &got[0];
+    assert_eq!(f.kind, Kind::SoftLockup);
+    assert_eq!(f.repeats, 5_000);
+    assert_eq!(f.title, "BUG: soft lockup in spin_fn");
+    assert_eq!((f.start_line, f.end_line), (1, 5));
+    assert!(f.notes.len() <= 16);
+
+    // Growing stuck time, another CPU in between, an RCU stall in
+    // between: still the same lockup.
+    let mut log = soft_lockup(0, 7, 22);
+    log += &soft_lockup(1, 8, 22);
+    log += &String::from_utf8(fixture("rcu_stall.log")).unwrap();
+    log += &soft_lockup(0, 7, 48);
+    log += &soft_lockup(1, 8, 48);
+    let r = parse_bytes(log.as_bytes());
+    let kinds: Vec<(Kind, u32, Option<u64>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.kind, f.repeats, f.timeout_secs))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (Kind::SoftLockup, 2, Some(48)),
+            (Kind::SoftLockup, 2, Some(48)),
+            (Kind::Other, 1, None)
+        ]
+    );
+    assert_eq!(r.findings[0].cpu, Some(0));
+    assert_eq!(r.findings[1].cpu, Some(1));
+    assert!(r.findings[0].notes[0].starts_with("repeated at lines "));
+    assert_eq!(r.summary.findings, 3);
+
+    // The panic that comes with a later warning stays visible.
+    let log = soft_lockup(0, 7, 22)
+        + &soft_lockup(0, 7, 48)
+        + "[    1.2] Kernel panic - not syncing: softlockup: hung tasks\n";
+    let r = parse_bytes(log.as_bytes());
+    assert_eq!(r.findings.len(), 1);
+    assert_eq!(
+        r.findings[0].notes,
+        [
+            "repeated at lines 6-11, stuck for 48s",
+            "Kernel panic - not syncing: softlockup: hung tasks"
+        ]
+    );
+
+    // A smaller stuck time: the CPU was released and got stuck again.
+    let log = soft_lockup(0, 7, 48) + &soft_lockup(0, 7, 22);
+    let r = parse_bytes(log.as_bytes());
+    assert_eq!(r.findings.len(), 2);
+    // Another task on the same CPU is another lockup.
+    let log = soft_lockup(0, 7, 22) + &soft_lockup(0, 9, 48);
+    assert_eq!(parse_bytes(log.as_bytes()).findings.len(), 2);
+}
+
+#[test]
+fn late_softlockup_panic_is_a_note() {
+    // The panic softlockup_panic asks for, printed after the report was
+    // closed by unrelated output, is a note of the soft lockup.
+    let mut log = soft_lockup(1, 7, 22);
+    for i in 0..12 {
+        log += &format!("[    1.1] unrelated output {i}\n");
+    }
+    log += "[    1.2] Kernel panic - not syncing: softlockup: hung tasks\n";
+    log += "[    1.2] Call Trace:\n[    1.2]  <IRQ>\n[    1.2]  panic+0x1/0x2\n[    1.2]  </IRQ>\n";
+    let r = parse_bytes(log.as_bytes());
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(r.findings[0].kind, Kind::SoftLockup);
+    assert_eq!(
+        r.findings[0].notes,
+        ["Kernel panic - not syncing: softlockup: hung tasks"]
+    );
+    // Another panic reason is a finding of its own.
+    let log = soft_lockup(1, 7, 22)
+        + &"[    1.1] unrelated output\n".repeat(12)
+        + "[    1.2] Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000009\n";
+    let r = parse_bytes(log.as_bytes());
+    assert_eq!(r.findings.len(), 2);
+    assert_eq!(r.findings[1].kind, Kind::Other);
+}
+
+/// Counts the bytes handed out, so the sink can see how far the reader is.
+struct Counting<R> {
+    inner: R,
+    read: std::rc::Rc<std::cell::Cell<u64>>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.set(self.read.get() + n as u64);
+        Ok(n)
+    }
+}
+
+#[test]
+fn distinct_soft_lockups_stream_with_bounded_delay() {
+    // Findings are held back while a soft lockup may still repeat, but
+    // never more than MAX_HELD of them.
+    let mut data = String::new();
+    // About 1.8 MB: well beyond the reader's 1 MiB window.
+    let n = 12_000u32;
+    // Byte offset of the end of each warning.
+    let mut ends = Vec::new();
+    for pid in 0..n {
+        data += &soft_lockup(pid % 2, pid, 22);
+        ends.push(data.len() as u64);
+    }
+    let block = soft_lockup(0, 0, 22).len() as u64;
+    let read = std::rc::Rc::new(std::cell::Cell::new(0u64));
+    let reader = Counting {
+        inner: data.as_bytes(),
+        read: read.clone(),
+    };
+    let mut got = 0u64;
+    parse_stream(reader, |f| {
+        assert_eq!(f.kind, Kind::SoftLockup);
+        assert_eq!(f.repeats, 1);
+        got += 1;
+        // Delivered no later than MAX_HELD findings (plus the reader's
+        // 1 MiB window) after its own text was read.
+        let end = ends[(f.end_line / 5 - 1) as usize];
+        let slack = (MAX_HELD as u64 + 2) * (block + 8) + (1 << 20);
+        assert!(read.get() <= end + slack, "finding {got} held too long");
+    })
+    .unwrap();
+    assert_eq!(got, u64::from(n));
 }
 
 #[test]
