@@ -10,8 +10,9 @@
 //! `D` for good. Lockdep sees nothing wrong while the leaker lives: holding a lock is not a bug.
 //! The hung-task detector reports the waiter and names the leaker as the semaphore's last
 //! holder, and its list of held locks shows where the leaker took it. When the module is
-//! unloaded the leaker exits first, with the lock still held, and lockdep reports a task exiting
-//! with locks held; then the exit path adds a unit so the waiter can finish.
+//! unloaded the leaker is stopped first and ends with the lock still held, and lockdep reports a
+//! task exiting with locks held (from the check `KThread` runs as the thread's last act); then the
+//! exit path adds a unit so the waiter can finish.
 //!
 //! With `fixed=1` the update returns its error with `?` and the guard releases the lock on that
 //! path too: the waiter gets the lock at once and nothing is reported.
@@ -191,8 +192,8 @@ impl Drop for DeadlockLeak {
         let store = &*self.store;
         // No waiting for updates that will not come if the module is unloaded early.
         store.updated.complete_all();
-        // The leaker exits first; with the leak, it exits holding store_lock, which lockdep
-        // reports from the exit path of the thread.
+        // The leaker is stopped first; with the leak, it ends holding store_lock, which lockdep
+        // reports from the thread's own exit check before `kthread_stop()` returns here.
         self.leaker = None;
         let leaked = store.leaked.load(Relaxed);
         if leaked {

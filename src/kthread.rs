@@ -192,5 +192,14 @@ where
     while !ctx.should_stop() {
         ctx.idle(IDLE_MS);
     }
+    // A kernel thread must not end holding a lock. Lockdep checks that in `do_exit()`, but only
+    // after `kthread_stop()` has returned to the owner, whose module may be unloaded by the time
+    // the report is printed: it would race the unload and could name freed code. The same check
+    // here, while the thread still runs module code, reports it with the module's symbols.
+    #[cfg(CONFIG_LOCKDEP)]
+    // SAFETY: The check only reads the current task's held-lock records.
+    unsafe {
+        bindings::debug_check_no_locks_held()
+    };
     0
 }
