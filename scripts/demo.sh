@@ -46,13 +46,13 @@ kernel_log() { if [ -f "$1/dmesg.txt" ]; then echo "$1/dmesg.txt"; else echo "$1
 # findings DMESG: the inspector's JSON (its exit status 1 only means "found some").
 findings() { "$inspect" --json "$1" || [ $? = 1 ]; }
 
-# excerpt DMESG KIND [UNTIL]: the raw lines of the first finding of KIND, without
-# timestamps and unreliable ("?") frames, up to the first line matching UNTIL.
+# excerpt DMESG KIND [UNTIL]: the raw lines of the first finding of KIND, demangled,
+# without timestamps and unreliable ("?") frames, up to the first line matching UNTIL.
 excerpt() {
 	local range
 	range=$(findings "$1" | jq -r --arg k "$2" '[.[] | select(.kind == $k)][0] | "\(.start_line),\(.end_line)"')
 	[ "$range" != "null,null" ] || return 0
-	sed -n "${range}p" "$1" | sed 's/^\[ *[0-9.]*\] //' | grep -v '^ *? ' |
+	sed -n "${range}p" "$1" | "$inspect" --demangle | sed 's/^\[ *[0-9.]*\] //' | grep -v '^ *? ' |
 		awk -v until="${3:-^$^}" '{ print "  " $0 } $0 ~ until { exit }'
 }
 
@@ -108,7 +108,8 @@ story_abba() {
 	echo
 	echo "  full logs: $inv/console.log"
 	echo "             $fix/console.log"
-	echo "  explore:   make shell (a guest shell with the module), make test (all checks)"
+	echo "  explore:   make shell (a guest shell with the module), make gdb, make test (all checks),
+	             make run SCENARIO=recursive|irq|leak|spin|gdb (the other deadlocks)"
 }
 
 # story_pair NAME WHAT: the broken and the fixed boot of one of the other

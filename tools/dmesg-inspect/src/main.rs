@@ -47,6 +47,11 @@ struct Cli {
     /// Print nothing; only set the exit status.
     #[arg(short, long)]
     quiet: bool,
+
+    /// Copy the log to standard output with every Rust symbol demangled,
+    /// and report nothing (exit 0; kallsyms prints Rust symbols mangled).
+    #[arg(long, conflicts_with_all = ["json", "expect", "expect_none", "quiet"])]
+    demangle: bool,
 }
 
 const EXIT_FINDINGS: u8 = 1;
@@ -69,6 +74,20 @@ fn input_name(path: &Option<PathBuf>) -> String {
 
 fn is_broken_pipe(e: &io::Error) -> bool {
     e.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// `--demangle`: the input, line by line, with Rust symbols demangled.
+fn demangle_stream(input: Box<dyn Read>, out: &mut impl Write) -> io::Result<()> {
+    let mut reader = io::BufReader::with_capacity(1 << 16, input);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if io::BufRead::read_until(&mut reader, b'\n', &mut line)? == 0 {
+            return out.flush();
+        }
+        let text = String::from_utf8_lossy(&line);
+        out.write_all(dmesg_inspect::symbols::demangle_text(&text).as_bytes())?;
+    }
 }
 
 fn main() -> ExitCode {
@@ -111,6 +130,17 @@ fn main() -> ExitCode {
 
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+
+    if cli.demangle {
+        return match demangle_stream(input, &mut out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("dmesg-inspect: {}: {e}", input_name(&cli.log));
+                ExitCode::from(EXIT_ERROR)
+            }
+        };
+    }
 
     if let Some(exp) = expectation {
         let mut ev = Evaluator::new(&exp);

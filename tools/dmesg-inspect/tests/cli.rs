@@ -428,3 +428,28 @@ fn expectation_with_soft_lockup_and_held_lock_exit() {
         stdout(&o)
     );
 }
+
+#[test]
+fn demangle_copies_the_log_with_rust_symbols_demangled() {
+    let log = b"[    6.880387]  down+0x5b/0x60\r\n\
+[    6.880387]  _RNvCslqxcMnMQqJJ_12deadlock_lab8thread_a+0x130/0x30f [deadlock_lab]\n\
+no newline at the end \xff";
+    let o = run_stdin(&["--demangle"], log);
+    assert_eq!(code(&o), 0);
+    assert_eq!(
+        stdout(&o),
+        "[    6.880387]  down+0x5b/0x60\r\n\
+[    6.880387]  deadlock_lab::thread_a+0x130/0x30f [deadlock_lab]\n\
+no newline at the end \u{fffd}"
+    );
+}
+
+#[test]
+fn demangle_does_not_combine_with_other_modes() {
+    let o = run(&[
+        "--demangle",
+        "--json",
+        fixture("circular.log").to_str().unwrap(),
+    ]);
+    assert_eq!(code(&o), 2);
+}
