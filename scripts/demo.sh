@@ -108,8 +108,8 @@ story_abba() {
 	echo
 	echo "  full logs: $inv/console.log"
 	echo "             $fix/console.log"
-	echo "  explore:   make shell (a guest shell with the module), make gdb, make test (all checks),
-	             make run SCENARIO=recursive|irq|leak|spin|gdb (the other deadlocks)"
+	echo "  explore:   make shell (a guest shell with the module), make gdb, make test (all checks),"
+	echo "             make run SCENARIO=recursive|irq|leak|spin|gdb (the other deadlocks)"
 }
 
 # story_pair NAME WHAT: the broken and the fixed boot of one of the other
