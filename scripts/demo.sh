@@ -56,6 +56,16 @@ excerpt() {
 		awk -v until="${3:-^$^}" '{ print "  " $0 } $0 ~ until { exit }'
 }
 
+# show_findings DMESG [NONE]: the inspector's summary of a boot, or NONE if it found nothing.
+show_findings() {
+	title "The dmesg inspector's findings for this boot"
+	if [ -n "${2:-}" ] && "$inspect" -q "$1"; then
+		para "  $2"
+	else
+		"$inspect" "$1" | sed 's/^/  /' || true
+	fi
+}
+
 # module_lines DMESG PATTERN: the module's own lines matching PATTERN.
 module_lines() {
 	grep -E "deadlock_lab: ($2)" "$1" | sed 's/^\[ *[0-9.]*\] /  /'
@@ -85,18 +95,12 @@ story_abba() {
 	module_lines "$inv/dmesg.txt" 'unloading|.*got sem|threads stopped|recovered|End of test'
 
 
-	title "The dmesg inspector's findings for this boot"
-	"$inspect" "$inv/dmesg.txt" | sed 's/^/  /' || true
+	show_findings "$inv/dmesg.txt"
 
 	title "2. The fixed order (fixed=1): both threads take sem1, then sem2"
 	fix=$(run_boot fixed)
 	module_lines "$fix/dmesg.txt" 'threads stopped|End of test'
-	title "The dmesg inspector's findings for this boot"
-	if "$inspect" "$fix/dmesg.txt" >/dev/null; then
-		para "  none: lockdep stayed silent (debug_locks 1), no task hung."
-	else
-		"$inspect" "$fix/dmesg.txt" | sed 's/^/  /' || true
-	fi
+	show_findings "$fix/dmesg.txt" "none: lockdep stayed silent (debug_locks 1), no task hung."
 
 	title "Summary"
 	printf '  %-28s %-22s %s\n' "detector" "inverted (fixed=0)" "fixed (fixed=1)"
@@ -121,17 +125,11 @@ story_pair() {
 	title "$name, broken (fixed=0)"
 	broken=$(run_boot "$name")
 	b=$(kernel_log "$broken")
-	title "The dmesg inspector's findings for this boot"
-	"$inspect" "$b" | sed 's/^/  /' || true
+	show_findings "$b"
 	title "$name, fixed (fixed=1)"
 	fixed=$(run_boot "$name-fixed")
 	f=$(kernel_log "$fixed")
-	title "The dmesg inspector's findings for this boot"
-	if "$inspect" "$f" >/dev/null; then
-		para "  none: no lockdep report, no hung task, no lockup."
-	else
-		"$inspect" "$f" | sed 's/^/  /' || true
-	fi
+	show_findings "$f" "none: no lockdep report, no hung task, no lockup."
 	title "Summary: $name"
 	printf '  %-24s %-18s %s\n' "finding kind" "broken" "fixed"
 	for k in circular recursive inconsistent hung_task held_lock_exit soft_lockup other; do

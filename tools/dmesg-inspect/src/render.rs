@@ -145,15 +145,7 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
         }
     }
     for (i, c) in f.chain.iter().enumerate() {
-        let site = c
-            .frames
-            .iter()
-            .find(|fr| {
-                !fr.starts_with("? ")
-                    && fr.split('+').next().is_some_and(|func| {
-                        !crate::table::skipped(func) && !is_lockdep_internal(func)
-                    })
-            })
+        let site = readable_frame(&c.frames)
             .map(|s| format!(" <- {s}"))
             .unwrap_or_default();
         let s = format!("#{} {}{}", c.index, c.class, site);
@@ -195,15 +187,7 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
     for (i, st) in f.other_stacks.iter().enumerate() {
         // The first frame worth reading, else the first reliable one (a
         // `RIP` inside a spinlock is still worth showing).
-        let site = st
-            .frames
-            .iter()
-            .find(|fr| {
-                !fr.starts_with("? ")
-                    && fr.split('+').next().is_some_and(|func| {
-                        !crate::table::skipped(func) && !is_lockdep_internal(func)
-                    })
-            })
+        let site = readable_frame(&st.frames)
             .or_else(|| st.frames.iter().find(|fr| !fr.starts_with("? ")))
             .map(|s| format!(" {s}"))
             .unwrap_or_default();
@@ -254,4 +238,16 @@ pub fn write_summary(
         writeln!(out, "lockdep reported itself turned off (line {l})")?;
     }
     Ok(())
+}
+
+/// The first reliable frame of a stack that is not a locking, scheduler or
+/// lockdep-internal function: the one worth showing as a site.
+fn readable_frame(frames: &[String]) -> Option<&String> {
+    frames.iter().find(|fr| {
+        !fr.starts_with("? ")
+            && fr
+                .split('+')
+                .next()
+                .is_some_and(|func| !crate::table::skipped(func) && !is_lockdep_internal(func))
+    })
 }
