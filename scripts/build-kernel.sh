@@ -47,7 +47,7 @@ fi
 mkdir -p "$build"
 avail_kib=$(df -Pk "$build" | awk 'NR == 2 {print $4}')
 if [ ! -f "$build/vmlinux" ] && [ "$avail_kib" -lt $((need_gib * 1024 * 1024)) ]; then
-	die "not enough disk for the kernel build: $((avail_kib / 1024 / 1024)) GiB free under $LAB_CACHE, about $need_gib GiB needed" \
+	die "not enough disk for the kernel build: $((avail_kib / 1024)) MiB free under $LAB_CACHE, about $need_gib GiB needed" \
 		"free some space, or set DEADLOCK_LAB_CACHE=/a/bigger/disk"
 fi
 
