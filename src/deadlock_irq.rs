@@ -18,35 +18,23 @@
 //! it is held (the C `spin_lock_irqsave()`): the timer fires every millisecond while the thread
 //! takes the lock thousands of times, and lockdep stays silent.
 
-mod kthread;
-mod lockdep;
-mod params;
+mod lab;
 
 use kernel::prelude::*;
-use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{
     new_spinlock, new_spinlock_irq, Arc, ArcBorrow, Completion, SpinLock, SpinLockIrq,
 };
 use kernel::time::hrtimer::{
-    ArcHrTimerHandle, HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer,
-    HrTimerRestart, RelativeMode,
+    HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer, HrTimerRestart, RelativeMode,
 };
 use kernel::time::{Delta, Monotonic};
-use kthread::{KThread, ThreadContext};
-use params::param_in_range;
+use lab::prelude::*;
 
-module! {
-    type: DeadlockIrq,
-    name: "deadlock_irq",
-    authors: ["deadlock-lab developers"],
-    description: "A spinlock shared with a hard-interrupt handler and taken with interrupts on, and its fix",
-    license: "GPL",
-    params: {
-        fixed: i64 {
-            default: 0,
-            description: "0 = the thread takes the lock the hrtimer callback takes, with interrupts enabled (plain SpinLock); 1 = it disables interrupts while holding it (SpinLockIrq) (allowed 0..=1)",
-        },
-    },
+lab_module! {
+    Irq, "deadlock_irq", "A spinlock shared with a hard-interrupt handler and taken with interrupts on, and its fix",
+    fixed: "0 = the thread takes the lock the hrtimer callback takes, with interrupts enabled (plain SpinLock); 1 = it disables interrupts while holding it (SpinLockIrq) (allowed 0..=1)",
+    broken: Expect::reports("broken: the thread takes stats_lock (SpinLock) with interrupts enabled, and an hrtimer callback takes it in hard-interrupt context", "stats_lock was taken in hard-interrupt context and with interrupts enabled, and lockdep reported it", 0),
+    fixed: Expect::silent("fixed: the thread takes stats_lock_irq (SpinLockIrq) with interrupts disabled, and an hrtimer callback takes it in hard-interrupt context", "fixed, both contexts took stats_lock_irq, every round done"),
 }
 
 /// Rounds the thread takes the lock with `fixed=1`.
@@ -63,7 +51,7 @@ struct Counts {
 }
 
 #[pin_data]
-struct Shared {
+struct Irq {
     #[pin]
     timer: HrTimer<Self>,
     /// The broken form's lock: leaves interrupts enabled while held.
@@ -72,151 +60,108 @@ struct Shared {
     /// The fixed form's lock: disables interrupts on the local CPU while held.
     #[pin]
     stats_lock_irq: SpinLockIrq<Counts>,
-    /// Completed each time the timer callback has run.
+    /// Completed once the timer callback has run.
     #[pin]
     fired: Completion,
-    fixed: bool,
-    stopping: Atomic<bool>,
-}
-
-impl Shared {
-    fn new(fixed: bool) -> impl PinInit<Self> {
-        pin_init!(Self {
-            timer <- HrTimer::new(),
-            stats_lock <- new_spinlock!(Counts::default(), "stats_lock"),
-            stats_lock_irq <- new_spinlock_irq!(Counts::default(), "stats_lock_irq"),
-            fired <- Completion::new(),
-            fixed,
-            stopping: Atomic::new(false),
-        })
-    }
-
-    fn counts(&self) -> (u64, u64) {
-        if self.fixed {
-            let g = self.stats_lock_irq.lock();
-            (g.timer, g.thread)
-        } else {
-            let g = self.stats_lock.lock();
-            (g.timer, g.thread)
-        }
-    }
+    mode: Mode,
 }
 
 kernel::impl_has_hr_timer! {
-    impl HasHrTimer<Self> for Shared {
+    impl HasHrTimer<Self> for Irq {
         mode: RelativeMode<Monotonic>,
         field: self.timer
     }
 }
 
-impl HrTimerCallback for Shared {
+impl HrTimerCallback for Irq {
     type Pointer<'a> = Arc<Self>;
 
     fn run(this: ArcBorrow<'_, Self>, mut ctx: HrTimerCallbackContext<'_, Self>) -> HrTimerRestart {
         timer_tick(&this);
-        if this.fixed && !this.stopping.load(Relaxed) {
-            ctx.forward_now(PERIOD);
-            HrTimerRestart::Restart
-        } else {
-            HrTimerRestart::NoRestart
+        match this.mode {
+            Mode::Broken => HrTimerRestart::NoRestart,
+            Mode::Fixed => {
+                ctx.forward_now(PERIOD);
+                HrTimerRestart::Restart
+            }
         }
     }
 }
 
 /// The interrupt side, in hard-interrupt context: takes the lock like any interrupt handler.
 #[inline(never)]
-fn timer_tick(shared: &Shared) {
-    if shared.fixed {
+fn timer_tick(irq: &Irq) {
+    match irq.mode {
+        Mode::Broken => irq.stats_lock.lock().timer += 1,
         // Interrupts are off already; `lock()` only nests another disable.
-        shared.stats_lock_irq.lock().timer += 1;
-    } else {
-        shared.stats_lock.lock().timer += 1;
+        Mode::Fixed => irq.stats_lock_irq.lock().timer += 1,
     }
-    shared.fired.complete_all();
+    irq.fired.complete_all();
+}
+
+/// The process side: once the timer took the lock, takes it too.
+#[inline(never)]
+fn update(irq: &Irq, me: &Thread<Irq>) {
+    irq.fired.wait_for_completion();
+    match irq.mode {
+        Mode::Broken => update_irqs_on(irq, me),
+        Mode::Fixed => update_irqs_off(irq),
+    }
 }
 
 /// The broken process side: the timer may interrupt it while it holds the lock.
 #[inline(never)]
-fn update_irqs_on(shared: &Shared) {
-    pr_info!("deadlock_irq: the timer took stats_lock in hard-interrupt context; now taking it with interrupts enabled\n");
-    shared.stats_lock.lock().thread += 1;
+fn update_irqs_on(irq: &Irq, me: &Thread<Irq>) {
+    pr_info!("{me}: the timer took stats_lock in hard-interrupt context; now taking it with interrupts enabled\n");
+    irq.stats_lock.lock().thread += 1;
 }
 
 /// The fixed process side: no interrupt can come in on this CPU while the lock is held.
 #[inline(never)]
-fn update_irqs_off(shared: &Shared) {
-    shared.stats_lock_irq.lock().thread += 1;
+fn update_irqs_off(irq: &Irq) {
+    irq.stats_lock_irq.lock().thread += 1;
 }
 
-fn worker(shared: &Shared, ctx: &ThreadContext) {
-    shared.fired.wait_for_completion();
-    if !shared.fixed {
-        update_irqs_on(shared);
-        return;
+impl Scenario for Irq {
+    fn setup(mode: Mode) -> Result<impl PinInit<Self, Error>> {
+        Ok(try_pin_init!(Self {
+            timer <- HrTimer::new(),
+            stats_lock <- new_spinlock!(Counts::default(), "stats_lock"),
+            stats_lock_irq <- new_spinlock_irq!(Counts::default(), "stats_lock_irq"),
+            fired <- Completion::new(),
+            mode,
+        }))
     }
-    let mut done = 0;
-    while done < ROUNDS && !ctx.should_stop() {
-        update_irqs_off(shared);
-        done += 1;
+
+    /// The timer; dropping its handle cancels it and waits for a running callback.
+    fn start(this: &Arc<Self>) -> Result<Option<KBox<dyn Send + Sync>>> {
+        Ok(Some(KBox::new(this.clone().start(PERIOD), GFP_KERNEL)?))
     }
-    let (timer, _) = shared.counts();
-    pr_info!("deadlock_irq: finished {done} rounds; the timer ran {timer} times meanwhile\n");
-}
 
-struct DeadlockIrq {
-    shared: Arc<Shared>,
-    timer: Option<ArcHrTimerHandle<Shared>>,
-    thread: Option<KThread>,
-}
-
-impl kernel::Module for DeadlockIrq {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let fixed = param_in_range("fixed", module_parameters::fixed.value(), 0, 1)? == 1;
-        let mode = if fixed {
-            "fixed: the thread takes stats_lock_irq (SpinLockIrq) with interrupts disabled"
-        } else {
-            "broken: the thread takes stats_lock (SpinLock) with interrupts enabled"
-        };
-        pr_info!(
-            "loading: {mode} (fixed={}); an hrtimer callback takes it in hard-interrupt context\n",
-            fixed as i32
-        );
-        let mut this = DeadlockIrq {
-            shared: Arc::pin_init(Shared::new(fixed), GFP_KERNEL)?,
-            timer: None,
-            thread: None,
-        };
-        this.timer = Some(this.shared.clone().start(PERIOD));
-        let shared = this.shared.clone();
-        let thread = KThread::spawn(c"deadlock_irq", move |ctx| worker(&shared, ctx))?;
-        pr_info!("started: deadlock_irq (pid {})\n", thread.pid());
-        this.thread = Some(thread);
-        Ok(this)
+    fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
+        threads.start(Thread {
+            rounds: self.mode.pick(1, ROUNDS),
+            ..Thread::of(c"deadlock_irq", update)
+        })
     }
-}
 
-impl Drop for DeadlockIrq {
-    fn drop(&mut self) {
-        let shared = &*self.shared;
-        shared.stopping.store(true, Relaxed);
-        // Dropping the handle cancels the timer and waits for a running callback.
-        self.timer = None;
-        // The thread may still wait for a first tick if the module is unloaded at once.
-        shared.fired.complete_all();
-        self.thread = None;
-        let (timer, thread) = shared.counts();
-        let debug_locks = lockdep::debug_locks() as i32;
-        pr_info!("stopped: the timer ran {timer} times, the thread took the lock {thread} times\n");
-        if shared.fixed {
-            if thread == ROUNDS && timer > 0 && debug_locks == 1 {
-                pr_info!("End of test: SUCCESS: fixed, both contexts took stats_lock_irq, lockdep silent (debug_locks=1)\n");
-            } else {
-                pr_err!("End of test: FAILURE: fixed, timer={timer}, thread={thread}, debug_locks={debug_locks}\n");
+    /// The timer is cancelled by now; a thread still waiting for its first tick goes.
+    fn unblock(&self, _mode: Mode) -> u32 {
+        self.fired.complete_all();
+        0
+    }
+
+    fn report(&self) {
+        let (timer, thread) = match self.mode {
+            Mode::Broken => {
+                let c = self.stats_lock.lock();
+                (c.timer, c.thread)
             }
-        } else if timer > 0 && thread > 0 {
-            pr_info!("End of test: SUCCESS: stats_lock was taken in hard-interrupt context and with interrupts enabled (debug_locks={debug_locks})\n");
-        } else {
-            pr_err!("End of test: FAILURE: unloaded before both contexts took stats_lock (timer={timer}, thread={thread})\n");
-        }
+            Mode::Fixed => {
+                let c = self.stats_lock_irq.lock();
+                (c.timer, c.thread)
+            }
+        };
+        pr_info!("stopped: the timer ran {timer} times, the thread took the lock {thread} times\n");
     }
 }

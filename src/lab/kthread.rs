@@ -7,12 +7,6 @@
 //! [`KThread::spawn`] starts a named kernel thread running a closure; dropping the [`KThread`]
 //! stops the thread and waits until it has exited. A module that keeps its threads' handles in
 //! its state therefore never unloads while one of them can still run its code.
-//!
-//! Several lab modules share this file, and not every one uses every item.
-
-// Each crate root includes this file as its own module; items one of them does not use are
-// not dead in the others.
-#![allow(dead_code)]
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
@@ -68,36 +62,19 @@ impl ThreadContext {
 const IDLE_MS: u32 = 100;
 
 impl KThread {
-    /// Starts a kernel thread called `name` that runs `f`.
+    /// Starts a kernel thread called `name` that runs `f`, on CPU `cpu` only if one is given.
     ///
-    /// When `f` returns, the thread idles interruptibly until the handle is dropped, as
-    /// `kthread_stop()` expects of a kernel thread.
-    pub(crate) fn spawn<F>(name: &CStr, f: F) -> Result<Self>
+    /// Binding is for demonstrations that need their threads on different CPUs at the same
+    /// time, such as two threads spinning on each other's spinlock. When `f` returns, the thread
+    /// idles interruptibly until the handle is dropped, as `kthread_stop()` expects of a kernel
+    /// thread.
+    pub(crate) fn spawn<F>(name: &CStr, cpu: Option<u32>, f: F) -> Result<Self>
     where
         F: FnOnce(&ThreadContext) + Send + 'static,
     {
-        Self::spawn_bound(name, None, f)
-    }
-
-    /// Starts a kernel thread called `name` that runs `f` on CPU `cpu` only.
-    ///
-    /// For demonstrations that need their threads on different CPUs at the same time, such as
-    /// two threads spinning on each other's spinlock.
-    pub(crate) fn spawn_on_cpu<F>(name: &CStr, cpu: u32, f: F) -> Result<Self>
-    where
-        F: FnOnce(&ThreadContext) + Send + 'static,
-    {
-        // SAFETY: Reading the number of possible CPUs has no preconditions.
-        if cpu >= unsafe { bindings::nr_cpu_ids } {
+        if cpu.is_some_and(|cpu| cpu >= kernel::cpu::nr_cpu_ids()) {
             return Err(EINVAL);
         }
-        Self::spawn_bound(name, Some(cpu), f)
-    }
-
-    fn spawn_bound<F>(name: &CStr, cpu: Option<u32>, f: F) -> Result<Self>
-    where
-        F: FnOnce(&ThreadContext) + Send + 'static,
-    {
         let data = KBox::into_raw(KBox::new(f, GFP_KERNEL)?).cast::<c_void>();
         // SAFETY: `trampoline::<F>` matches the thread function type; `data` is the box it
         // expects; the format string is "%s" with one C string argument.

@@ -8,12 +8,6 @@
 //! `console_sem` in `kernel/printk/printk.c`) is an explicit map whose acquire and release are
 //! reported around the real operation; [`LockdepMap`] is that map. Without `CONFIG_LOCKDEP` it
 //! is empty and every call compiles away.
-//!
-//! Several lab modules share this file, and not every one uses every item.
-
-// Each crate root includes this file as its own module; items one of them does not use are
-// not dead in the others.
-#![allow(dead_code)]
 
 use kernel::prelude::*;
 use kernel::sync::LockClassKey;
@@ -97,21 +91,15 @@ impl LockdepMap {
         pin_init!(Self {})
     }
 
-    /// Tells lockdep the current task is about to wait for this lock, called from `ip`.
+    /// Tells lockdep the current task is about to wait for this lock, called from `ip`, as
+    /// lockdep subclass `subclass` of the map's class (0 unless two locks of one class nest).
     ///
     /// Lockdep checks the new dependency here, before the task blocks, so an inversion is
-    /// reported even when it is about to hang.
+    /// reported even when it is about to hang. It treats each subclass as a class of its own, so
+    /// a task may hold a lock of subclass 0 and take another instance of the same class as
+    /// subclass 1 without a recursion report.
     #[inline(always)]
-    pub(crate) fn acquire(&self, ip: usize) {
-        self.acquire_nested(0, ip);
-    }
-
-    /// Like [`LockdepMap::acquire`], as lockdep subclass `subclass` of the map's class.
-    ///
-    /// Lockdep treats each subclass as a class of its own, so a task may hold a lock of subclass
-    /// 0 and take another instance of the same class as subclass 1 without a recursion report.
-    #[inline(always)]
-    pub(crate) fn acquire_nested(&self, subclass: u32, ip: usize) {
+    pub(crate) fn acquire(&self, subclass: u32, ip: usize) {
         #[cfg(CONFIG_LOCKDEP)]
         // SAFETY: By the type invariant the map is initialised and pinned; lockdep checks that
         // `subclass` is below `MAX_LOCKDEP_SUBCLASSES` and reports it otherwise.
@@ -141,11 +129,4 @@ impl LockdepMap {
         #[cfg(not(CONFIG_LOCKDEP))]
         let _ = ip;
     }
-}
-
-/// Whether lockdep is still checking: `false` once it has reported a problem (or is not built).
-pub(crate) fn debug_locks() -> bool {
-    // SAFETY: `debug_locks` is a plain `int` that the kernel only ever clears; a racy read returns
-    // either the old or the new value, and both are meaningful here.
-    unsafe { core::ptr::read_volatile(&raw const bindings::debug_locks) != 0 }
 }

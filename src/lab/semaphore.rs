@@ -9,30 +9,31 @@
 //! [`LockdepMap`] of its own lock class: each `down()` is reported to lockdep as an acquisition of
 //! a sleeping lock before the task waits, each release as a release. An ABBA order between two
 //! such semaphores then produces lockdep's "possible circular locking dependency detected"
-//! report, naming the semaphores and the functions that took them.
-//!
-//! Several lab modules share this file, and not every one uses every item.
+//! report, naming the semaphores and the functions that took them. A semaphore made without the
+//! annotation is the plain C one, exactly what `DEFINE_SEMAPHORE` gives, and lockdep never hears
+//! of it.
 
-// Each crate root includes this file as its own module; items one of them does not use are
-// not dead in the others.
-#![allow(dead_code)]
-
-use crate::lockdep::{this_ip, LockdepMap};
+use super::lockdep::{this_ip, LockdepMap};
 use kernel::prelude::*;
+use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::sync::LockClassKey;
 use kernel::{bindings, types::Opaque};
 
 /// Creates a [`Semaphore`] initialiser with the given count and name, and a new lock class.
 ///
 /// Every use of the macro is its own lock class, named after the semaphore in lockdep's
-/// reports.
+/// reports. A third argument `false` makes a plain semaphore that lockdep does not see.
 #[macro_export]
 macro_rules! new_semaphore {
     ($count:expr, $name:literal) => {
-        $crate::semaphore::Semaphore::new(
+        $crate::new_semaphore!($count, $name, true)
+    };
+    ($count:expr, $name:literal, $annotated:expr) => {
+        $crate::lab::semaphore::Semaphore::new(
             $count,
             kernel::c_str!($name),
             kernel::sync::static_lock_class!(),
+            $annotated,
         )
     };
 }
@@ -49,6 +50,10 @@ pub(crate) struct Semaphore {
     #[pin]
     dep_map: LockdepMap,
     name: &'static CStr,
+    /// Whether acquisitions and releases are reported to lockdep.
+    annotated: bool,
+    /// Tasks inside `down()` that found no free unit and sleep, or are about to.
+    sleepers: Atomic<u32>,
 }
 
 // SAFETY: A `struct semaphore` may be used from any task; it has no owner.
@@ -63,6 +68,7 @@ impl Semaphore {
         count: u32,
         name: &'static CStr,
         key: Pin<&'static LockClassKey>,
+        annotated: bool,
     ) -> impl PinInit<Self> {
         pin_init!(Self {
             // INVARIANT: The semaphore is initialised here, the equivalent of `sema_init()`,
@@ -88,8 +94,12 @@ impl Semaphore {
                     )
                 };
             }),
+            // Initialising the map registers nothing: lockdep learns the class at the first
+            // acquisition, which a plain semaphore never reports.
             dep_map <- LockdepMap::new(name, key),
             name,
+            annotated,
+            sleepers: Atomic::new(0),
         })
     }
 
@@ -103,7 +113,14 @@ impl Semaphore {
     /// The unit is given back when the returned guard is dropped.
     #[inline(always)]
     pub(crate) fn down(&self) -> SemaphoreGuard<'_> {
-        self.down_as(0, this_ip())
+        self.down_nested(0)
+    }
+
+    /// Like [`Semaphore::down`], but calls `before_sleep` first if no unit is free, so that the
+    /// caller can say that it is about to sleep, and why.
+    #[inline(always)]
+    pub(crate) fn down_then(&self, before_sleep: impl FnOnce()) -> SemaphoreGuard<'_> {
+        self.down_as(0, this_ip(), before_sleep)
     }
 
     /// Like [`Semaphore::down`], for a task that may already hold another semaphore of the same
@@ -117,29 +134,45 @@ impl Semaphore {
     /// recursion.
     #[inline(always)]
     pub(crate) fn down_nested(&self, subclass: u32) -> SemaphoreGuard<'_> {
-        self.down_as(subclass, this_ip())
+        self.down_as(subclass, this_ip(), || ())
     }
 
     #[inline(always)]
-    fn down_as(&self, subclass: u32, ip: usize) -> SemaphoreGuard<'_> {
-        self.dep_map.acquire_nested(subclass, ip);
+    fn down_as(&self, subclass: u32, ip: usize, before_sleep: impl FnOnce()) -> SemaphoreGuard<'_> {
+        if self.annotated {
+            self.dep_map.acquire(subclass, ip);
+        }
         // SAFETY: By the type invariant `inner` is an initialised semaphore.
         let waited = unsafe { bindings::down_trylock(self.inner.get()) } != 0;
         if waited {
+            // A full barrier: a task that counts itself here and then reads another
+            // semaphore's count sees every sleeper that counted itself before.
+            self.sleepers.fetch_add(1, Full);
+            before_sleep();
             // SAFETY: As above.
             unsafe { bindings::down(self.inner.get()) };
+            self.sleepers.fetch_sub(1, Relaxed);
         }
         SemaphoreGuard { sem: self, waited }
     }
 
-    /// Adds one unit without having taken one: wakes a waiter, if any, which then holds it.
+    /// How many tasks found no free unit in `down()` and sleep there now (or are about to).
+    pub(crate) fn sleepers(&self) -> u32 {
+        self.sleepers.load(Relaxed)
+    }
+
+    /// Adds `units` units without having taken any: wakes as many waiters, if there are, which
+    /// then hold them.
     ///
     /// A semaphore has no owner, so any task may do this; it is how a task that is not part of
-    /// a deadlock can break one. Lockdep is not told, because the task that wakes up already
-    /// reported its acquisition before it started waiting.
-    pub(crate) fn up_unowned(&self) {
-        // SAFETY: By the type invariant `inner` is an initialised semaphore.
-        unsafe { bindings::up(self.inner.get()) };
+    /// a deadlock can break one. Lockdep is not told, because a task that wakes up already
+    /// reported its acquisition before it started waiting. A woken task may release other
+    /// semaphores at once: count their sleepers first.
+    pub(crate) fn up_unowned(&self, units: u32) {
+        for _ in 0..units {
+            // SAFETY: By the type invariant `inner` is an initialised semaphore.
+            unsafe { bindings::up(self.inner.get()) };
+        }
     }
 }
 
@@ -150,22 +183,19 @@ pub(crate) struct SemaphoreGuard<'a> {
     waited: bool,
 }
 
-impl<'a> SemaphoreGuard<'a> {
-    /// Whether the unit was not free at once, so the task had to wait for it.
+impl SemaphoreGuard<'_> {
+    /// Whether the unit was not free at once, so the task had to sleep for it.
     pub(crate) fn waited(&self) -> bool {
         self.waited
-    }
-
-    /// The semaphore this guard holds a unit of.
-    pub(crate) fn semaphore(&self) -> &'a Semaphore {
-        self.sem
     }
 }
 
 impl Drop for SemaphoreGuard<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        self.sem.dep_map.release(this_ip());
+        if self.sem.annotated {
+            self.sem.dep_map.release(this_ip());
+        }
         // SAFETY: By the type invariant `inner` is an initialised semaphore, and this guard
         // stands for the unit its `down()` took.
         unsafe { bindings::up(self.sem.inner.get()) };
