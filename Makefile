@@ -3,7 +3,7 @@
 # checks it. Everything builds into out/ and the cache (see README.md).
 #
 #   make            build the module against the lab kernel (or KDIR=...)
-#   make run        the demo              make test     all tests (KTAP)
+#   make run        the demo              make test     all tests (KTAP; J=N boots at once)
 #   make shell      a shell in the guest  make lab-env  the lab's settings
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
 #   make bench      timings               make clean    remove out/
@@ -56,7 +56,7 @@ run: initramfs
 	@scripts/demo.sh $(SCENARIO)
 
 test: initramfs
-	@tests/run.sh $(TESTS)
+	@J="$(J)" tests/run.sh $(TESTS)
 
 shell: initramfs
 	@scripts/run-qemu.sh --shell

@@ -10,6 +10,7 @@ set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: $0 MODULE_OUTDIR OUTPUT.cpio.gz" >&2; exit 2; }
 module_dir=$1 output=$2
 . "$LAB_OUT/lab.env"
+. "$LAB_ROOT/tests/scenario.sh"
 
 busybox=/bin/busybox
 file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -18,7 +19,13 @@ gen=$KDIR/usr/gen_init_cpio
 [ -x "$gen" ] || die "$gen is missing (the lab kernel build makes it)" "run: make kernel"
 
 spec=$(mktemp)
-trap 'rm -f "$spec"' EXIT
+envs=$(mktemp -d)
+trap 'rm -rf "$spec" "$envs"' EXIT
+# Each scenario's environment in the guest, from its declaration.
+for n in $(scenario_names); do
+	scenario_check "$n"
+	scenario_env "$n" >"$envs/$n.env"
+done
 {
 	echo "dir /dev 755 0 0"
 	echo "nod /dev/console 600 0 0 c 5 1"
@@ -31,13 +38,14 @@ trap 'rm -f "$spec"' EXIT
 	for ko in "$module_dir"/src/*.ko; do
 		echo "file /lib/modules/$(basename "$ko") $ko 644 0 0"
 	done
-	for f in "$LAB_ROOT"/tests/scenarios/*.sh; do
-		echo "file /scenarios/$(basename "$f") $f 755 0 0"
+	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$envs"/*.env; do
+		echo "file /scenarios/$(basename "$f") $f 644 0 0"
 	done
 } >"$spec"
 
-# The key covers the spec (paths) and the content of every file in it.
-key=$(hash_of "$spec" $(awk '$1 == "file" {print $3}' "$spec"))
+# The key covers the spec (paths but the temporary ones) and the content of
+# every file in it.
+key=$(hash_of "$(sed "s|$envs|ENVS|" "$spec")" $(awk '$1 == "file" {print $3}' "$spec"))
 if [ -f "$output" ] && [ "$(cat "$output.key" 2>/dev/null)" = "$key" ]; then
 	exit 0
 fi

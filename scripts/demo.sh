@@ -9,11 +9,11 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$LAB_OUT/lab.env"
+. "$LAB_ROOT/tests/scenario.sh"
 
 inspect=$LAB_ROOT/target/release/dmesg-inspect
 (cd "$LAB_ROOT" && cargo build --release --quiet -p dmesg-inspect) ||
 	die "cargo build of tools/dmesg-inspect failed"
-command -v jq >/dev/null || die "jq is missing" "run: make setup"
 
 bold=$(tput bold 2>/dev/null || true) dim=$(tput dim 2>/dev/null || true) off=$(tput sgr0 2>/dev/null || true)
 [ -t 1 ] || bold="" dim="" off=""
@@ -28,11 +28,11 @@ live_filter() {
 }
 
 # run_boot NAME: one boot of a scenario, showing the interesting console lines live.
-# A boot that ends in a kernel panic by design says so in its script ("# ends: panic").
+# A boot that ends in a kernel panic by design says so in its declaration ("ends": "panic").
 run_boot() {
 	local name=$1 dir rc=0
 	dir=$("$LAB_ROOT/scripts/run-qemu.sh" --scenario "$name" --timeout 180 --follow 2> >(live_filter >&2)) || rc=$?
-	if [ $rc = 4 ] && grep -q '^# ends: panic' "$LAB_ROOT/tests/scenarios/$name.sh"; then
+	if [ $rc = 4 ] && [ "$(scenario_get "$name" ends)" = panic ]; then
 		dir=$(readlink -f "$LAB_OUT/logs/latest-$name")
 	elif [ $rc != 0 ]; then
 		die "the $name boot did not finish" "its log: $(readlink -f "$LAB_OUT/logs/latest-$name")/console.log"
@@ -92,7 +92,7 @@ story_abba() {
 
 	title "Recovery: rmmod deadlock_lab"
 	para "A semaphore has no owner, so the module's exit path may give each semaphore one unit back; the waiting threads wake, finish their round and exit:"
-	module_lines "$inv/dmesg.txt" 'unloading|.*got sem|threads stopped|recovered|End of test'
+	module_lines "$inv/dmesg.txt" 'unloading|.*got sem|threads stopped|End of test'
 
 
 	show_findings "$inv/dmesg.txt"
@@ -121,7 +121,7 @@ story_abba() {
 story_pair() {
 	local name=$1 broken fixed b f k
 	title "$name: $2"
-	para "$(sed -n '2,/^# [a-z]*:/p' "$LAB_ROOT/tests/scenarios/$name.sh" | grep -v '^# [a-z]*:' | sed 's/^# //' | tr '\n' ' ')"
+	para "$(scenario_get "$name" about)"
 	title "$name, broken (fixed=0)"
 	broken=$(run_boot "$name")
 	b=$(kernel_log "$broken")

@@ -1,9 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# /init of the lab guest. Runs the scenario named by lab.run= on the kernel
-# command line (a script from tests/scenarios/), or a shell for lab.run=shell,
-# then reboots, which ends QEMU. Every step the host waits for is a
-# "DEADLOCK-LAB:" line on the console.
+# /init of the lab guest. Runs the scenarios named by lab.run= on the kernel
+# command line (a comma-separated list of scripts from tests/scenarios/, each
+# with its declaration's environment), or a shell for lab.run=shell, then
+# reboots, which ends QEMU. Every step the host waits for is a "DEADLOCK-LAB:"
+# line on the console; each scenario's part of the kernel log starts with a
+# "deadlock-lab: scenario NAME start" line.
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -12,6 +14,7 @@ mount -t tmpfs tmpfs /tmp
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
 
 marker() { echo "DEADLOCK-LAB: $*"; }
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 run=
 for arg in $(cat /proc/cmdline); do
@@ -19,7 +22,26 @@ for arg in $(cat /proc/cmdline); do
 	lab.run=*) run=${arg#lab.run=} ;;
 	esac
 done
-marker "BOOTED uptime=$(cut -d' ' -f1 /proc/uptime) run=${run:-none}"
+marker "BOOTED uptime=$(uptime_s) run=${run:-none}"
+
+# scenario NAME: runs one scenario script in a shell of its own.
+scenario() {
+	if [ ! -f "/scenarios/$1.sh" ]; then
+		marker "SCENARIO $1 MISSING (no /scenarios/$1.sh)"
+		return
+	fi
+	echo "deadlock-lab: scenario $1 start" >/dev/kmsg
+	marker "SCENARIO $1 START uptime=$(uptime_s)"
+	(
+		set -a
+		. "/scenarios/$1.env"
+		set +a
+		exec sh "/scenarios/$1.sh"
+	)
+	rc=$?
+	marker "SCENARIO $1 EXIT $rc uptime=$(uptime_s)"
+	echo "deadlock-lab: scenario $1 end" >/dev/kmsg
+}
 
 case $run in
 shell)
@@ -37,24 +59,21 @@ MSG
 	marker "no scenario (lab.run= is empty)"
 	;;
 *)
-	if [ -f "/scenarios/$run.sh" ]; then
-		marker "SCENARIO $run START"
-		sh "/scenarios/$run.sh"
-		rc=$?
-		marker "SCENARIO $run EXIT $rc"
-		# Keep the console quiet while the log is dumped, so nothing interleaves.
-		dmesg -n 1
-		marker "DMESG BEGIN"
-		dmesg
-		marker "DMESG END"
-		if [ -f /tmp/checks ]; then
-			marker "CHECKS BEGIN"
-			cat /tmp/checks
-			marker "CHECKS END"
-		fi
-	else
-		marker "SCENARIO $run MISSING (no /scenarios/$run.sh)"
-	fi
+	names=$(echo "$run" | tr , ' ')
+	for name in $names; do
+		scenario "$name"
+	done
+	# Keep the console quiet while the log is dumped, so nothing interleaves.
+	dmesg -n 1
+	marker "DMESG BEGIN"
+	dmesg
+	marker "DMESG END"
+	for name in $names; do
+		[ -f "/tmp/checks-$name" ] || continue
+		marker "CHECKS $name BEGIN"
+		cat "/tmp/checks-$name"
+		marker "CHECKS $name END"
+	done
 	;;
 esac
 marker "DONE"

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot the lab kernel in QEMU once: run one scenario (or a shell), capture
-# the serial console to a log kept per boot, and enforce a hard timeout that
-# names the stage the guest reached. The guest reports back through
-# "DEADLOCK-LAB:" console lines; success is the DONE line, never silence.
+# Boot the lab kernel in QEMU once: run one or more scenarios (or a shell),
+# capture the serial console to a log kept per boot, and enforce a hard
+# timeout that names the stage the guest reached. The guest reports back
+# through "DEADLOCK-LAB:" console lines; success is the DONE line, never
+# silence. After the boot, each scenario's own part is split out into the
+# log directory: NAME.checks (its KTAP check lines), NAME.exit (its script's
+# exit status, if it got that far), NAME.seconds (its guest time) and
+# NAME.dmesg.txt (its part of the kernel log).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 usage() {
 	cat >&2 <<USAGE
-usage: $0 --scenario NAME [--timeout SECS] [--follow] [--append ARGS] [--gdb | --gdb-port PORT]
+usage: $0 --scenario NAME[,NAME...] [--timeout SECS] [--follow] [--append ARGS] [--cpus N]
+          [--gdb | --gdb-port PORT]
        $0 --shell
-  Boots out/initramfs.cpio.gz with lab.run=NAME; logs go to out/logs/.
+  Boots out/initramfs.cpio.gz with lab.run=NAME,...; logs go to out/logs/.
   --gdb: QEMU's gdb stub on localhost:1234; --gdb-port: on localhost:PORT instead
   (so that a test and an interactive session do not clash)
   env: LAB_ACCEL=auto|kvm|tcg (auto probes KVM once per machine)
@@ -20,7 +25,7 @@ USAGE
 	exit 2
 }
 
-mode=scenario name="" timeout=120 follow=0 append="" gdb=0
+mode=scenario name="" timeout=120 follow=0 append="" gdb=0 cpus=2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scenario) name=$2; shift 2 ;;
@@ -29,6 +34,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--follow) follow=1; shift ;;
 	--append) append=$2; shift 2 ;;
+	--cpus) cpus=$2; shift 2 ;;
 	--gdb) gdb=1234; shift ;;
 	--gdb-port) gdb=$2; shift 2 ;;
 	*) usage ;;
@@ -48,7 +54,7 @@ qemu_cmd() { # accel cmdline-run
 	# Two sockets, not two cores: the lab kernel has no ACPI and finds its CPUs in
 	# SeaBIOS's MP table, which lists only the first CPU of each package; with
 	# plain "-smp 2" (two cores in one package) the guest booted with one CPU.
-	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp 2,sockets=2,cores=1,threads=1 -m 512 -nodefaults -no-reboot
+	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$cpus,sockets=$cpus,cores=1,threads=1" -m 512 -nodefaults -no-reboot
 		-kernel "$BZIMAGE" -initrd "$initrd"
 		-append "console=ttyS0 panic=-1 lab.run=$run $append")
 	printf '%s\n' "${cmd[@]}"
@@ -67,6 +73,40 @@ state_of() {
 	elif [ -s "$log" ]; then echo "firmware (the kernel printed nothing)"
 	else echo "QEMU started, nothing on the console"
 	fi
+}
+
+# split_scenarios DIR NAME...: each scenario's part of the boot's logs (see
+# the header).
+split_scenarios() {
+	local dir=$1 n log kernel first
+	shift
+	first=$1
+	log=$(mktemp)
+	tr -d '\r' <"$dir/console.log" >"$log"
+	kernel=$dir/dmesg.txt
+	[ -f "$kernel" ] || kernel=$dir/kernel-console.txt
+	for n in "$@"; do
+		# The copy printed after the scenarios, or, if the boot never got
+		# there (a panic), the lines printed live.
+		if grep -q "^DEADLOCK-LAB: CHECKS $n BEGIN" "$log"; then
+			sed -n "/^DEADLOCK-LAB: CHECKS $n BEGIN/,/^DEADLOCK-LAB: CHECKS $n END/p" "$log" | sed '1d;$d'
+		else
+			sed -n "/^DEADLOCK-LAB: SCENARIO $n START/,/^DEADLOCK-LAB: SCENARIO $n EXIT/p" "$log" |
+				sed -n 's/^CHECK //p'
+		fi >"$dir/$n.checks"
+		sed -n "s/^DEADLOCK-LAB: SCENARIO $n EXIT \([0-9]*\).*/\1/p" "$log" >"$dir/$n.exit"
+		[ -s "$dir/$n.exit" ] || rm -f "$dir/$n.exit"
+		awk -v n="$n" '$1 == "DEADLOCK-LAB:" && $2 == "SCENARIO" && $3 == n {
+				split($NF, u, "="); if ($4 == "START") s = u[2]; else if ($4 == "EXIT") printf "%.2f\n", u[2] - s }' \
+			"$log" >"$dir/$n.seconds"
+		# Its part of the kernel log: from its start line to the next
+		# scenario's; the boot's own lines belong to the first scenario, so
+		# that every kernel line is judged.
+		[ -f "$kernel" ] && awk -v n="$n" -v first="$first" 'BEGIN { owner = first }
+				match($0, /deadlock-lab: scenario [^ ]+ start$/) { owner = $(NF - 1) }
+				owner == n' "$kernel" >"$dir/$n.dmesg.txt"
+	done
+	rm -f "$log"
 }
 
 # A KVM guest on some hosts stalls right after the firmware: probe once per
@@ -105,8 +145,16 @@ if [ "$mode" = shell ]; then
 	exec "${cmd[@]}" -nographic -serial mon:stdio
 fi
 
-dir=$LAB_OUT/logs/$(date +%Y%m%d-%H%M%S)-$name
-mkdir -p "$dir"
+names=$(echo "$name" | tr , ' ')
+# One directory per boot, named after its time and scenarios; parallel boots
+# of the same second get a number.
+dir=$LAB_OUT/logs/$(date +%Y%m%d-%H%M%S)-$(echo "$name" | tr , +)
+mkdir -p "$LAB_OUT/logs"
+n=1 base=$dir
+while ! mkdir "$dir" 2>/dev/null; do
+	n=$((n + 1))
+	dir=$base.$n
+done
 log=$dir/console.log
 : >"$log"
 note "boot: scenario $name, accelerator $accel, log $log"
@@ -149,7 +197,10 @@ fi
 printf '%s\n' "$accel" >"$dir/accel"
 printf '%.1f\n' "$elapsed" >"$dir/seconds"
 [ -z "$to_init" ] || printf '%.2f\n' "$to_init" >"$dir/seconds-to-init"
-ln -sfn "$(basename "$dir")" "$LAB_OUT/logs/latest-$name"
+split_scenarios "$dir" $names
+for n in $names; do
+	ln -sfn "$(basename "$dir")" "$LAB_OUT/logs/latest-$n"
+done
 
 if [ $rc = 3 ]; then
 	echo "error: the guest did not finish within ${timeout} s; QEMU killed; stopped at: $(state_of "$log")" >&2

@@ -1,18 +1,21 @@
 # SPDX-License-Identifier: GPL-2.0
-# Guest-side helpers for the scenario scripts (busybox ash, which has
+# Guest-side library for the scenario scripts (busybox ash, which has
 # `local`: helpers must not clobber the caller's variables). A scenario
-# sources this, checks live state with `check`, and ends with `finish`.
-# Checks go to the console and to /tmp/checks, which the guest init prints
-# again after the scenario, with the console quiet, for the host to read.
+# sources this, checks live state with `check DESCRIPTION PREDICATE ARGS...`,
+# and ends with `finish`. Predicates are the named commands below, never
+# `eval` strings. The guest init sets LAB_SCENARIO, LAB_MODULE, LAB_PARAMS and
+# LAB_PLAN from the scenario's declaration (NAME.expect.json).
+# Checks go to the console and to /tmp/checks-$LAB_SCENARIO, which the guest
+# init prints again after the scenario, with the console quiet, for the host.
 
-MODULE=/lib/modules/deadlock_lab.ko
+MODULE=/lib/modules/$LAB_MODULE.ko
 failed=0
 checks=0
-: >/tmp/checks
+: >"/tmp/checks-$LAB_SCENARIO"
 
 say() { echo "# $*"; }
 
-# check DESCRIPTION COMMAND...: one guest-side assertion.
+# check DESCRIPTION PREDICATE [ARGS...]: one guest-side assertion.
 check() {
 	local desc=$1 line
 	shift
@@ -24,55 +27,136 @@ check() {
 		failed=$((failed + 1))
 	fi
 	echo "CHECK $line"
-	echo "$line" >>/tmp/checks
+	echo "$line" >>"/tmp/checks-$LAB_SCENARIO"
 }
 
 finish() {
-	say "$checks checks, $failed failed"
+	say "$LAB_SCENARIO: $checks checks ($LAB_PLAN declared), $failed failed"
 	exit "$failed"
 }
 
-# Lower the hung-task timeout so the detector speaks within seconds, and let
-# it report each stuck task once.
+# --- settings --------------------------------------------------------------
+
+# hung_task_fast [SECS] [WARNINGS]: the hung-task detector reports a task
+# blocked for SECS seconds (default 1, its smallest useful timeout), at most
+# WARNINGS reports in all (default 2).
 hung_task_fast() {
-	echo "${1:-3}" >/proc/sys/kernel/hung_task_timeout_secs
+	echo "${1:-1}" >/proc/sys/kernel/hung_task_timeout_secs
 	echo "${2:-2}" >/proc/sys/kernel/hung_task_warnings
 }
 
+# set_sysctl NAME VALUE: write a /proc/sys value (NAME as in kernel/hung_task_timeout_secs).
+set_sysctl() { echo "$2" >"/proc/sys/$1"; }
+
+# --- predicates ------------------------------------------------------------
+
+# Modules and tasks.
+load() { insmod "$MODULE" $LAB_PARAMS; }
+loaded() { grep -q "^$1 " /proc/modules; }
+not_loaded() { ! loaded "$1"; }
 pid_of() {
 	local d
 	for d in /proc/[0-9]*; do
 		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}"
 	done
 }
-
 # state_of COMM: the task state letter (R, S, D, ...) of the task called COMM.
 state_of() {
 	local pid
 	pid=$(pid_of "$1")
 	[ -n "$pid" ] && sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1
 }
-
-# Poll until COMMAND succeeds, for at most SECS seconds.
-wait_until() {
-	local secs=$1 i=0
-	shift
-	while [ $i -lt $((secs * 10)) ]; do
-		"$@" && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	return 1
-}
-
 in_state() { [ "$(state_of "$1")" = "$2" ]; }
-no_task() { [ -z "$(pid_of "$1")" ]; }
+# tasks_in_state STATE COMM...: every COMM exists and is in STATE.
+tasks_in_state() {
+	local want=$1 t
+	shift
+	for t in "$@"; do in_state "$t" "$want" || return 1; done
+}
+tasks_exist() {
+	local t
+	for t in "$@"; do [ -n "$(pid_of "$t")" ] || return 1; done
+}
+tasks_gone() {
+	local t
+	for t in "$@"; do [ -z "$(pid_of "$t")" ] || return 1; done
+}
+# cpu_ticks COMM: clock ticks COMM has run, user and system time together
+# (fields 14 and 15 of /proc/PID/stat).
+cpu_ticks() {
+	local pid
+	pid=$(pid_of "$1")
+	[ -n "$pid" ] && sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'
+}
+# tasks_ran TICKS COMM...: every COMM has run for at least TICKS clock ticks.
+tasks_ran() {
+	local want=$1 t
+	shift
+	for t in "$@"; do [ "$(cpu_ticks "$t")" -ge "$want" ] 2>/dev/null || return 1; done
+}
+# stack_has COMM PATTERN: /proc/PID/stack of COMM matches PATTERN.
+stack_has() { grep -q -- "$2" "/proc/$(pid_of "$1")/stack"; }
+
+# The kernel log (PATTERN is a basic regex, as grep takes it).
 dmesg_has() { dmesg | grep -q -- "$1"; }
+dmesg_lacks() { ! dmesg_has "$1"; }
+dmesg_has_ere() { dmesg | grep -qE -- "$1"; }
 dmesg_count() { dmesg | grep -c -- "$1"; }
-loaded() { grep -q "^$1 " /proc/modules; }
-not_loaded() { ! loaded "$1"; }
-uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+dmesg_count_is() { [ "$(dmesg_count "$1")" = "$2" ]; }
+dmesg_count_at_least() { [ "$(dmesg_count "$1")" -ge "$2" ]; }
+# dmesg_near ANCHOR LINES PATTERN: within LINES lines after a line matching
+# ANCHOR, a line matches PATTERN.
+dmesg_near() { dmesg | grep -A"$2" -- "$1" | grep -q -- "$3"; }
+# module_said TEXT: the module under test logged a line starting with TEXT.
+module_said() { dmesg_has "$LAB_MODULE: $1"; }
+# verdict_is SUCCESS|FAILURE [WHAT]: the module's last verdict line.
+verdict_is() {
+	dmesg | grep "$LAB_MODULE: End of test: " | tail -n 1 | grep -q -- "End of test: $1: ${2:-}"
+}
+# logged_number PATTERN: the number a sed expression PATTERN (with one \(...\)
+# group) extracts from the last matching kernel log line; 0 if none.
+logged_number() {
+	local n
+	n=$(dmesg | sed -n "s/.*$1.*/\1/p" | tail -n 1)
+	echo "${n:-0}"
+}
+# at_least VALUE MIN, equals VALUE WANT: for numbers a scenario extracted.
+at_least() { [ "${1:-0}" -ge "$2" ]; }
+at_most() { [ "${1:-0}" -le "$2" ]; }
+equals() { [ "$1" = "$2" ]; }
+
+# Settings and the machine.
+sysctl_is() { [ "$(cat "/proc/sys/$1")" = "$2" ]; }
+cpus_online_is() { [ "$(grep -c ^processor /proc/cpuinfo)" = "$1" ]; }
+
+# Lockdep's own state.
 debug_locks() { awk '/debug_locks:/ {print $2}' /proc/lockdep_stats; }
+debug_locks_is() { [ "$(debug_locks)" = "$1" ]; }
+# lockdep_classes PATTERN: how many lock classes lockdep knows whose name
+# matches PATTERN (an extended regex, matched against the whole name).
+lockdep_classes() { grep -cE "^[0-9a-f]+ .*: ($1)\$" /proc/lockdep; }
+lockdep_classes_is() { [ "$(lockdep_classes "$1")" = "$2" ]; }
+# lockdep_chains PATTERN: how many lock chains hold a class matching PATTERN.
+lockdep_chains() {
+	awk -v re="^($1)\$" 'BEGIN { RS = ""; n = 0 }
+		{ for (i = 1; i <= NF; i++) if ($i ~ re) { n++; break } }
+		END { print n }' /proc/lockdep_chains
+}
+lockdep_chains_at_least() { [ "$(lockdep_chains "$1")" -ge "$2" ]; }
+# lockdep_depends A B: lockdep recorded that class B was taken while class A
+# was held (the line " -> [...] B" under class A in /proc/lockdep).
+lockdep_depends() {
+	awk -v a="$1" -v b="$2" '/^[0-9a-f]/ { s = ($NF == a); next }
+		s && $1 == "->" && $NF == b { f = 1 } END { exit !f }' /proc/lockdep
+}
+lockdep_depends_either() { lockdep_depends "$1" "$2" || lockdep_depends "$2" "$1"; }
+lockdep_depends_only() { lockdep_depends "$1" "$2" && ! lockdep_depends "$2" "$1"; }
+# lockdep_usage_is CLASS REGEX: the usage characters lockdep prints before
+# ": CLASS" in /proc/lockdep match REGEX (e.g. '-' first: hard-irq only).
+lockdep_usage_is() { grep -qE "^[0-9a-f]+ .* $2[^ ]*: $1\$" /proc/lockdep; }
+
+# uptime_cs: the guest's uptime in hundredths of a second.
+uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
 
 # rmmod_within SECS MODULE: unload, and fail if it took longer than SECS.
 rmmod_within() {
@@ -83,6 +167,20 @@ rmmod_within() {
 	say "rmmod $2 took $ms ms"
 	[ $ms -le $(($1 * 1000)) ]
 }
+
+# rejects PARAM=VALUE RANGE [MODULE]: insmod MODULE (default: the scenario's)
+# with PARAM=VALUE fails with EINVAL, the module logs the parameter and its
+# allowed RANGE, and nothing stays loaded.
+rejects() {
+	local m=${3:-$LAB_MODULE} out rc
+	out=$(insmod "/lib/modules/$m.ko" "$1" 2>&1)
+	rc=$?
+	say "insmod $m $1: exit $rc: $out"
+	[ $rc -ne 0 ] && echo "$out" | grep -q 'Invalid argument' &&
+		dmesg_has "$m: invalid parameter: $1, allowed range $2" && not_loaded "$m"
+}
+
+# --- diagnostics (# lines) -------------------------------------------------
 
 show_threads() {
 	local t pid
@@ -103,33 +201,16 @@ sysrq_blocked() {
 	local before
 	before=$(dmesg | wc -l)
 	echo w >/proc/sysrq-trigger
-	# The dump is written synchronously; the short wait only lets the log settle.
-	wait_until 5 eval 'dmesg | tail -n +$((before + 1)) | grep -q "Show Blocked State"'
+	# The dump is written synchronously; wait only until it is in the log.
+	wait_until 5 dmesg_has "Show Blocked State"
 	dmesg | tail -n +$((before + 1)) >/tmp/sysrq-w
 	say "sysrq-w (show blocked tasks):"
 	sed 's/^/#   /' /tmp/sysrq-w
 }
-
 # sysrq_lists COMM: the last sysrq-w dump shows COMM in state D.
 sysrq_lists() { grep -q "task:$1 *state:D" /tmp/sysrq-w; }
-
-# lockdep_classes PATTERN: how many lock classes lockdep knows whose name
-# matches PATTERN (an extended regex, matched against the whole name).
-lockdep_classes() { grep -cE "^[0-9a-f]+ .*: ($1)\$" /proc/lockdep; }
-
-# lockdep_chains PATTERN: how many lock chains hold a class matching PATTERN.
-lockdep_chains() {
-	awk -v re="^($1)\$" 'BEGIN { RS = ""; n = 0 }
-		{ for (i = 1; i <= NF; i++) if ($i ~ re) { n++; break } }
-		END { print n }' /proc/lockdep_chains
-}
-
-# lockdep_depends A B: lockdep recorded that class B was taken while class A
-# was held (the line " -> [...] B" under class A in /proc/lockdep).
-lockdep_depends() {
-	awk -v a="$1" -v b="$2" '/^[0-9a-f]/ { s = ($NF == a); next }
-		s && $1 == "->" && $NF == b { f = 1 } END { exit !f }' /proc/lockdep
-}
+sysrq_omits() { ! grep -q "task:$1 " /tmp/sysrq-w; }
+sysrq_shows() { grep -q -- "$1" /tmp/sysrq-w; }
 
 # lockdep_state LABEL PATTERN: lockdep's own view, as diagnostic lines:
 # debug_locks, its totals, and the classes matching PATTERN with their
@@ -142,13 +223,17 @@ lockdep_state() {
 	awk -v re=": ($2)\$" '/^[0-9a-f]/ { show = ($0 ~ re) } show' /proc/lockdep | sed 's/^/#   /'
 }
 
-# rejects_fixed MODULE VALUE: insmod MODULE fixed=VALUE fails with EINVAL,
-# the module logs the parameter and its range, and nothing stays loaded.
-rejects_fixed() {
-	local out rc
-	out=$(insmod "/lib/modules/$1.ko" "fixed=$2" 2>&1)
-	rc=$?
-	say "insmod $1 fixed=$2: exit $rc: $out"
-	[ $rc -ne 0 ] && echo "$out" | grep -q 'Invalid argument' &&
-		dmesg_has "$1: invalid parameter: fixed=$2, allowed range 0..=1" && not_loaded "$1"
+# --- waiting ---------------------------------------------------------------
+
+# wait_until SECS PREDICATE [ARGS...]: poll every 50 ms until the predicate
+# holds, for at most SECS seconds.
+wait_until() {
+	local secs=$1 i=0
+	shift
+	while [ $i -lt $((secs * 20)) ]; do
+		"$@" && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
 }

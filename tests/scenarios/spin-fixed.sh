@@ -3,24 +3,22 @@
 # contending for real, with the soft-lockup detector at its most sensitive.
 # Expect every round done, no lockdep or soft-lockup report, and a clean
 # unload.
-# timeout: 120
 . /scenarios/lib.sh
-MODULE=/lib/modules/deadlock_spin.ko
 
-check "two CPUs are online" eval '[ "$(grep -c ^processor /proc/cpuinfo)" = 2 ]'
-echo 1 >/proc/sys/kernel/watchdog_thresh
-check "watchdog_thresh is 1 s (soft lockup after 2 s)" eval '[ "$(cat /proc/sys/kernel/watchdog_thresh)" = 1 ]'
-check "fixed=2 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_spin 2
-check "fixed=-1 is rejected with EINVAL, naming the range 0..=1" rejects_fixed deadlock_spin -1
-check "insmod deadlock_spin fixed=1 succeeds" insmod $MODULE fixed=1
-check "deadlock_spin_a finishes 100000 rounds" wait_until 60 dmesg_has 'deadlock_spin_a: finished 100000 rounds'
-check "deadlock_spin_b finishes 100000 rounds" wait_until 60 dmesg_has 'deadlock_spin_b: finished 100000 rounds'
+check "two CPUs are online" cpus_online_is 2
+set_sysctl kernel/watchdog_thresh 1
+check "watchdog_thresh is 1 s (soft lockup after 2 s)" sysctl_is kernel/watchdog_thresh 1
+check "fixed=2 is rejected with EINVAL, naming the range 0..=1" rejects fixed=2 0..=1
+check "fixed=-1 is rejected with EINVAL, naming the range 0..=1" rejects fixed=-1 0..=1
+check "insmod deadlock_spin $LAB_PARAMS succeeds" load
+check "deadlock_spin_a finishes 100000 rounds" wait_until 60 module_said "deadlock_spin_a: finished 100000 rounds"
+check "deadlock_spin_b finishes 100000 rounds" wait_until 60 module_said "deadlock_spin_b: finished 100000 rounds"
 show_threads
 lockdep_state "after the rounds" "spin[12]"
-check "lockdep learned the one order, spin1 -> spin2, and not the other" eval 'lockdep_depends spin1 spin2 && ! lockdep_depends spin2 spin1'
-check "lockdep is still on (debug_locks 1)" eval '[ "$(debug_locks)" = 1 ]'
-check "no soft-lockup report" eval '! dmesg_has "soft lockup"'
+check "lockdep learned the one order, spin1 -> spin2, and not the other" lockdep_depends_only spin1 spin2
+check "lockdep is still on (debug_locks 1)" debug_locks_is 1
+check "no soft-lockup report" dmesg_lacks "soft lockup"
 check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_spin
-check "no deadlock_spin thread is left" eval 'no_task deadlock_spin_a && no_task deadlock_spin_b'
-check "End of test: SUCCESS" dmesg_has 'deadlock_spin: End of test: SUCCESS: fixed order'
+check "no deadlock_spin thread is left" tasks_gone deadlock_spin_a deadlock_spin_b
+check "the module's verdict: SUCCESS, fixed order" verdict_is SUCCESS "fixed order, every round done"
 finish

@@ -68,6 +68,10 @@ pub struct Expectation {
     /// Whether `INFO: lockdep is turned off.` must (true) or must not
     /// (false) appear; not checked when absent.
     pub lockdep_off: Option<bool>,
+    /// The test scenario's declaration (boot, module, plan), read by the
+    /// project's test runner; ignored here.
+    #[serde(default)]
+    pub scenario: Option<serde_json::Value>,
     /// Free text, ignored.
     #[serde(default)]
     pub comment: Option<serde_json::Value>,
