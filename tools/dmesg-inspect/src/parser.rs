@@ -21,10 +21,11 @@ use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
 
+use crate::culprit::Evidence;
 use crate::model::{BlockedOn, ChainEntry, Finding, Kind, Lock, Scenario, Stack, Summary, Task};
 use crate::prefix::Message;
 use crate::symbols::{demangle_text, parse_frame, parse_symbol_ref, strip_suffixes, Frame};
-use crate::table::{self, Culprit, ReportDef};
+use crate::table::{self, ReportDef};
 
 /// Most frames kept per stack.
 pub const MAX_FRAMES: usize = 128;
@@ -1276,7 +1277,7 @@ impl Builder {
                 self.note(r.to_string());
             }
         }
-        let culprit = self.choose_culprit();
+        let culprit = self.def.culprit.choose(&self.evidence());
         if let Some(rip) = &self.rip {
             // The interrupted instruction, for reports that print registers.
             if self.other_stacks.len() < MAX_OTHER_STACKS {
@@ -1336,94 +1337,22 @@ impl Builder {
         }
     }
 
-    /// A lock site in a Rust binding shim (`rust_helper_spin_lock`) names
-    /// the shim, not the code taking the lock: use the first non-skipped
-    /// reliable frame below the shim in the report's stack instead. Left
-    /// as is when the shim is not on the stack.
-    fn resolve_helper(&self, site: Option<String>) -> Option<String> {
-        let func = site?;
-        if !table::is_rust_helper(&func) {
-            return Some(func);
+    /// What the report offers to its culprit rule.
+    fn evidence(&self) -> Evidence<'_> {
+        fn site(s: &Option<Option<String>>) -> Option<&str> {
+            s.as_ref().and_then(|f| f.as_deref())
         }
-        let mut frames = self
-            .main_frames
-            .iter()
-            .filter(|f| f.reliable)
-            .filter_map(|f| f.func.as_deref());
-        if frames.any(|f| f == func) {
-            if let Some(caller) = frames.find(|f| !table::skipped(f)) {
-                return Some(caller.to_string());
-            }
-        }
-        Some(func)
-    }
-
-    fn choose_culprit(&self) -> Option<String> {
-        let reliable_funcs = |frames: &'_ [Frame]| -> Vec<String> {
-            frames
+        Evidence {
+            rip: self.rip.as_ref(),
+            stack: &self.main_frames,
+            first_site: site(&self.first_site),
+            acquiring_site: site(&self.acquiring_site),
+            held_site: site(&self.held_site),
+            chain: self
+                .chain
                 .iter()
-                .filter(|f| f.reliable)
-                .filter_map(|f| f.func.clone())
-                .collect()
-        };
-        match self.def.culprit {
-            Culprit::FirstLockSite => self.resolve_helper(self.first_site.clone().flatten()),
-            Culprit::HeldLockSite => self.first_site.clone().flatten(),
-            Culprit::LockSitesThenChain => {
-                let mut cands: Vec<String> = Vec::new();
-                cands.extend(self.resolve_helper(self.acquiring_site.clone().flatten()));
-                cands.extend(self.held_site.clone().flatten());
-                for (_, frames) in &self.chain {
-                    cands.extend(reliable_funcs(frames));
-                }
-                cands.extend(reliable_funcs(&self.main_frames));
-                cands.into_iter().find(|f| {
-                    !table::skipped(f) && !table::CIRCULAR_SKIP.iter().any(|s| f.contains(s))
-                })
-            }
-            Culprit::HungTask => {
-                let frames: Vec<String> = reliable_funcs(&self.main_frames)
-                    .into_iter()
-                    .filter(|f| !table::skipped(f))
-                    .collect();
-                for f in &frames {
-                    for (anchor, repl) in table::HUNG_ANCHORS {
-                        if f.contains(anchor) {
-                            return Some(if repl.is_empty() {
-                                f.clone()
-                            } else {
-                                repl.to_string()
-                            });
-                        }
-                    }
-                }
-                frames.into_iter().find(|f| !table::hung_skipped(f))
-            }
-            Culprit::Stall => {
-                let frames: Vec<String> = self
-                    .rip
-                    .iter()
-                    .chain(self.main_frames.iter())
-                    .filter(|f| f.reliable)
-                    .filter_map(|f| f.func.clone())
-                    .filter(|f| !table::stall_skipped(f))
-                    .collect();
-                let mut prev = frames.first()?;
-                for f in &frames {
-                    if table::stall_anchor(f) {
-                        return Some(prev.clone());
-                    }
-                    prev = f;
-                }
-                frames.into_iter().next()
-            }
-            Culprit::FirstFrame => self
-                .rip
-                .iter()
-                .chain(self.main_frames.iter())
-                .filter(|f| f.reliable)
-                .filter_map(|f| f.func.clone())
-                .find(|f| !table::skipped(f)),
+                .map(|(_, frames)| frames.as_slice())
+                .collect(),
         }
     }
 }
