@@ -5,9 +5,11 @@
 //!
 //! The input is processed as a stream with bounded memory: see
 //! [`input`] for how lines are split and bounded, [`prefix`] for the log
-//! formats understood, [`table`] for the recognised reports and [`parser`]
-//! for how a report is followed.
+//! formats understood, [`table`] for the recognised reports, [`parser`]
+//! for how a report is followed and [`culprit`] for the function a title
+//! blames.
 
+pub mod culprit;
 pub mod expect;
 pub mod input;
 pub mod model;

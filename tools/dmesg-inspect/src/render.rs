@@ -248,6 +248,6 @@ fn readable_frame(frames: &[String]) -> Option<&String> {
             && fr
                 .split('+')
                 .next()
-                .is_some_and(|func| !crate::table::skipped(func) && !is_lockdep_internal(func))
+                .is_some_and(|func| !crate::culprit::skipped(func) && !is_lockdep_internal(func))
     })
 }

@@ -5,7 +5,9 @@
 //!
 //! Adding a fixture: drop `NAME.log` into the directory and run
 //! `UPDATE_EXPECT=1 cargo test -p dmesg-inspect --test fixtures` to write
-//! `NAME.expected.json`; review it before committing.
+//! `NAME.expected.json`; review it, and pin the findings' key facts by hand
+//! in `tests/handwritten/` (or `tests/real_logs.rs` for a real log), since
+//! an expected file only says what the parser printed when it was written.
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+//! How the function blamed by a report (its culprit, named in the title) is
+//! chosen.
+//!
+//! Every row of the report table ([`crate::table`]) names one of the
+//! [`Culprit`] rules; the parser gathers what the report offers
+//! ([`Evidence`]: lock sites, the stack, the dependency chain, the `RIP:`
+//! frame) and [`Culprit::choose`] applies the rule. The rules follow
+//! syzkaller's `pkg/report`: its skip lists and the anchors of its hang and
+//! stall extractors are in `lists.rs`; Rust frames are judged by what they
+//! are rather than by those substring lists (`rust.rs`).
+
+mod lists;
+mod rust;
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::symbols::Frame;
+
+pub use lists::{CIRCULAR_SKIP, HUNG_ANCHORS, HUNG_SKIP, SKIP_PATTERNS, STALL_ANCHORS, STALL_SKIP};
+pub use rust::{
+    is_rust_helper, is_rust_path, is_rust_plumbing, RUST_PLUMBING_CRATES, RUST_TRAMPOLINE_SEGMENTS,
+};
+
+/// How the function named in the title is chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Culprit {
+    /// The `at:` site of the first lock printed after the header (the lock
+    /// being acquired, taken, released or changing state), taken verbatim
+    /// as syzkaller's report regexps do. The lock is being acquired right
+    /// now, so a site in a Rust binding shim (`rust_helper_*`, a C function
+    /// that only forwards to the kernel's lock functions) is replaced by
+    /// the frame that called the shim in the report's own stack.
+    FirstLockSite,
+    /// The `at:` site of the first lock printed, verbatim: the lock was
+    /// taken earlier (held-lock reports), so the report's stack says
+    /// nothing about who took it.
+    HeldLockSite,
+    /// Circular dependencies: the first function among the `at:` site of
+    /// the lock being acquired (a `rust_helper_*` shim resolved as for
+    /// [`Culprit::FirstLockSite`]), the `at:` site of the held lock and the
+    /// frames of the dependency chain that is not on the skip list, plus
+    /// the workqueue functions syzkaller skips for this report.
+    LockSitesThenChain,
+    /// Hung tasks: syzkaller's hang extractor over the task's stack
+    /// (anchor frames first, then a hang-specific skip list).
+    HungTask,
+    /// Stalls (soft lockups): syzkaller's stall extractor over the `RIP:`
+    /// frame and the stack, non-skipped frames only: the frame just above
+    /// the first dispatcher frame (`kthread`, `ret_from_fork`, syscall
+    /// entry, ...), else the first frame.
+    Stall,
+    /// First reliable, non-skipped frame of the report's stack (the RIP
+    /// frame first). Only used for the `culprit` field of `other` findings;
+    /// their title is the header line.
+    FirstFrame,
+}
+
+/// What a report offers to the culprit rules. Functions are demangled and
+/// still carry compiler suffixes (`.isra.0`); the caller removes those.
+#[derive(Debug, Default)]
+pub struct Evidence<'a> {
+    /// The interrupted instruction of the report's register dump (`RIP:`).
+    pub rip: Option<&'a Frame>,
+    /// The report's own stack.
+    pub stack: &'a [Frame],
+    /// Function of the `at:` site of the first lock printed, or of the
+    /// release site of a bad unlock.
+    pub first_site: Option<&'a str>,
+    /// Function of the `at:` site of the lock being acquired.
+    pub acquiring_site: Option<&'a str>,
+    /// Function of the `at:` site of the first lock already held.
+    pub held_site: Option<&'a str>,
+    /// Stacks of the dependency chain, in print order.
+    pub chain: Vec<&'a [Frame]>,
+}
+
+/// Functions of the reliable frames of `frames`, in order.
+fn reliable_funcs<'a>(
+    frames: impl IntoIterator<Item = &'a Frame>,
+) -> impl Iterator<Item = &'a str> {
+    frames
+        .into_iter()
+        .filter(|f| f.reliable)
+        .filter_map(|f| f.func.as_deref())
+}
+
+impl Culprit {
+    /// Applies the rule to what the report offers; `None` when no function
+    /// qualifies (the title is then the report's header line).
+    pub fn choose(self, ev: &Evidence) -> Option<String> {
+        match self {
+            Culprit::FirstLockSite => resolve_helper(ev.first_site, ev.stack),
+            Culprit::HeldLockSite => ev.first_site.map(str::to_string),
+            Culprit::LockSitesThenChain => {
+                let acquiring = resolve_helper(ev.acquiring_site, ev.stack);
+                let chain = ev.chain.iter().flat_map(|frames| reliable_funcs(*frames));
+                let found = acquiring
+                    .as_deref()
+                    .into_iter()
+                    .chain(ev.held_site)
+                    .chain(chain)
+                    .chain(reliable_funcs(ev.stack))
+                    .find(|f| !skipped(f) && !CIRCULAR_SKIP.iter().any(|s| f.contains(s)))
+                    .map(str::to_string);
+                found
+            }
+            Culprit::HungTask => {
+                let frames: Vec<&str> = reliable_funcs(ev.stack).filter(|f| !skipped(f)).collect();
+                for f in &frames {
+                    for (anchor, repl) in HUNG_ANCHORS {
+                        if f.contains(anchor) {
+                            return Some(if repl.is_empty() { f } else { repl }.to_string());
+                        }
+                    }
+                }
+                frames
+                    .into_iter()
+                    .find(|f| !hung_skipped(f))
+                    .map(str::to_string)
+            }
+            Culprit::Stall => {
+                let frames: Vec<&str> = reliable_funcs(ev.rip.into_iter().chain(ev.stack))
+                    .filter(|f| !stall_skipped(f))
+                    .collect();
+                let mut prev = *frames.first()?;
+                for f in &frames {
+                    if stall_anchor(f) {
+                        return Some(prev.to_string());
+                    }
+                    prev = f;
+                }
+                frames.first().map(|f| f.to_string())
+            }
+            Culprit::FirstFrame => reliable_funcs(ev.rip.into_iter().chain(ev.stack))
+                .find(|f| !skipped(f))
+                .map(str::to_string),
+        }
+    }
+}
+
+/// A lock site in a Rust binding shim (`rust_helper_spin_lock`) names the
+/// shim, not the code taking the lock: use the first non-skipped reliable
+/// frame below the shim in the report's stack instead. Left as is when the
+/// shim is not on the stack.
+fn resolve_helper(site: Option<&str>, stack: &[Frame]) -> Option<String> {
+    let func = site?;
+    if !is_rust_helper(func) {
+        return Some(func.to_string());
+    }
+    let mut frames = reliable_funcs(stack);
+    if frames.any(|f| f == func) {
+        if let Some(caller) = frames.find(|f| !skipped(f)) {
+            return Some(caller.to_string());
+        }
+    }
+    Some(func.to_string())
+}
+
+static SKIP_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&SKIP_PATTERNS.join("|")).expect("valid skip list"));
+
+static STALL_ANCHOR_RE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&STALL_ANCHORS.join("|")).expect("valid anchor list"));
+
+/// Whether a frame is never blamed. C functions: syzkaller's skip list.
+/// Demangled Rust paths: only runtime plumbing ([`is_rust_plumbing`]);
+/// syzkaller's substring lists describe C kernel internals and would
+/// otherwise hit module functions such as `deadlock_leak::waiter` or
+/// `my_driver::shutdown`.
+pub fn skipped(func: &str) -> bool {
+    if is_rust_path(func) {
+        is_rust_plumbing(func)
+    } else {
+        SKIP_RE.is_match(func)
+    }
+}
+
+/// Hung tasks: whether a (not [`skipped`]) frame only shows how the task
+/// sleeps. C functions: [`HUNG_SKIP`] substrings, as syzkaller; module
+/// code in Rust is never such a frame.
+pub fn hung_skipped(func: &str) -> bool {
+    !is_rust_path(func) && HUNG_SKIP.iter().any(|s| func.contains(s))
+}
+
+/// Stalls: whether a frame is dropped before the anchor search.
+pub fn stall_skipped(func: &str) -> bool {
+    skipped(func) || !is_rust_path(func) && STALL_SKIP.iter().any(|s| func.contains(s))
+}
+
+/// Stalls: whether a frame is a dispatcher ([`STALL_ANCHORS`]).
+pub fn stall_anchor(func: &str) -> bool {
+    !is_rust_path(func) && STALL_ANCHOR_RE.is_match(func)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(func: &str) -> Frame {
+        Frame {
+            text: format!("{func}+0x1/0x2"),
+            func: Some(func.to_string()),
+            reliable: true,
+        }
+    }
+
+    #[test]
+    fn c_frames_follow_syzkaller() {
+        assert!(skipped("lock_acquire"));
+        assert!(skipped("__down_common"));
+        assert!(skipped("kfree"));
+        assert!(!skipped("kfree_rcu_work"));
+        assert!(!skipped("deadlock_lab::thread_a"));
+        assert!(stall_anchor("kthread"));
+        assert!(!stall_anchor("__kthread_parkme"));
+        assert!(stall_anchor("ret_from_fork_asm"));
+        assert!(stall_skipped("asm_sysvec_apic_timer_interrupt"));
+        assert!(stall_skipped("queued_spin_lock_slowpath"));
+        assert!(hung_skipped("schedule_timeout"));
+        assert!(hung_skipped("kthread"));
+    }
+
+    #[test]
+    fn rust_frames() {
+        // Module code is never skipped, whatever its name contains.
+        for f in [
+            "deadlock_leak::waiter",
+            "deadlock_x::shutdown",
+            "<deadlock_irq::Shared as kernel::time::hrtimer::HrTimerCallback>::run",
+            "<deadlock_lab::DeadlockLab>::spawn::{closure#0}",
+        ] {
+            assert!(!skipped(f), "{f}");
+            assert!(!hung_skipped(f), "{f}");
+        }
+        // Plumbing: the kernel crate, core, thread trampolines.
+        for f in [
+            "kernel::print::call_printk",
+            "core::ptr::drop_in_place::<deadlock_leak::DeadlockLeak>",
+            "<kernel::sync::lock::Lock<(), kernel::sync::lock::mutex::MutexBackend>>::lock",
+            "deadlock_leak::kthread::trampoline::<<deadlock_leak::DeadlockLeak as kernel::module::Module>::init::{closure#1}>",
+            "deadlock_lab::kthread::drop_box::<<deadlock_lab::DeadlockLab>::spawn::{closure#0}>",
+        ] {
+            assert!(skipped(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn helper_sites_give_way_to_their_caller() {
+        let stack = [
+            frame("_raw_spin_lock"),
+            frame("rust_helper_spin_lock"),
+            frame("kernel::sync::lock::spinlock::lock"),
+            frame("deadlock_irq::update_irqs_on"),
+        ];
+        let ev = Evidence {
+            first_site: Some("rust_helper_spin_lock"),
+            stack: &stack,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            Culprit::FirstLockSite.choose(&ev).as_deref(),
+            Some("deadlock_irq::update_irqs_on")
+        );
+        // A held lock was taken earlier: its site is kept as printed.
+        assert_eq!(
+            Culprit::HeldLockSite.choose(&ev).as_deref(),
+            Some("rust_helper_spin_lock")
+        );
+    }
+
+    #[test]
+    fn stall_blames_the_frame_above_the_dispatcher() {
+        let stack = [
+            frame("asm_sysvec_apic_timer_interrupt"),
+            frame("spin_fn"),
+            frame("worker_fn"),
+            frame("kthread"),
+            frame("ret_from_fork"),
+        ];
+        let ev = Evidence {
+            stack: &stack,
+            ..Evidence::default()
+        };
+        assert_eq!(Culprit::Stall.choose(&ev).as_deref(), Some("worker_fn"));
+        assert_eq!(
+            Culprit::FirstFrame.choose(&ev).as_deref(),
+            Some("asm_sysvec_apic_timer_interrupt")
+        );
+    }
+}

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The lines that dump_stack() and the register dump print around a stack,
+//! whatever the report: `CPU: N UID: U PID: P Comm: NAME ...` (the task),
+//! lockdep's kernel identification (`7.3.4 #1 Not tainted`),
+//! `Hardware name:`, `Tainted: [O]=...`, `Workqueue:`, `Modules linked
+//! in:`, the registers (`RIP:` names the interrupted instruction) and the
+//! irq event stamps.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::report::Common;
+use super::{cap, cap_num, collapse_ws, Take};
+use crate::symbols::{parse_symbol_ref, Frame};
+
+re!(
+    RE_CPU,
+    r"^CPU: [0-9]+ (?:UID: [0-9]+ )?PID: (?P<pid>[0-9]+) Comm: (?P<comm>.{1,20}?) (?:Kdump: loaded )?(?P<taint>Not tainted|Tainted: [A-Z ]+?) +(?P<rel>[0-9][^ ]*) #"
+);
+re!(
+    RE_IDENT,
+    r"^(?P<rel>[0-9][^ ]*) #[^ ]+ (?P<taint>Not tainted|Tainted: [A-Z ]*)$"
+);
+re!(
+    RE_REGS,
+    r"^(?:R[A-Z0-9]{1,2}|[A-Z]S|CR[0-9]|DR[0-9]|EFLAGS|PKRU|Code|ORIG_RAX|FS|GS|ES|CS|ss|RIP|RSP|RAX|RBX|RCX|RDX|RSI|RDI|RBP|R8|R9|R10|R11|R12|R13|R14|R15|pc|lr|sp|x[0-9]+)(?::| :| =)"
+);
+
+/// Register dump lines (`RIP: ...`, `RAX: ...`, `Code: ...`, `x0 : ...`).
+pub(super) fn is_register_line(t: &str) -> bool {
+    let head = &t.as_bytes()[..t.len().min(9)];
+    head.contains(&b':') && RE_REGS.is_match(t)
+}
+
+/// The frame of a `RIP: 0010:func+0x1/0x2` line.
+pub(super) fn rip_frame(rest: &str) -> Option<Frame> {
+    let sym = rest.split_once(':').map_or(rest, |(_, s)| s);
+    parse_symbol_ref(sym).map(|(text, func)| Frame {
+        text,
+        func,
+        reliable: true,
+    })
+}
+
+impl Common {
+    /// Takes the preamble lines; returns `None` if `t` is not one.
+    pub(super) fn feed_preamble(&mut self, t: &str) -> Option<Take> {
+        if let Some(c) = t.starts_with("CPU: ").then(|| RE_CPU.captures(t)).flatten() {
+            self.add_task(cap(&c, "comm").unwrap_or(""), cap_num(&c, "pid"));
+            self.set_version(cap(&c, "rel"), cap(&c, "taint"));
+            return Some(Take::Used);
+        }
+        let digit = t.as_bytes().first().is_some_and(u8::is_ascii_digit);
+        if let Some(c) = digit.then(|| RE_IDENT.captures(t)).flatten() {
+            self.set_version(cap(&c, "rel"), cap(&c, "taint"));
+            return Some(Take::Used);
+        }
+        if t.starts_with("Hardware name:")
+            || t.starts_with("Tainted: [")
+            || t.starts_with("Workqueue:")
+            || t.starts_with("Modules linked in:")
+        {
+            return Some(Take::Used);
+        }
+        if let Some(rest) = t.strip_prefix("RIP: ") {
+            if self.rip.is_none() {
+                self.rip = rip_frame(rest);
+            }
+            return Some(Take::Used);
+        }
+        if is_register_line(t)
+            || t.starts_with("irq event stamp:")
+            || t.starts_with("hardirqs last")
+            || t.starts_with("softirqs last")
+        {
+            return Some(Take::Used);
+        }
+        None
+    }
+
+    /// Records the kernel release and taint state, the first time they are
+    /// printed.
+    pub(super) fn set_version(&mut self, rel: Option<&str>, taint: Option<&str>) {
+        if self.kernel_version.is_none() {
+            self.kernel_version = rel.map(str::to_string);
+        }
+        if self.taint.is_none() {
+            self.taint = taint.map(collapse_ws);
+        }
+    }
+}

@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Stack traces: `Call Trace:` lines, the `<IRQ>`/`<TASK>`/... markers
+//! around the parts of a trace, and the frames themselves.
+//!
+//! A report may print several stacks: its own (the main stack), further
+//! stacks of its own (lockdep's usage traces, the NMI backtraces of other
+//! CPUs, a `Call Trace:` after the main one) and stacks that belong to its
+//! family (the stacks of a lockdep dependency chain, the stack of the task
+//! a hung task waits for). Frames go to the current [`Sink`]; the family
+//! keeps the frames of its own stacks ([`Stacks`]).
+
+use super::lockdep;
+use super::report::Common;
+use super::{Take, MAX_FRAMES, MAX_OTHER_STACKS};
+use crate::symbols::{parse_frame, Frame};
+
+/// Where frame lines currently go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sink {
+    /// Frame lines are not expected; they are treated as unrelated.
+    None,
+    /// The report's main stack.
+    Main,
+    /// Stack of lockdep chain entry `n`. These stacks have no markers;
+    /// they end at the next structural line of the report.
+    Chain(usize),
+    /// Stack of the task a hung task waits for.
+    Blocker,
+    /// Secondary stack `n` (index into [`Trace::others`]).
+    Other(usize),
+    /// A stack that is not kept (a panic's stack, stacks beyond the bounds).
+    Discard,
+}
+
+/// The stacks of a report and the state of the trace being read.
+pub(super) struct Trace {
+    /// The report's main stack.
+    pub(super) main: Vec<Frame>,
+    /// Secondary stacks with their labels.
+    pub(super) others: Vec<(String, Vec<Frame>)>,
+    pub(super) sink: Sink,
+    /// Open `<IRQ>`/`<TASK>`/... markers of the trace being read.
+    pub(super) marker_depth: u32,
+    /// Frames were read into the current sink.
+    pub(super) has_frames: bool,
+    /// The main stack has been read to its end.
+    main_done: bool,
+}
+
+impl Trace {
+    pub(super) fn new() -> Self {
+        Trace {
+            main: Vec::new(),
+            others: Vec::new(),
+            sink: Sink::None,
+            marker_depth: 0,
+            has_frames: false,
+            main_done: false,
+        }
+    }
+}
+
+/// The stacks a report family keeps itself.
+pub(super) trait Stacks {
+    /// Stores a frame read while the sink is one of the family's stacks
+    /// ([`Sink::Chain`], [`Sink::Blocker`]).
+    fn push_frame(&mut self, _sink: Sink, _frame: Frame) {}
+
+    /// The family's stack that a `Call Trace:` line starts, when it is not
+    /// the report's main stack.
+    fn pending_stack(&self) -> Option<Sink> {
+        None
+    }
+}
+
+/// Pushes `frame` onto `frames` unless the stack is full.
+pub(super) fn push_bounded(frames: &mut Vec<Frame>, frame: Frame) {
+    if frames.len() < MAX_FRAMES {
+        frames.push(frame);
+    }
+}
+
+/// Lines that structure a report and must never be taken for output from
+/// elsewhere while a trace is open.
+fn is_section_line(t: &str) -> bool {
+    t == "stack backtrace:"
+        || t == "other info that might help us debug this:"
+        || t.starts_with("INFO: task ")
+        || t.starts_with("-> ")
+        || t.starts_with("Showing all locks held")
+}
+
+impl Common {
+    fn push_frame(&mut self, fam: &mut impl Stacks, frame: Frame) {
+        match self.trace.sink {
+            Sink::Main => push_bounded(&mut self.trace.main, frame),
+            Sink::Other(i) => {
+                if let Some((_, frames)) = self.trace.others.get_mut(i) {
+                    push_bounded(frames, frame);
+                }
+            }
+            sink @ (Sink::Chain(_) | Sink::Blocker) => fam.push_frame(sink, frame),
+            Sink::Discard | Sink::None => {}
+        }
+        self.trace.has_frames = true;
+    }
+
+    /// Starts a secondary stack; further stacks beyond the bound are read
+    /// and dropped.
+    pub(super) fn open_other_stack(&mut self, label: String) {
+        if self.trace.others.len() < MAX_OTHER_STACKS {
+            self.trace.others.push((label, Vec::new()));
+            self.set_sink(Sink::Other(self.trace.others.len() - 1));
+        } else {
+            self.set_sink(Sink::Discard);
+        }
+    }
+
+    pub(super) fn set_sink(&mut self, sink: Sink) {
+        self.end_trace();
+        self.trace.sink = sink;
+        self.trace.marker_depth = 0;
+        self.trace.has_frames = false;
+    }
+
+    /// Ends the trace being read, if any. The end of the main stack is the
+    /// end of the report unless its final part comes later.
+    pub(super) fn end_trace(&mut self) {
+        if self.trace.sink == Sink::Main && self.trace.has_frames {
+            self.trace.main_done = true;
+            if self.ends_with_stack {
+                self.complete = true;
+            }
+        }
+        self.trace.sink = Sink::None;
+    }
+
+    /// Handles trace structure lines. Returns `None` if `t` is not one.
+    pub(super) fn feed_trace(&mut self, fam: &mut impl Stacks, t: &str) -> Option<Take> {
+        if t == "Call Trace:" || t == "Call trace:" {
+            let sink = if self.panic_tail {
+                // The stack of a panic that ended this report.
+                Sink::Discard
+            } else if self.trace.main.is_empty() && !self.trace.main_done {
+                Sink::Main
+            } else if let Some(sink) = fam.pending_stack() {
+                sink
+            } else {
+                self.open_other_stack("Call Trace".to_string());
+                return Some(Take::Used);
+            };
+            self.set_sink(sink);
+            return Some(Take::Used);
+        }
+        if t.starts_with('<') && t.ends_with('>') && t.len() <= 12 && !t.contains(' ') {
+            let inner = &t[1..t.len() - 1];
+            if let Some(name) = inner.strip_prefix('/') {
+                if self.trace.sink == Sink::None {
+                    return Some(Take::Ignored);
+                }
+                self.trace.marker_depth = self.trace.marker_depth.saturating_sub(1);
+                if name == "TASK"
+                    || self.trace.marker_depth == 0
+                        && name != "IRQ"
+                        && name != "NMI"
+                        && name != "SOFTIRQ"
+                {
+                    self.end_trace();
+                }
+                return Some(Take::Used);
+            }
+            if inner.chars().all(|c| c.is_ascii_uppercase()) && !inner.is_empty() {
+                if self.trace.sink == Sink::None {
+                    return Some(Take::Ignored);
+                }
+                if inner == "EOI" {
+                    // Older kernels: end of the interrupt stack.
+                    self.trace.marker_depth = self.trace.marker_depth.saturating_sub(1);
+                } else {
+                    self.trace.marker_depth += 1;
+                }
+                return Some(Take::Used);
+            }
+        }
+        if self.trace.sink != Sink::None {
+            if let Some(f) = parse_frame(t) {
+                self.push_frame(fam, f);
+                return Some(Take::Used);
+            }
+            // A non-frame line inside a trace. With markers open it is most
+            // likely output from elsewhere; without markers the trace is
+            // over (architectures that print no markers, chain stacks).
+            let in_chain = matches!(self.trace.sink, Sink::Chain(_));
+            if in_chain && !lockdep::is_structure(t) {
+                // Chain stacks have no markers; they end at the next
+                // structural line of the report.
+                return Some(Take::Ignored);
+            } else if self.trace.has_frames && self.trace.marker_depth == 0 {
+                self.end_trace();
+            } else if self.trace.marker_depth > 0 && !is_section_line(t) {
+                return Some(Take::Ignored);
+            }
+        }
+        None
+    }
+}
