@@ -93,6 +93,42 @@ fn circular_in_every_capture_format() {
     }
 }
 
+/// A driver's report, not the lab's: a chain of three mutexes with its
+/// `Chain exists of:` line and a longer held-locks list.
+#[test]
+fn circular_with_a_three_lock_chain() {
+    let r = parse("circular_chain3");
+    assert_eq!(r.findings.len(), 1);
+    let f = &r.findings[0];
+    Want {
+        kind: Kind::Circular,
+        title: "possible deadlock in demo_rescan",
+        culprit: Some("demo_rescan"),
+        tasks: &["bash/1423"],
+        locks: &[
+            "demo_list_mutex acquiring",
+            "&demo->cfg_lock held (bash/1423)",
+            "sb_writers#5 held (bash/1423)",
+            "&of->mutex held (bash/1423)",
+            "kn->active#48 held (bash/1423)",
+        ],
+        truncated: false,
+        lockdep_off: false,
+    }
+    .check(f);
+    assert_eq!(
+        chain(f),
+        ["&demo->cfg_lock", "&demo->io_lock", "demo_list_mutex"]
+    );
+    let s = f.scenario.as_ref().unwrap();
+    assert_eq!(
+        s.chain_exists_of,
+        ["demo_list_mutex", "&demo->io_lock", "&demo->cfg_lock"]
+    );
+    assert_eq!(s.rows.len(), 4);
+    assert_eq!(f.kernel_version.as_deref(), Some("6.12.9"));
+}
+
 #[test]
 fn circular_cut_by_the_end_of_input() {
     let r = parse("truncated_mid_stack");

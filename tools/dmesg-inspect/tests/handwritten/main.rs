@@ -31,6 +31,7 @@ const HANDWRITTEN: &[&str] = &[
     "abba_full",
     "bad_unlock",
     "circular",
+    "circular_chain3",
     "clean_boot",
     "dmesg_T",
     "dmesg_x",
