@@ -7,10 +7,11 @@
 //! [`input`] for how lines are split and bounded, [`prefix`] for the log
 //! formats understood, [`table`] for the recognised reports, [`parser`]
 //! for how a report is followed and [`culprit`] for the function a title
-//! blames.
+//! blames; [`graph`] draws findings as graphs.
 
 pub mod culprit;
 pub mod expect;
+pub mod graph;
 pub mod input;
 pub mod model;
 pub mod parser;

@@ -242,7 +242,7 @@ pub fn write_summary(
 
 /// The first reliable frame of a stack that is not a locking, scheduler or
 /// lockdep-internal function: the one worth showing as a site.
-fn readable_frame(frames: &[String]) -> Option<&String> {
+pub(crate) fn readable_frame(frames: &[String]) -> Option<&String> {
     frames.iter().find(|fr| {
         !fr.starts_with("? ")
             && fr
