@@ -7,9 +7,10 @@
 //! [`input`] for how lines are split and bounded, [`prefix`] for the log
 //! formats understood, [`table`] for the recognised reports, [`parser`]
 //! for how a report is followed and [`culprit`] for the function a title
-//! blames; [`graph`] draws findings as graphs.
+//! blames; [`graph`] and [`dot`] draw findings as graphs.
 
 pub mod culprit;
+pub mod dot;
 pub mod expect;
 pub mod graph;
 pub mod input;

@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::Parser as ClapParser;
 
+use dmesg_inspect::dot::DotDocument;
 use dmesg_inspect::expect::{Evaluator, Expectation};
 use dmesg_inspect::render::{self, JsonArrayWriter};
 use dmesg_inspect::{parse_stream, Finding};
@@ -25,7 +26,8 @@ use dmesg_inspect::{parse_stream, Finding};
     after_help = "Exit status: 0 no findings / expectation met, 1 findings / expectation not met, \
                   2 usage error, unreadable input or malformed expectation file.\n\n\
                   Examples:\n  dmesg | dmesg-inspect\n  journalctl -k -b -1 | dmesg-inspect\n  \
-                  dmesg-inspect --json console.log\n  dmesg-inspect --expect tests/abba.expect.json console.log"
+                  dmesg-inspect --json console.log\n  dmesg-inspect --expect tests/abba.expect.json console.log\n  \
+                  dmesg-inspect --dot console.log | dot -Tsvg -o console.svg"
 )]
 struct Cli {
     /// Log to read: a file, or `-` / nothing for standard input.
@@ -52,6 +54,12 @@ struct Cli {
     /// and report nothing (exit 0; kallsyms prints Rust symbols mangled).
     #[arg(long, conflicts_with_all = ["json", "expect", "expect_none", "quiet"])]
     demangle: bool,
+
+    /// Print the findings as one Graphviz DOT graph: the lock dependencies
+    /// of each lockdep report and the wait-for graph of the hung tasks,
+    /// cycles in red (exit status as for the summary).
+    #[arg(long, conflicts_with_all = ["json", "expect", "expect_none", "quiet", "demangle"])]
+    dot: bool,
 }
 
 const EXIT_FINDINGS: u8 = 1;
@@ -197,6 +205,25 @@ fn main() -> ExitCode {
         } else {
             EXIT_FINDINGS
         });
+    }
+
+    if cli.dot {
+        let mut doc = DotDocument::new(&input_name(&cli.log));
+        let mut n: u64 = 0;
+        if let Err(e) = parse_stream(input, |f| {
+            n += 1;
+            doc.add(n, &f);
+        }) {
+            eprintln!("dmesg-inspect: error reading {}: {e}", input_name(&cli.log));
+            return ExitCode::from(EXIT_ERROR);
+        }
+        return match doc.write(&mut out).and_then(|()| out.flush()) {
+            Err(e) if !is_broken_pipe(&e) => {
+                eprintln!("dmesg-inspect: cannot write output: {e}");
+                ExitCode::from(EXIT_ERROR)
+            }
+            _ => ExitCode::from(if n == 0 { 0 } else { EXIT_FINDINGS }),
+        };
     }
 
     // Plain and JSON output are written as findings complete, so memory

@@ -7,6 +7,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use dmesg_inspect::dot::DotDocument;
+use dmesg_inspect::graph::locks::cycle_line;
 use dmesg_inspect::model::Kind;
 use dmesg_inspect::parser::{MAX_CHAIN, MAX_FRAMES, MAX_LOCKS, MAX_TASKS};
 use dmesg_inspect::{parse_bytes, Report};
@@ -42,6 +44,15 @@ fn check(data: &[u8]) -> Report {
         serde_json::to_string(f).unwrap();
     }
     assert_eq!(r.summary.findings, r.findings.len() as u64);
+    // Whatever was found can be drawn.
+    let mut doc = DotDocument::new("log");
+    for (i, f) in r.findings.iter().enumerate() {
+        doc.add(i as u64 + 1, f);
+        cycle_line(f);
+    }
+    let mut dot = Vec::new();
+    doc.write(&mut dot).unwrap();
+    assert!(dot.starts_with(b"digraph ") && dot.ends_with(b"}\n"));
     r
 }
 
