@@ -15,6 +15,7 @@ use clap::Parser as ClapParser;
 
 use dmesg_inspect::dot::DotDocument;
 use dmesg_inspect::expect::{Evaluator, Expectation};
+use dmesg_inspect::graph::waits::WaitFor;
 use dmesg_inspect::render::{self, JsonArrayWriter};
 use dmesg_inspect::{parse_stream, Finding};
 
@@ -230,6 +231,7 @@ fn main() -> ExitCode {
     // use does not grow with the number of findings.
     let mut write_err: Option<io::Error> = None;
     let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    let mut waits = WaitFor::default();
     let mut n: u64 = 0;
     let result = if cli.json && !cli.quiet {
         let mut w = JsonArrayWriter::new(&mut out);
@@ -253,6 +255,7 @@ fn main() -> ExitCode {
         parse_stream(input, |f: Finding| {
             n += 1;
             *counts.entry(f.kind.to_string()).or_default() += 1;
+            waits.add(n, &f);
             if !quiet && write_err.is_none() {
                 if let Err(e) = render::write_finding(out_ref, n, &f) {
                     write_err = Some(e);
@@ -270,7 +273,9 @@ fn main() -> ExitCode {
     };
     if !cli.json && !cli.quiet && write_err.is_none() {
         let counts: Vec<(String, u64)> = counts.into_iter().collect();
-        if let Err(e) = render::write_summary(&mut out, &summary, &counts) {
+        if let Err(e) = render::write_wait_for(&mut out, &waits)
+            .and_then(|()| render::write_summary(&mut out, &summary, &counts))
+        {
             write_err = Some(e);
         }
     }

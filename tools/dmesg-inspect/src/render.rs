@@ -3,6 +3,8 @@
 
 use std::io::{self, Write};
 
+use crate::graph::locks::cycle_line;
+use crate::graph::waits::WaitFor;
 use crate::model::{Finding, Kind, Summary};
 
 /// Frames shown per stack in the readable summary.
@@ -127,6 +129,9 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
     if let Some(c) = &f.culprit {
         field(out, "culprit", c)?;
     }
+    if let Some(c) = cycle_line(f) {
+        field(out, "cycle", &c)?;
+    }
     for (i, l) in f.locks.iter().enumerate() {
         let mut s = format!("{:<10} {}", l.role, l.class);
         if let Some(inst) = &l.instance {
@@ -213,6 +218,15 @@ pub fn write_finding(out: &mut impl Write, n: u64, f: &Finding) -> io::Result<()
         }
     }
     writeln!(out)
+}
+
+/// Writes one `wait-for:` line per cycle (or telling chain) of the hung
+/// tasks' wait-for graph, before the closing summary.
+pub fn write_wait_for(out: &mut impl Write, w: &WaitFor) -> io::Result<()> {
+    for l in w.lines() {
+        writeln!(out, "wait-for: {l}")?;
+    }
+    Ok(())
 }
 
 /// Writes the closing summary line(s) of the readable output.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-//! `--dot` from the command line. When Graphviz's `dot` is installed,
-//! every fixture's document must render to SVG; without it that check is
-//! skipped.
+//! `--dot` and the `cycle`/`wait-for` lines of the readable summary, from
+//! the command line. When Graphviz's `dot` is installed, every fixture's
+//! document must render to SVG; without it that check is skipped.
 
 use std::fs;
 use std::io::Write;
@@ -116,6 +116,29 @@ fn dot_does_not_combine_with_other_modes() {
         let (code, _) = inspect(&["--dot", other], "circular.log");
         assert_eq!(code, 2, "--dot {other}");
     }
+}
+
+#[test]
+fn summary_spells_out_cycles_and_waits() {
+    let (code, out) = inspect(&[], "real_inverted.log");
+    assert_eq!(code, 1);
+    assert!(
+        out.contains("\n  cycle     sem1 --thread_a--> sem2 --thread_b--> sem1\n"),
+        "{out}"
+    );
+    assert!(out.contains(
+        "\nwait-for: deadlock_lab_a/60 -> semaphore (held by deadlock_lab_b/61) \
+         -> semaphore (held by deadlock_lab_a/60)\n3 findings (circular: 1, hung_task: 2)"
+    ));
+    let (_, out) = inspect(&[], "real_leak.log");
+    assert!(out.contains(
+        "\nwait-for: deadlock_waiter/59 -> store_lock (held by deadlock_leaker/58, \
+         exited with locks held)\n"
+    ));
+    assert!(!out.contains("  cycle "));
+    // No graph, no lines.
+    let (_, out) = inspect(&[], "real_irq.log");
+    assert!(!out.contains("cycle") && !out.contains("wait-for"));
 }
 
 /// `dot -Tsvg` of a document, or `None` when Graphviz is not installed.
