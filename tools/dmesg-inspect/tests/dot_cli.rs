@@ -59,6 +59,23 @@ fn dot_document_of_the_inverted_run() {
     assert!(out.contains("real_inverted.log: 3 findings\";"));
 }
 
+/// The example of the README is what the tool prints.
+#[test]
+fn readme_example_is_current() {
+    let readme = include_str!("../README.md");
+    let start = readme
+        .find("```dot\n")
+        .expect("a dot example in the README")
+        + 7;
+    let example = &readme[start..start + readme[start..].find("```").unwrap()];
+    let o = Command::new(env!("CARGO_BIN_EXE_dmesg-inspect"))
+        .args(["--dot", "real_inverted.log"])
+        .current_dir(fixture(""))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), example);
+}
+
 #[test]
 fn dot_document_lists_what_it_does_not_draw() {
     let (code, out) = inspect(&["--dot"], "real_spin.log");
