@@ -45,6 +45,19 @@ if [ -f "$build/.complete" ]; then
 fi
 
 mkdir -p "$build"
+# One build of a cache entry at a time: a second `make` (another terminal, a
+# test run) waits for the first instead of building into the same tree.
+exec 9>"$build/.lock"
+if ! flock -n 9; then
+	note "another build of $build is running; waiting for it"
+	flock 9
+fi
+if [ -f "$build/.complete" ]; then
+	note "lab kernel: Linux $version, $build (built meanwhile)"
+	print_env
+	exit 0
+fi
+
 avail_kib=$(df -Pk "$build" | awk 'NR == 2 {print $4}')
 if [ ! -f "$build/vmlinux" ] && [ "$avail_kib" -lt $((need_gib * 1024 * 1024)) ]; then
 	die "not enough disk for the kernel build: $((avail_kib / 1024)) MiB free under $LAB_CACHE, about $need_gib GiB needed" \
