@@ -65,9 +65,9 @@ MSG
 	done
 	# Keep the console quiet while the log is dumped, so nothing interleaves.
 	dmesg -n 1
-	marker "DMESG BEGIN"
+	marker "DMESG BEGIN uptime=$(uptime_s)"
 	dmesg
-	marker "DMESG END"
+	marker "DMESG END uptime=$(uptime_s)"
 	for name in $names; do
 		[ -f "/tmp/checks-$name" ] || continue
 		marker "CHECKS $name BEGIN"
@@ -76,6 +76,6 @@ MSG
 	done
 	;;
 esac
-marker "DONE"
+marker "DONE uptime=$(uptime_s)"
 sync
 reboot -f

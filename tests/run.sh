@@ -24,10 +24,10 @@ set -uo pipefail
 . "$LAB_ROOT/tests/scenario.sh"
 
 jobs=${J:-$(nproc)}
-if [ "${1:-}" = -j ]; then
-	jobs=$2
-	shift 2
-fi
+case ${1:-} in
+-j) jobs=$2 && shift 2 ;;
+-j*) jobs=${1#-j} && shift ;;
+esac
 case $jobs in
 '' | *[!0-9]* | 0) die "-j N: N must be a number of boots at once, at least 1" ;;
 esac

@@ -54,12 +54,9 @@ set_sysctl() { echo "$2" >"/proc/sys/$1"; }
 load() { insmod "$MODULE" $LAB_PARAMS; }
 loaded() { grep -q "^$1 " /proc/modules; }
 not_loaded() { ! loaded "$1"; }
-pid_of() {
-	local d
-	for d in /proc/[0-9]*; do
-		[ "$(cat "$d/comm" 2>/dev/null)" = "$1" ] && echo "${d#/proc/}"
-	done
-}
+# pid_of COMM: the PIDs of the tasks called COMM (one grep: forks are slow
+# under TCG).
+pid_of() { grep -lx -- "$1" /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3; }
 # state_of COMM: the task state letter (R, S, D, ...) of the task called COMM.
 state_of() {
 	local pid
@@ -136,12 +133,10 @@ debug_locks_is() { [ "$(debug_locks)" = "$1" ]; }
 # matches PATTERN (an extended regex, matched against the whole name).
 lockdep_classes() { grep -cE "^[0-9a-f]+ .*: ($1)\$" /proc/lockdep; }
 lockdep_classes_is() { [ "$(lockdep_classes "$1")" = "$2" ]; }
-# lockdep_chains PATTERN: how many lock chains hold a class matching PATTERN.
-lockdep_chains() {
-	awk -v re="^($1)\$" 'BEGIN { RS = ""; n = 0 }
-		{ for (i = 1; i <= NF; i++) if ($i ~ re) { n++; break } }
-		END { print n }' /proc/lockdep_chains
-}
+# lockdep_chains PATTERN: how many lock chains hold a class matching PATTERN
+# (lines "[address] CLASS" of /proc/lockdep_chains; a chain holding two
+# matching classes counts twice).
+lockdep_chains() { grep -cE "^\[[0-9a-f]+\] ($1)\$" /proc/lockdep_chains; }
 lockdep_chains_at_least() { [ "$(lockdep_chains "$1")" -ge "$2" ]; }
 # lockdep_depends A B: lockdep recorded that class B was taken while class A
 # was held (the line " -> [...] B" under class A in /proc/lockdep).
@@ -214,13 +209,14 @@ sysrq_shows() { grep -q -- "$1" /tmp/sysrq-w; }
 
 # lockdep_state LABEL PATTERN: lockdep's own view, as diagnostic lines:
 # debug_locks, its totals, and the classes matching PATTERN with their
-# dependencies.
+# dependencies. (The pattern goes into the awk program as a literal:
+# busybox awk compiles a regex held in a variable again for every line.)
 lockdep_state() {
 	say "lockdep $1: debug_locks=$(debug_locks);" \
 		"$(grep -E 'lock-classes:|direct dependencies:|dependency chains:' /proc/lockdep_stats |
 			sed 's/^ *//; s/  */ /g' | tr '\n' ';')"
-	say "lockdep $1: classes matching '$2': $(lockdep_classes "$2"), chains holding one: $(lockdep_chains "$2")"
-	awk -v re=": ($2)\$" '/^[0-9a-f]/ { show = ($0 ~ re) } show' /proc/lockdep | sed 's/^/#   /'
+	say "lockdep $1: classes matching '$2': $(lockdep_classes "$2")"
+	awk "/^[0-9a-f]/ { show = /: ($2)\$/ } show" /proc/lockdep | sed 's/^/#   /'
 }
 
 # --- waiting ---------------------------------------------------------------
