@@ -62,29 +62,40 @@ pub const TRIGGERS: &[&str] = &[
 ];
 
 /// The report table (see module documentation).
+///
+/// lockdep's headers changed twice: until 4.12 they were bracketed and
+/// used `INFO:` for what lockdep suspects and `BUG:` for what it knows
+/// (`[ INFO: possible circular locking dependency detected ]`,
+/// `[ BUG: bad unlock balance detected! ]`); 4.13 dropped the brackets and
+/// 4.15 made them all `WARNING:`. The patterns accept every form; the
+/// header keeps the closing ` ]` (a title made of the header is the one
+/// syzkaller gives such a report) and the rules of [`Culprit`] follow
+/// syzkaller's separate formats for the `INFO:` and `WARNING:` forms.
 pub static TABLE: &[ReportDef] = &[
     ReportDef {
         kind: Kind::Circular,
-        start: Start::Pattern(r"^(?:WARNING|INFO): possible circular locking dependency detected"),
+        start: Start::Pattern(
+            r"^(?:\[ )?(?:WARNING|INFO): possible circular locking dependency detected",
+        ),
         title: Some("possible deadlock in {}"),
-        culprit: Culprit::LockSitesThenChain,
+        culprit: Culprit::Circular,
     },
     ReportDef {
         kind: Kind::Recursive,
-        start: Start::Pattern(r"^(?:WARNING|INFO): possible recursive locking detected"),
+        start: Start::Pattern(r"^(?:\[ )?(?:WARNING|INFO): possible recursive locking detected"),
         title: Some("possible deadlock in {}"),
         culprit: Culprit::FirstLockSite,
     },
     ReportDef {
         kind: Kind::Inconsistent,
-        start: Start::Pattern(r"^(?:WARNING|INFO): inconsistent lock state"),
+        start: Start::Pattern(r"^(?:\[ )?(?:WARNING|INFO): inconsistent lock state"),
         title: Some("inconsistent lock state in {}"),
-        culprit: Culprit::FirstLockSite,
+        culprit: Culprit::Inconsistent,
     },
     ReportDef {
         kind: Kind::IrqInversion,
         start: Start::Pattern(
-            r"^(?:WARNING|INFO): possible irq lock inversion dependency detected",
+            r"^(?:\[ )?(?:WARNING|INFO): possible irq lock inversion dependency detected",
         ),
         title: Some("possible deadlock in {}"),
         culprit: Culprit::FirstLockSite,
@@ -92,33 +103,41 @@ pub static TABLE: &[ReportDef] = &[
     ReportDef {
         kind: Kind::IrqInversion,
         start: Start::Pattern(
-            r"^(?:WARNING|INFO): [A-Z]+-safe -> [A-Z]+-unsafe lock order detected",
+            r"^(?:\[ )?(?:WARNING|INFO): [A-Z_]+-safe -> [A-Z_]+-unsafe lock order detected",
         ),
         title: Some("possible deadlock in {}"),
-        culprit: Culprit::FirstLockSite,
+        culprit: Culprit::SafeToUnsafe,
     },
     ReportDef {
         kind: Kind::BadUnlock,
-        start: Start::Pattern(r"^(?:WARNING|BUG): bad unlock balance detected!"),
+        start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): bad unlock balance detected!"),
         title: Some("{level}: bad unlock balance in {}"),
-        culprit: Culprit::FirstLockSite,
+        culprit: Culprit::ReleaseSiteThenStack,
     },
     ReportDef {
         kind: Kind::HeldLockFreed,
-        start: Start::Pattern(r"^(?:WARNING|BUG): held lock freed!"),
+        start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): held lock freed!"),
         title: Some("{level}: held lock freed in {}"),
         culprit: Culprit::HeldLockSite,
     },
     ReportDef {
         kind: Kind::HeldLockReturn,
-        start: Start::Pattern(r"^(?:WARNING|BUG): lock held when returning to user space!"),
+        start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): lock held when returning to user space!"),
         title: Some("{level}: lock held when returning to user space in {}"),
         culprit: Culprit::HeldLockSite,
     },
     ReportDef {
         kind: Kind::HeldLockExit,
-        start: Start::Pattern(r"^(?:WARNING|BUG): .+/[0-9]+ still has locks held!"),
+        start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): .+/[0-9]+ still has locks held!"),
         title: Some("{level}: still has locks held in {}"),
+        culprit: Culprit::HeldLockSite,
+    },
+    // debug_check_no_locks_held() before 3.9; syzkaller has no format for
+    // it, so the title is the header.
+    ReportDef {
+        kind: Kind::HeldLockExit,
+        start: Start::Pattern(r"^(?:\[ )?BUG: lock held at task exit time!"),
+        title: None,
         culprit: Culprit::HeldLockSite,
     },
     ReportDef {
@@ -226,7 +245,9 @@ pub fn match_start(text: &str) -> Option<(&'static ReportDef, &str)> {
             }
             (Start::Pattern(_), Some(re)) => {
                 if let Some(m) = re.find(text) {
-                    return Some((def, &text[m.start()..]));
+                    // The bracket of an old lockdep header is not part of it.
+                    let hdr = &text[m.start()..];
+                    return Some((def, hdr.strip_prefix("[ ").unwrap_or(hdr)));
                 }
             }
             (Start::Pattern(_), None) => {}
