@@ -351,6 +351,52 @@ mod tests {
     }
 
     #[test]
+    fn release_site_on_the_skip_list_gives_way_to_the_stack() {
+        let stack = [
+            frame("dump_stack"),
+            frame("print_unlock_imbalance_bug.cold"),
+            frame("lock_release"),
+            frame("up_read"),
+            frame("__x64_sys_foo"),
+        ];
+        let ev = Evidence {
+            first_site: Some("up_read"),
+            stack: &stack,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            Culprit::ReleaseSiteThenStack.choose(&ev).as_deref(),
+            Some("sys_foo")
+        );
+    }
+
+    #[test]
+    fn header_form_picks_the_rule() {
+        let became = [
+            frame("lock_acquire"),
+            frame("_raw_spin_lock"),
+            frame("bar_irq"),
+        ];
+        let mut ev = Evidence {
+            header: "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+            acquiring_site: Some("bar_read"),
+            became: &became,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            Culprit::SafeToUnsafe.choose(&ev).as_deref(),
+            Some("bar_irq")
+        );
+        ev.header = "INFO: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected ]";
+        assert_eq!(
+            Culprit::SafeToUnsafe.choose(&ev).as_deref(),
+            Some("bar_read")
+        );
+        ev.header = "INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]";
+        assert_eq!(Culprit::SafeToUnsafe.choose(&ev), None);
+    }
+
+    #[test]
     fn stall_blames_the_frame_above_the_dispatcher() {
         let stack = [
             frame("asm_sysvec_apic_timer_interrupt"),
