@@ -32,10 +32,34 @@ pub struct Record<'a> {
     pub cut: bool,
 }
 
+/// Where the reader's bytes live: its own buffer, filled by `read()`, or
+/// a read-only map of a whole regular file (see [`RecordReader::mapped`]).
+enum Store {
+    Owned(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Store {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Store::Owned(v) => v,
+            Store::Mapped(m) => m,
+        }
+    }
+}
+
+/// A mapped file's pages already read are handed back to the kernel in
+/// steps of this size, so that the process does not keep the whole file
+/// resident.
+const RELEASE_STEP: usize = 8 << 20;
+
 /// Streaming record reader over any [`Read`].
 pub struct RecordReader<R> {
     inner: R,
-    buf: Vec<u8>,
+    buf: Store,
+    /// Mapped input: bytes before this offset were handed back.
+    released: usize,
     start: usize,
     end: usize,
     eof: bool,
@@ -74,7 +98,8 @@ impl<R: Read> RecordReader<R> {
     pub fn new(inner: R) -> Self {
         RecordReader {
             inner,
-            buf: vec![0; BUF_SIZE],
+            buf: Store::Owned(vec![0; BUF_SIZE]),
+            released: 0,
             start: 0,
             end: 0,
             eof: false,
@@ -94,18 +119,22 @@ impl<R: Read> RecordReader<R> {
         if self.eof {
             return Ok(0);
         }
+        let Store::Owned(buf) = &mut self.buf else {
+            // A mapped file is complete from the start (`eof` is set).
+            return Ok(0);
+        };
         if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
+            buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
-        if self.end == self.buf.len() {
+        if self.end == buf.len() {
             // Cannot happen while callers keep partial records shorter than
             // the buffer, but never spin if it does.
             return Ok(0);
         }
         loop {
-            match self.inner.read(&mut self.buf[self.end..]) {
+            match self.inner.read(&mut buf[self.end..]) {
                 Ok(0) => {
                     self.eof = true;
                     return Ok(0);
@@ -204,6 +233,7 @@ impl<R: Read> RecordReader<R> {
     /// one: the caller re-checks the record). Records skipped on the way are
     /// only counted. Returns `false` at end of input.
     pub fn skip_to_trigger(&mut self, triggers: &AhoCorasick) -> io::Result<bool> {
+        self.release_read_pages();
         loop {
             self.skip_breaks();
             let hay = &self.buf[self.start..self.end];
@@ -239,6 +269,59 @@ impl<R: Read> RecordReader<R> {
                 return Ok(false);
             }
         }
+    }
+}
+
+impl RecordReader<io::Empty> {
+    /// A reader over a read-only map of a regular file: its bytes are
+    /// searched where the kernel keeps them, without being copied into a
+    /// buffer first. Pages already read are handed back as reading goes
+    /// on, so memory use stays bounded.
+    ///
+    /// The file must not shrink while it is read (a mapped page past the
+    /// new end cannot be read); the caller maps only regular files.
+    pub fn mapped(map: memmap2::Mmap) -> Self {
+        let end = map.len();
+        RecordReader {
+            inner: io::empty(),
+            buf: Store::Mapped(map),
+            released: 0,
+            start: 0,
+            end,
+            eof: true,
+            line: 1,
+            long: Vec::with_capacity(MAX_RECORD),
+        }
+    }
+}
+
+impl<R> RecordReader<R> {
+    /// Mapped input: hands the pages before the read position back to the
+    /// kernel once [`RELEASE_STEP`] bytes have been read past the last
+    /// release. No record borrowed from them is alive (`&mut self`).
+    fn release_read_pages(&mut self) {
+        let Store::Mapped(map) = &self.buf else {
+            return;
+        };
+        if self.start < self.released + RELEASE_STEP {
+            return;
+        }
+        let page = 4096;
+        let upto = self.start / page * page;
+        // Only the resident pages go: the file's data stays in the page
+        // cache and the map stays valid; a later read of these bytes (none
+        // is made) would fault them in again.
+        // SAFETY: the map is read-only and shared with the file, so
+        // dropping its pages loses nothing; no reference into the range is
+        // alive while `self` is borrowed mutably.
+        let _ = unsafe {
+            map.unchecked_advise_range(
+                memmap2::UncheckedAdvice::DontNeed,
+                self.released,
+                upto - self.released,
+            )
+        };
+        self.released = upto;
     }
 }
 

@@ -6,7 +6,6 @@
 //! expectation file.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -17,7 +16,7 @@ use dmesg_inspect::dot::DotDocument;
 use dmesg_inspect::expect::{Evaluator, Expectation};
 use dmesg_inspect::graph::waits::WaitFor;
 use dmesg_inspect::render::{self, JsonArrayWriter};
-use dmesg_inspect::{parse_stream, Finding};
+use dmesg_inspect::{parse_input, Finding, Input};
 
 #[derive(ClapParser, Debug)]
 #[command(
@@ -66,11 +65,11 @@ struct Cli {
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
-fn open_input(path: &Option<PathBuf>) -> io::Result<Box<dyn Read>> {
+fn open_input(path: &Option<PathBuf>) -> io::Result<Input> {
     match path {
-        None => Ok(Box::new(io::stdin().lock())),
-        Some(p) if p.as_os_str() == "-" => Ok(Box::new(io::stdin().lock())),
-        Some(p) => Ok(Box::new(File::open(p)?)),
+        None => Ok(Input::Stream(Box::new(io::stdin().lock()))),
+        Some(p) if p.as_os_str() == "-" => Ok(Input::Stream(Box::new(io::stdin().lock()))),
+        Some(p) => Input::open(p),
     }
 }
 
@@ -141,7 +140,7 @@ fn main() -> ExitCode {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
 
     if cli.demangle {
-        return match demangle_stream(input, &mut out) {
+        return match demangle_stream(input.into_reader(), &mut out) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
             Err(e) => {
@@ -153,7 +152,7 @@ fn main() -> ExitCode {
 
     if let Some(exp) = expectation {
         let mut ev = Evaluator::new(&exp);
-        let summary = match parse_stream(input, |f| ev.feed(&f)) {
+        let summary = match parse_input(input, |f| ev.feed(&f)) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("dmesg-inspect: error reading {}: {e}", input_name(&cli.log));
@@ -235,7 +234,7 @@ fn main() -> ExitCode {
     let mut n: u64 = 0;
     let result = if cli.json && !cli.quiet {
         let mut w = JsonArrayWriter::new(&mut out);
-        let r = parse_stream(input, |f: Finding| {
+        let r = parse_input(input, |f: Finding| {
             n += 1;
             if write_err.is_none() {
                 if let Err(e) = w.write(&f) {
@@ -252,7 +251,7 @@ fn main() -> ExitCode {
     } else {
         let quiet = cli.quiet;
         let out_ref = &mut out;
-        parse_stream(input, |f: Finding| {
+        parse_input(input, |f: Finding| {
             n += 1;
             *counts.entry(f.kind.to_string()).or_default() += 1;
             waits.add(n, &f);

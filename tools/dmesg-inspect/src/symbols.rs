@@ -147,15 +147,12 @@ pub fn parse_symbol_ref(s: &str) -> Option<(String, Option<String>)> {
     Some((text, Some(func)))
 }
 
-/// Parses a stack frame line (message text, indentation allowed). Accepts
-/// ` func+0x1/0x2 [mod]`, ` ? func+0x1/0x2`, `[<ffffffff81000000>] func+...`
-/// and bare addresses.
-pub fn parse_frame(line: &str) -> Option<Frame> {
-    let mut s = line.trim_start();
-    if s.is_empty() {
-        return None;
-    }
-    // Old-style and print_ip_sym() address columns: "[<ffffffff81234567>] ".
+/// Removes up to two leading address columns, `[<ffffffff81234567>] `, as
+/// printed by `print_ip_sym()` and by x86 stack dumps before 4.10 (an
+/// oops's `RIP: 0010:[<...>]  [<...>] func` has two). Returns `None` when a
+/// column is malformed.
+pub fn strip_address_columns(mut s: &str) -> Option<&str> {
+    s = s.trim_start();
     for _ in 0..2 {
         if let Some(rest) = s.strip_prefix("[<") {
             let close = rest.find(">]")?;
@@ -164,6 +161,23 @@ pub fn parse_frame(line: &str) -> Option<Frame> {
             }
             s = rest[close + 2..].trim_start();
         }
+    }
+    Some(s)
+}
+
+/// Parses a symbol reference that may carry address columns (a lock's
+/// `at:` site in kernels before 4.15: `[<ffffffff81234567>] func+0x1/0x2`).
+pub fn parse_site(s: &str) -> Option<(String, Option<String>)> {
+    parse_symbol_ref(strip_address_columns(s)?)
+}
+
+/// Parses a stack frame line (message text, indentation allowed). Accepts
+/// ` func+0x1/0x2 [mod]`, ` ? func+0x1/0x2`, `[<ffffffff81000000>] func+...`,
+/// ` [<ffffffff81000000>] ? func+...` and bare addresses.
+pub fn parse_frame(line: &str) -> Option<Frame> {
+    let mut s = strip_address_columns(line)?;
+    if s.is_empty() {
+        return None;
     }
     let mut reliable = true;
     if let Some(rest) = s.strip_prefix("? ") {
@@ -243,6 +257,16 @@ mod tests {
         assert_eq!(f.text, "foo.isra.0+0xd3/0x12d [m 0123abcd]");
         assert_eq!(strip_suffixes(f.func.as_deref().unwrap()), "foo");
         assert!(parse_frame(" 0xffffffffc0001234").is_some());
+        // 2.6 to 4.9 x86 stacks: an address column, then `? ` if unreliable.
+        let f = parse_frame(" [<ffffffff8104f3c5>] ? warn_slowpath_common+0x85/0xc0").unwrap();
+        assert!(!f.reliable);
+        assert_eq!(f.func.as_deref(), Some("warn_slowpath_common"));
+        assert_eq!(
+            parse_site("[<ffffffff81234567>] might_fault+0x5c/0xb0")
+                .unwrap()
+                .0,
+            "might_fault+0x5c/0xb0"
+        );
         assert!(parse_frame("Call Trace:").is_none());
         assert!(parse_frame("random: crng init done").is_none());
         assert!(parse_frame("usb 1-1: new high-speed USB device number 2 using ehci").is_none());

@@ -19,31 +19,55 @@ use regex::Regex;
 
 use crate::symbols::Frame;
 
-pub use lists::{CIRCULAR_SKIP, HUNG_ANCHORS, HUNG_SKIP, SKIP_PATTERNS, STALL_ANCHORS, STALL_SKIP};
+pub use lists::{
+    CIRCULAR_SKIP, HUNG_ANCHORS, HUNG_SKIP, SKIP_PATTERNS, STALL_ANCHORS, STALL_SKIP,
+    STRIP_PREFIXES,
+};
 pub use rust::{
     is_rust_helper, is_rust_path, is_rust_plumbing, RUST_PLUMBING_CRATES, RUST_TRAMPOLINE_SEGMENTS,
 };
 
-/// How the function named in the title is chosen.
+use crate::symbols::strip_suffixes;
+
+/// How the function named in the title is chosen. syzkaller takes it
+/// either verbatim from a line its report pattern names (a lock's `at:`
+/// site), or as the first frame not on its skip list from a sequence of
+/// lines (`at:` sites, then stack traces); some reports changed from one
+/// to the other between the `INFO:` headers of old kernels and the
+/// `WARNING:` headers of new ones, and the rules follow both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Culprit {
     /// The `at:` site of the first lock printed after the header (the lock
-    /// being acquired, taken, released or changing state), taken verbatim
-    /// as syzkaller's report regexps do. The lock is being acquired right
-    /// now, so a site in a Rust binding shim (`rust_helper_*`, a C function
-    /// that only forwards to the kernel's lock functions) is replaced by
-    /// the frame that called the shim in the report's own stack.
+    /// being acquired, taken, or changing state), verbatim. The lock is
+    /// being acquired right now, so a site in a Rust binding shim
+    /// (`rust_helper_*`, a C function that only forwards to the kernel's
+    /// lock functions) is replaced by the frame that called the shim in the
+    /// report's own stack.
     FirstLockSite,
     /// The `at:` site of the first lock printed, verbatim: the lock was
     /// taken earlier (held-lock reports), so the report's stack says
     /// nothing about who took it.
     HeldLockSite,
-    /// Circular dependencies: the first function among the `at:` site of
-    /// the lock being acquired (a `rust_helper_*` shim resolved as for
+    /// Circular dependencies. `WARNING:`: the first function not on the
+    /// skip list (nor a workqueue function) among the `at:` site of the
+    /// lock being acquired (a shim resolved as for
     /// [`Culprit::FirstLockSite`]), the `at:` site of the held lock and the
-    /// frames of the dependency chain that is not on the skip list, plus
-    /// the workqueue functions syzkaller skips for this report.
-    LockSitesThenChain,
+    /// frames of the dependency chain. `INFO:`: the acquiring site,
+    /// verbatim.
+    Circular,
+    /// Inconsistent lock state. `WARNING:`: the first function of the
+    /// report's stack not on the skip list. `INFO:`: the `at:` site of the
+    /// lock after `takes:`, verbatim.
+    Inconsistent,
+    /// Safe -> unsafe lock order. `WARNING:`: the first function not on
+    /// the skip list among the frames printed after `... which became
+    /// X-irq-safe at:`. `INFO:`: the acquiring site, verbatim, for the
+    /// `SOFTIRQ` form only; syzkaller knows no other, so those are titled
+    /// by their header.
+    SafeToUnsafe,
+    /// Bad unlock balance: the first function not on the skip list among
+    /// the release site and the report's stack.
+    ReleaseSiteThenStack,
     /// Hung tasks: syzkaller's hang extractor over the task's stack
     /// (anchor frames first, then a hang-specific skip list).
     HungTask,
@@ -62,6 +86,8 @@ pub enum Culprit {
 /// still carry compiler suffixes (`.isra.0`); the caller removes those.
 #[derive(Debug, Default)]
 pub struct Evidence<'a> {
+    /// The report's start line (`INFO: ...`, `WARNING: ...`).
+    pub header: &'a str,
     /// The interrupted instruction of the report's register dump (`RIP:`).
     pub rip: Option<&'a Frame>,
     /// The report's own stack.
@@ -75,6 +101,8 @@ pub struct Evidence<'a> {
     pub held_site: Option<&'a str>,
     /// Stacks of the dependency chain, in print order.
     pub chain: Vec<&'a [Frame]>,
+    /// Frames printed after `... which became X-irq-safe at:`, in order.
+    pub became: &'a [Frame],
 }
 
 /// Functions of the reliable frames of `frames`, in order.
@@ -87,56 +115,94 @@ fn reliable_funcs<'a>(
         .filter_map(|f| f.func.as_deref())
 }
 
+/// The name syzkaller gives a frame it blames: without the syscall prefix
+/// ([`STRIP_PREFIXES`]) that makes it shortest. Rust paths are kept.
+pub fn canonical(func: &str) -> String {
+    if is_rust_path(func) {
+        return func.to_string();
+    }
+    STRIP_PREFIXES
+        .iter()
+        .filter_map(|p| func.strip_prefix(p))
+        .filter(|rest| !rest.is_empty())
+        .min_by_key(|rest| rest.len())
+        .unwrap_or(func)
+        .to_string()
+}
+
+/// The first function of `funcs` that is neither [`skipped`] nor contains
+/// one of `extra`, by its canonical name.
+fn first_kept<'a>(funcs: impl Iterator<Item = &'a str>, extra: &[&str]) -> Option<String> {
+    funcs
+        .filter(|f| !skipped(f) && !extra.iter().any(|s| f.contains(s)))
+        .map(canonical)
+        .next()
+}
+
 impl Culprit {
     /// Applies the rule to what the report offers; `None` when no function
     /// qualifies (the title is then the report's header line).
     pub fn choose(self, ev: &Evidence) -> Option<String> {
+        let old_header = ev.header.starts_with("INFO:");
         match self {
             Culprit::FirstLockSite => resolve_helper(ev.first_site, ev.stack),
             Culprit::HeldLockSite => ev.first_site.map(str::to_string),
-            Culprit::LockSitesThenChain => {
+            Culprit::Circular if old_header => resolve_helper(ev.acquiring_site, ev.stack),
+            Culprit::Circular => {
                 let acquiring = resolve_helper(ev.acquiring_site, ev.stack);
                 let chain = ev.chain.iter().flat_map(|frames| reliable_funcs(*frames));
-                let found = acquiring
-                    .as_deref()
-                    .into_iter()
-                    .chain(ev.held_site)
-                    .chain(chain)
-                    .chain(reliable_funcs(ev.stack))
-                    .find(|f| !skipped(f) && !CIRCULAR_SKIP.iter().any(|s| f.contains(s)))
-                    .map(str::to_string);
-                found
+                let sites = acquiring.as_deref().into_iter().chain(ev.held_site);
+                first_kept(sites.chain(chain), CIRCULAR_SKIP)
             }
+            Culprit::Inconsistent if old_header => resolve_helper(ev.first_site, ev.stack),
+            Culprit::Inconsistent => first_kept(reliable_funcs(ev.stack), &[]),
+            Culprit::SafeToUnsafe if old_header => ev
+                .header
+                .starts_with("INFO: SOFTIRQ-safe")
+                .then(|| resolve_helper(ev.acquiring_site, ev.stack))
+                .flatten(),
+            Culprit::SafeToUnsafe => first_kept(reliable_funcs(ev.became), &[]),
+            Culprit::ReleaseSiteThenStack => first_kept(
+                ev.first_site.into_iter().chain(reliable_funcs(ev.stack)),
+                &[],
+            ),
             Culprit::HungTask => {
-                let frames: Vec<&str> = reliable_funcs(ev.stack).filter(|f| !skipped(f)).collect();
+                let frames: Vec<String> = reliable_funcs(ev.stack)
+                    .filter(|f| !skipped(f))
+                    .map(canonical)
+                    .collect();
                 for f in &frames {
                     for (anchor, repl) in HUNG_ANCHORS {
                         if f.contains(anchor) {
-                            return Some(if repl.is_empty() { f } else { repl }.to_string());
+                            return Some(
+                                if repl.is_empty() { f.as_str() } else { repl }.to_string(),
+                            );
                         }
                     }
                 }
-                frames
-                    .into_iter()
-                    .find(|f| !hung_skipped(f))
-                    .map(str::to_string)
+                frames.into_iter().find(|f| !hung_skipped(f))
             }
             Culprit::Stall => {
-                let frames: Vec<&str> = reliable_funcs(ev.rip.into_iter().chain(ev.stack))
+                let frames: Vec<String> = reliable_funcs(ev.rip.into_iter().chain(ev.stack))
                     .filter(|f| !stall_skipped(f))
+                    .map(canonical)
                     .collect();
-                let mut prev = *frames.first()?;
+                let mut prev = frames.first()?;
                 for f in &frames {
                     if stall_anchor(f) {
+                        // syzkaller names cross-CPU calls by the dispatcher.
+                        if f.contains("smp_call_function") {
+                            return Some("smp_call_function".to_string());
+                        }
                         return Some(prev.to_string());
                     }
                     prev = f;
                 }
-                frames.first().map(|f| f.to_string())
+                frames.first().cloned()
             }
-            Culprit::FirstFrame => reliable_funcs(ev.rip.into_iter().chain(ev.stack))
-                .find(|f| !skipped(f))
-                .map(str::to_string),
+            Culprit::FirstFrame => {
+                first_kept(reliable_funcs(ev.rip.into_iter().chain(ev.stack)), &[])
+            }
         }
     }
 }
@@ -170,11 +236,15 @@ static STALL_ANCHOR_RE: LazyLock<Regex> =
 /// syzkaller's substring lists describe C kernel internals and would
 /// otherwise hit module functions such as `deadlock_leak::waiter` or
 /// `my_driver::shutdown`.
+///
+/// syzkaller matches names without their compiler suffixes, and so does
+/// this. Rust binding shims (`rust_helper_*`) only forward to the kernel's
+/// functions and are skipped as well.
 pub fn skipped(func: &str) -> bool {
     if is_rust_path(func) {
         is_rust_plumbing(func)
     } else {
-        SKIP_RE.is_match(func)
+        is_rust_helper(func) || SKIP_RE.is_match(strip_suffixes(func))
     }
 }
 
@@ -192,7 +262,7 @@ pub fn stall_skipped(func: &str) -> bool {
 
 /// Stalls: whether a frame is a dispatcher ([`STALL_ANCHORS`]).
 pub fn stall_anchor(func: &str) -> bool {
-    !is_rust_path(func) && STALL_ANCHOR_RE.is_match(func)
+    !is_rust_path(func) && STALL_ANCHOR_RE.is_match(strip_suffixes(func))
 }
 
 #[cfg(test)]
@@ -210,7 +280,16 @@ mod tests {
     #[test]
     fn c_frames_follow_syzkaller() {
         assert!(skipped("lock_acquire"));
-        assert!(skipped("__down_common"));
+        assert!(skipped("down"));
+        assert!(skipped("print_usage_bug.part.0"));
+        assert!(skipped("mutex_lock_nested"));
+        // The current list anchors `down` and the mutex functions.
+        assert!(!skipped("__down_common"));
+        assert!(!skipped("shutdown_work"));
+        assert_eq!(canonical("__x64_sys_ioctl"), "sys_ioctl");
+        assert_eq!(canonical("SyS_ioctl"), "ioctl");
+        assert_eq!(canonical("__do_sys_futex"), "futex");
+        assert_eq!(canonical("do_sys_open"), "do_sys_open");
         assert!(skipped("kfree"));
         assert!(!skipped("kfree_rcu_work"));
         assert!(!skipped("deadlock_lab::thread_a"));
@@ -269,6 +348,52 @@ mod tests {
             Culprit::HeldLockSite.choose(&ev).as_deref(),
             Some("rust_helper_spin_lock")
         );
+    }
+
+    #[test]
+    fn release_site_on_the_skip_list_gives_way_to_the_stack() {
+        let stack = [
+            frame("dump_stack"),
+            frame("print_unlock_imbalance_bug.cold"),
+            frame("lock_release"),
+            frame("up_read"),
+            frame("__x64_sys_foo"),
+        ];
+        let ev = Evidence {
+            first_site: Some("up_read"),
+            stack: &stack,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            Culprit::ReleaseSiteThenStack.choose(&ev).as_deref(),
+            Some("sys_foo")
+        );
+    }
+
+    #[test]
+    fn header_form_picks_the_rule() {
+        let became = [
+            frame("lock_acquire"),
+            frame("_raw_spin_lock"),
+            frame("bar_irq"),
+        ];
+        let mut ev = Evidence {
+            header: "WARNING: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected",
+            acquiring_site: Some("bar_read"),
+            became: &became,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            Culprit::SafeToUnsafe.choose(&ev).as_deref(),
+            Some("bar_irq")
+        );
+        ev.header = "INFO: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected ]";
+        assert_eq!(
+            Culprit::SafeToUnsafe.choose(&ev).as_deref(),
+            Some("bar_read")
+        );
+        ev.header = "INFO: HARDIRQ-safe -> HARDIRQ-unsafe lock order detected ]";
+        assert_eq!(Culprit::SafeToUnsafe.choose(&ev), None);
     }
 
     #[test]

@@ -44,9 +44,22 @@ re!(
     r"^task:(?P<name>.+?) +state:\S(?:.* pid:(?P<pid>[0-9]+))?"
 );
 
-/// `sched_show_task()` header: `task:NAME state:D ...`.
+// sched_show_task() before 5.8: "%-15.15s %c" (13 wide before 3.0), the
+// saved PC " %016lx " until 4.12 (none after it, so the free stack size
+// follows the state letter: "D23560"), then "%5lu %5d %6d 0x%08lx".
+re!(
+    RE_OLD_SCHED_TASK,
+    r"^\S.* [A-Z] ?(?:[0-9a-f]{16} +|running task +)?[0-9]+ +[0-9]+ +[0-9]+ 0x[0-9a-f]{8}$"
+);
+
+/// `sched_show_task()` header: `task:NAME state:D ...`, or the older
+/// `NAME  D ffff88003a1c0f00     0  6102   6101 0x00000000` form.
 fn is_sched_task_line(t: &str) -> bool {
-    t.starts_with("task:") && RE_SCHED_TASK.is_match(t)
+    if t.starts_with("task:") {
+        RE_SCHED_TASK.is_match(t)
+    } else {
+        t.ends_with(|c: char| c.is_ascii_hexdigit()) && RE_OLD_SCHED_TASK.is_match(t)
+    }
 }
 
 /// State of a hung-task report.
@@ -205,6 +218,13 @@ impl Hung {
                 return Some(Take::Used);
             }
             if let Some(r) = self.feed_locks(c, t) {
+                return Some(r);
+            }
+        }
+        // debug_show_held_locks() of the hung task itself (before 4.x, in
+        // place of the system-wide dump).
+        if !self.show_all && c.trace.sink == Sink::None {
+            if let Some(r @ Take::Used) = self.feed_locks(c, t) {
                 return Some(r);
             }
         }

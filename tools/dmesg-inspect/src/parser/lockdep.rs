@@ -32,7 +32,7 @@ use crate::symbols::{parse_frame, Frame};
 // Task actions printed by lockdep ("%s/%d ...").
 re!(
     RE_TASK_ACTION,
-    r"^(?P<name>.+)/(?P<pid>[0-9]+)(?: \[HC[0-9]+\[[0-9]+\]:SC[0-9]+\[[0-9]+\]:HE[0-9]+:SE[0-9]+\])? (?P<what>is trying to acquire lock:|is trying to acquire:|takes:|just changed the state of lock:|is freeing memory \S+, with a lock still held there!|is leaving the kernel with locks still held!|is trying to release lock \((?P<rel>.*)\) at:|is trying to contend lock \((?P<con>.*)\) at:|is trying to lock:)$"
+    r"^(?P<name>.+)/(?P<pid>[0-9]+)(?: \[HC[0-9]+\[[0-9]+\]:SC[0-9]+\[[0-9]+\]:HE[0-9]+:SE[0-9]+\])? (?P<what>is trying to acquire lock:|is trying to acquire:|takes:|just changed the state of lock:|is freeing memory \S+, with a lock still held there!|is leaving the kernel with locks still held!|is exiting with locks still held!|is trying to release lock \((?P<rel>.*)\) at:|is trying to contend lock \((?P<con>.*)\) at:|is trying to lock:)$"
 );
 // print_lock_name() alone: " (name){usage}-{o:i}".
 re!(
@@ -102,6 +102,10 @@ pub(super) struct Lockdep {
     first_site: Option<Option<String>>,
     acquiring_site: Option<Option<String>>,
     held_site: Option<Option<String>>,
+    /// `... which became X-irq-safe at:` was printed: the frames after it
+    /// are collected (see [`Culprit::SafeToUnsafe`](crate::culprit::Culprit)).
+    became_seen: bool,
+    became: Vec<Frame>,
 }
 
 impl Stacks for Lockdep {
@@ -110,6 +114,12 @@ impl Stacks for Lockdep {
             if let Some((_, frames)) = self.chain.get_mut(i) {
                 push_bounded(frames, frame);
             }
+        }
+    }
+
+    fn observe(&mut self, frame: &Frame) {
+        if self.became_seen {
+            push_bounded(&mut self.became, frame.clone());
         }
     }
 }
@@ -130,6 +140,8 @@ impl Lockdep {
             first_site: None,
             acquiring_site: None,
             held_site: None,
+            became_seen: false,
+            became: Vec::new(),
         }
     }
 
@@ -232,7 +244,7 @@ impl Lockdep {
                 Expect::ReleaseSite
             } else if what.starts_with("is freeing memory") {
                 Expect::Lock("freed")
-            } else if what.starts_with("is leaving the kernel") {
+            } else if what.starts_with("is leaving the kernel") || what.starts_with("is exiting") {
                 Expect::Nothing
             } else {
                 Expect::Lock("acquiring")
@@ -292,6 +304,7 @@ impl Lockdep {
         {
             // Usage traces: "{HARDIRQ-ON-W} state was registered at:",
             // "IN-HARDIRQ-W at:", "... which became HARDIRQ-irq-safe at:".
+            self.became_seen |= t.starts_with("... which became");
             let what = t.trim_end_matches(':');
             let label = match &self.dep_class {
                 Some(class) if !t.starts_with("...") && !t.starts_with('{') => {
@@ -397,6 +410,7 @@ impl Lockdep {
             acquiring_site: site(&self.acquiring_site),
             held_site: site(&self.held_site),
             chain: self.chain.iter().map(|(_, f)| f.as_slice()).collect(),
+            became: &self.became,
             ..c.evidence()
         }
     }

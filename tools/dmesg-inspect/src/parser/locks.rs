@@ -2,7 +2,9 @@
 //! Lock lines and held-lock lists.
 //!
 //! lockdep prints a lock with `print_lock()`: `ADDR (class){usage}-{o:i},
-//! at: SITE`, alone (the lock a report is about) or as an entry `#N: ...`
+//! at: SITE` (4.15 and later; the wait-type suffix `-{o:i}` since 5.7),
+//! or ` (class){usage}, at: [<ADDR>] SITE` with no instance address and six
+//! usage characters before 4.14 (four in 4.14), alone (the lock a report is about) or as an entry `#N: ...`
 //! of a held-locks list headed by `locks held by NAME/PID: N, last CPU#C:`
 //! (`lockdep_print_held_locks()`; older kernels print `N locks held by
 //! NAME/PID:` and `no locks held by NAME/PID.`). Lockdep reports print
@@ -16,12 +18,13 @@ use regex::{Captures, Regex};
 use super::report::Common;
 use super::{cap, cap_num, Take};
 use crate::model::{Lock, Task};
-use crate::symbols::{demangle_text, parse_symbol_ref};
+use crate::symbols::{demangle_text, parse_site};
 
-// print_lock(): "%px (name){usage}-{o:i}, at: %pS"; held-list items add " #N: ".
+// print_lock(): "%px (name){usage}-{o:i}, at: %pS", or before 4.15
+// " (name){usage}, at: [<%p>] %pS"; held-list items add " #N: ".
 re!(
     RE_LOCK,
-    r"^(?:#(?P<idx>[0-9]+): )?(?P<inst>[0-9a-f]{8,16}|\(_*ptrval_*\)) \((?P<class>.*)\)\{(?P<usage>[^}]*)\}(?:-\{[0-9]+:[0-9]+\})?, at: (?P<at>.*)$"
+    r"^(?:#(?P<idx>[0-9]+): +)?(?:(?P<inst>[0-9a-f]{8,16}|\(_*ptrval_*\)) ?)?\((?P<class>.*)\)\{(?P<usage>[^}]*)\}(?:-\{[0-9]+:[0-9]+\})?, at: (?P<at>.*)$"
 );
 re!(
     RE_HELD_HDR,
@@ -66,7 +69,7 @@ impl LockLine {
 /// Builds a lock from a lock-line match; also returns the demangled
 /// function of its `at:` site.
 fn lock_from(c: &Captures, role: &str, holder: Option<Task>) -> (Lock, Option<String>) {
-    let parsed = cap(c, "at").map(|a| match parse_symbol_ref(a) {
+    let parsed = cap(c, "at").map(|a| match parse_site(a) {
         Some((text, func)) => (text, func),
         None => (demangle_text(a.trim()).into_owned(), None),
     });

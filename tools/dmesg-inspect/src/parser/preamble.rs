@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The lines that dump_stack() and the register dump print around a stack,
-//! whatever the report: `CPU: N UID: U PID: P Comm: NAME ...` (the task),
-//! lockdep's kernel identification (`7.3.4 #1 Not tainted`),
+//! whatever the report: `CPU: N UID: U PID: P Comm: NAME ...` (the task;
+//! `Pid: P, comm: NAME ...` before 3.10), lockdep's kernel identification
+//! (`7.3.4 #1 Not tainted`; `2.6.32 #1` before 3.0), the raw stack words
+//! x86 printed before its call trace until 4.9,
 //! `Hardware name:`, `Tainted: [O]=...`, `Workqueue:`, `Modules linked
 //! in:`, the registers (`RIP:` names the interrupted instruction) and the
 //! irq event stamps.
@@ -12,15 +14,22 @@ use regex::Regex;
 
 use super::report::Common;
 use super::{cap, cap_num, collapse_ws, Take};
-use crate::symbols::{parse_symbol_ref, Frame};
+use crate::symbols::{parse_site, Frame};
 
 re!(
     RE_CPU,
     r"^CPU: [0-9]+ (?:UID: [0-9]+ )?PID: (?P<pid>[0-9]+) Comm: (?P<comm>.{1,20}?) (?:Kdump: loaded )?(?P<taint>Not tainted|Tainted: [A-Z ]+?) +(?P<rel>[0-9][^ ]*) #"
 );
+// dump_stack() before 3.10: "Pid: %d, comm: %.20s %s %s %.*s".
+re!(
+    RE_PID_COMM,
+    r"^Pid: (?P<pid>[0-9]+), comm: (?P<comm>.{1,20}?) (?P<taint>Not tainted|Tainted: [A-Z ]+?) +(?P<rel>[0-9][^ ]*)"
+);
+// print_kernel_ident(): "%s %.*s %s"; print_kernel_version() before 3.0
+// has no taint.
 re!(
     RE_IDENT,
-    r"^(?P<rel>[0-9][^ ]*) #[^ ]+ (?P<taint>Not tainted|Tainted: [A-Z ]*)$"
+    r"^(?P<rel>[0-9][^ ]*) #[^ ]+(?: (?P<taint>Not tainted|Tainted: [A-Z ]*))?$"
 );
 re!(
     RE_REGS,
@@ -33,10 +42,26 @@ pub(super) fn is_register_line(t: &str) -> bool {
     head.contains(&b':') && RE_REGS.is_match(t)
 }
 
-/// The frame of a `RIP: 0010:func+0x1/0x2` line.
+/// The raw stack words x86 printed before its call trace until 4.9
+/// (` ffff88003d9a3c88 ffffffff815fae3c ...`, up to four a row) and the
+/// `Stack:` line some architectures put in front of them.
+pub(super) fn is_stack_words(t: &str) -> bool {
+    t == "Stack:"
+        || t.as_bytes().first().is_some_and(u8::is_ascii_hexdigit)
+            && t.split(' ').all(|w| {
+                (w.len() == 8 || w.len() == 16) && w.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+}
+
+/// The frame of a `RIP: 0010:func+0x1/0x2` line, also in the forms before
+/// 4.10 (`RIP: 0010:[<ffffffff81234567>]  [<ffffffff81234567>] func+...`)
+/// and before 2.6.25 / on 32-bit (`IP: [<c1234567>] func+...`).
 pub(super) fn rip_frame(rest: &str) -> Option<Frame> {
-    let sym = rest.split_once(':').map_or(rest, |(_, s)| s);
-    parse_symbol_ref(sym).map(|(text, func)| Frame {
+    let sym = match rest.split_once(':') {
+        Some((seg, s)) if seg.bytes().all(|b| b.is_ascii_hexdigit()) => s,
+        _ => rest,
+    };
+    parse_site(sym).map(|(text, func)| Frame {
         text,
         func,
         reliable: true,
@@ -47,6 +72,15 @@ impl Common {
     /// Takes the preamble lines; returns `None` if `t` is not one.
     pub(super) fn feed_preamble(&mut self, t: &str) -> Option<Take> {
         if let Some(c) = t.starts_with("CPU: ").then(|| RE_CPU.captures(t)).flatten() {
+            self.add_task(cap(&c, "comm").unwrap_or(""), cap_num(&c, "pid"));
+            self.set_version(cap(&c, "rel"), cap(&c, "taint"));
+            return Some(Take::Used);
+        }
+        if let Some(c) = t
+            .starts_with("Pid: ")
+            .then(|| RE_PID_COMM.captures(t))
+            .flatten()
+        {
             self.add_task(cap(&c, "comm").unwrap_or(""), cap_num(&c, "pid"));
             self.set_version(cap(&c, "rel"), cap(&c, "taint"));
             return Some(Take::Used);
@@ -63,13 +97,14 @@ impl Common {
         {
             return Some(Take::Used);
         }
-        if let Some(rest) = t.strip_prefix("RIP: ") {
+        if let Some(rest) = t.strip_prefix("RIP: ").or_else(|| t.strip_prefix("IP: ")) {
             if self.rip.is_none() {
                 self.rip = rip_frame(rest);
             }
             return Some(Take::Used);
         }
         if is_register_line(t)
+            || is_stack_words(t)
             || t.starts_with("irq event stamp:")
             || t.starts_with("hardirqs last")
             || t.starts_with("softirqs last")

@@ -147,6 +147,7 @@ impl Common {
     /// the main stack (lockdep reports add their lock sites and chain).
     pub(super) fn evidence(&self) -> Evidence<'_> {
         Evidence {
+            header: &self.header,
             rip: self.rip.as_ref(),
             stack: &self.trace.main,
             ..Evidence::default()

@@ -66,6 +66,11 @@ pub(super) trait Stacks {
     /// ([`Sink::Chain`], [`Sink::Blocker`]).
     fn push_frame(&mut self, _sink: Sink, _frame: Frame) {}
 
+    /// Sees every frame of a secondary or chain stack, in print order,
+    /// before it is stored (lockdep's safe -> unsafe reports are titled by
+    /// the frames printed after a given line, whatever stack they are in).
+    fn observe(&mut self, _frame: &Frame) {}
+
     /// The family's stack that a `Call Trace:` line starts, when it is not
     /// the report's main stack.
     fn pending_stack(&self) -> Option<Sink> {
@@ -90,8 +95,28 @@ fn is_section_line(t: &str) -> bool {
         || t.starts_with("Showing all locks held")
 }
 
+/// Splits `<IRQ>  [<ffffffff8104f3c5>] func+0x1/0x2` into its marker and
+/// its frame.
+fn marker_then_frame(t: &str) -> Option<(&str, Frame)> {
+    if !t.starts_with('<') {
+        return None;
+    }
+    let close = t.find('>')?;
+    if close > 11 {
+        return None;
+    }
+    let rest = t[close + 1..].trim_start();
+    if rest.is_empty() {
+        return None;
+    }
+    Some((&t[..=close], parse_frame(rest)?))
+}
+
 impl Common {
     fn push_frame(&mut self, fam: &mut impl Stacks, frame: Frame) {
+        if matches!(self.trace.sink, Sink::Other(_) | Sink::Chain(_)) {
+            fam.observe(&frame);
+        }
         match self.trace.sink {
             Sink::Main => push_bounded(&mut self.trace.main, frame),
             Sink::Other(i) => {
@@ -151,6 +176,15 @@ impl Common {
             };
             self.set_sink(sink);
             return Some(Take::Used);
+        }
+        // Before 4.10 x86 printed a marker and the first frame of its part
+        // on one line: ` <IRQ>  [<ffffffff8104f3c5>] ? foo+0x35/0x60`.
+        if let Some((marker, frame)) = marker_then_frame(t) {
+            if self.trace.sink != Sink::None {
+                self.feed_trace(fam, marker);
+                self.push_frame(fam, frame);
+                return Some(Take::Used);
+            }
         }
         if t.starts_with('<') && t.ends_with('>') && t.len() <= 12 && !t.contains(' ') {
             let inner = &t[1..t.len() - 1];

@@ -15,6 +15,7 @@ use std::path::Path;
 
 use dmesg_inspect::{parse_bytes, Finding, Kind, Report};
 
+mod eras;
 mod hung;
 mod lockdep;
 mod other;
@@ -36,6 +37,10 @@ const HANDWRITTEN: &[&str] = &[
     "dmesg_T",
     "dmesg_x",
     "empty",
+    "era_2.6.32",
+    "era_3.10",
+    "era_4.14",
+    "era_5.10",
     "gpf",
     "held_lock_freed",
     "held_lock_return",
@@ -52,6 +57,7 @@ const HANDWRITTEN: &[&str] = &[
     "lockdep_off_only",
     "locks_held_at_exit",
     "lone_cr",
+    "not_lock_reports",
     "oops_null",
     "printk_caller",
     "rcu_stall",
