@@ -210,7 +210,7 @@ fn main() -> ExitCode {
     if cli.dot {
         let mut doc = DotDocument::new(&input_name(&cli.log));
         let mut n: u64 = 0;
-        if let Err(e) = parse_stream(input, |f| {
+        if let Err(e) = parse_input(input, |f| {
             n += 1;
             doc.add(n, &f);
         }) {
