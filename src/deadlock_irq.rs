@@ -43,11 +43,20 @@ const ROUNDS: u64 = 20_000;
 /// The timer's period with `fixed=1`, and its delay in both modes.
 const PERIOD: Delta = Delta::from_millis(1);
 
-/// What the lock protects: how often each side updated it.
+/// What the lock protects: how often each side updated it, and the CPU the timer last ran on.
 #[derive(Default)]
 struct Counts {
     timer: u64,
     thread: u64,
+    timer_cpu: u32,
+}
+
+impl Counts {
+    /// One tick of the timer, in hard-interrupt context.
+    fn tick(&mut self) {
+        self.timer += 1;
+        self.timer_cpu = kernel::cpu::CpuId::current().as_u32();
+    }
 }
 
 #[pin_data]
@@ -92,9 +101,9 @@ impl HrTimerCallback for Irq {
 #[inline(never)]
 fn timer_tick(irq: &Irq) {
     match irq.mode {
-        Mode::Broken => irq.stats_lock.lock().timer += 1,
+        Mode::Broken => irq.stats_lock.lock().tick(),
         // Interrupts are off already; `lock()` only nests another disable.
-        Mode::Fixed => irq.stats_lock_irq.lock().timer += 1,
+        Mode::Fixed => irq.stats_lock_irq.lock().tick(),
     }
     irq.fired.complete_all();
 }
@@ -152,16 +161,16 @@ impl Scenario for Irq {
     }
 
     fn report(&self) {
-        let (timer, thread) = match self.mode {
+        let (timer, cpu, thread) = match self.mode {
             Mode::Broken => {
                 let c = self.stats_lock.lock();
-                (c.timer, c.thread)
+                (c.timer, c.timer_cpu, c.thread)
             }
             Mode::Fixed => {
                 let c = self.stats_lock_irq.lock();
-                (c.timer, c.thread)
+                (c.timer, c.timer_cpu, c.thread)
             }
         };
-        pr_info!("stopped: the timer ran {timer} times, the thread took the lock {thread} times\n");
+        pr_info!("stopped: the timer ran {timer} times, on CPU {cpu}; the thread took the lock {thread} times\n");
     }
 }

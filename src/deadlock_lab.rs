@@ -125,7 +125,7 @@ impl Lab {
             fsleep(Delta::from_micros(self.hold_us));
         }
         self.inside.fetch_sub(1, Relaxed);
-        let waited = held_first.waited() as u64 + held_second.waited() as u64;
+        let waited = u64::from(held_first.waited()) + u64::from(held_second.waited());
         self.waits.fetch_add(waited, Relaxed);
     }
 
@@ -134,7 +134,7 @@ impl Lab {
     fn about_to_sleep(&self, me: &Thread<Self>, first: &Semaphore, second: &Semaphore) {
         if self.mode == Mode::Broken && first.sleepers() > 0 && !self.told.xchg(true, Full) {
             let (a, b) = (first.name(), second.name());
-            pr_info!("deadlocked: {me} holds {a} and sleeps in down({b}); a task that holds {b} sleeps in down({a}); both stay in state D until rmmod deadlock_lab\n");
+            pr_info!("deadlocked: {me} holds {a} and sleeps in down({b}), while a task sleeps in down({a}); they stay in state D until rmmod deadlock_lab\n");
         }
     }
 }
@@ -182,16 +182,18 @@ impl Scenario for Lab {
 
     fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
         let (rounds, hold_us, n) = (self.rounds, self.hold_us, self.threads);
-        let (annotate, overlap) = (self.annotate as i32, self.overlap as i32);
+        let (annotate, overlap) = (i32::from(self.annotate), i32::from(self.overlap));
         pr_info!("starting {n} threads: rounds={rounds}, hold_us={hold_us}, annotate={annotate}, overlap={overlap}\n");
         for i in 0..n {
             let (name, body): (_, fn(&Self, &Thread<Self>)) = match i % 2 {
                 0 => (c"deadlock_lab_a", thread_a),
                 _ => (c"deadlock_lab_b", thread_b),
             };
+            // Spread over the CPUs, so that the threads contend from all of them at once.
             threads.start(Thread {
                 number: i / 2,
                 rounds,
+                cpu: Some(i % kernel::cpu::nr_cpu_ids()),
                 later: i % 2 == 1 && !self.overlap,
                 ..Thread::of(name, body)
             })?;

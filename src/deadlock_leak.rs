@@ -153,7 +153,7 @@ impl Scenario for Store {
         let values = self.values.load(Relaxed);
         pr_info!(
             "stopped: {values} values stored, leaked={}\n",
-            self.leaked.load(Relaxed) as i32
+            i32::from(self.leaked.load(Relaxed))
         );
     }
 }

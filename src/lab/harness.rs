@@ -326,7 +326,7 @@ fn run<S: Scenario>(s: &S, c: &Common, index: usize, spec: Thread<S>, ctx: &Thre
 }
 
 /// Whether lockdep is still checking: `false` once it has reported a problem (or is not built).
-fn debug_locks() -> bool {
+pub(crate) fn debug_locks() -> bool {
     // SAFETY: `debug_locks` is a plain `int` that the kernel only ever clears; a racy read returns
     // either the old or the new value, and both are meaningful here.
     unsafe { core::ptr::read_volatile(&raw const kernel::bindings::debug_locks) != 0 }
@@ -342,10 +342,19 @@ pub(crate) struct Harness<S: Scenario> {
     debug_locks_at_load: bool,
     /// Whether `init` succeeded; a failed load stops its threads and judges nothing.
     loaded: bool,
+    /// Whether [`Harness::finish`] ran.
+    finished: bool,
 }
 
 impl<S: Scenario> kernel::Module for Harness<S> {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        Self::start()
+    }
+}
+
+impl<S: Scenario> Harness<S> {
+    /// Starts the scenario and its threads: the module's `init`.
+    pub(crate) fn start() -> Result<Self> {
         let debug_locks_at_load = debug_locks();
         let mode = S::mode()?;
         let scenario = Arc::pin_init(S::setup(mode)?, GFP_KERNEL)?;
@@ -359,6 +368,7 @@ impl<S: Scenario> kernel::Module for Harness<S> {
             beside: None,
             debug_locks_at_load,
             loaded: false,
+            finished: false,
         };
         // On an error, dropping `this` stops what was started, through the unload path.
         this.beside = S::start(&this.scenario)?;
@@ -368,9 +378,7 @@ impl<S: Scenario> kernel::Module for Harness<S> {
         this.loaded = true;
         Ok(this)
     }
-}
 
-impl<S: Scenario> Harness<S> {
     /// Stops the threads that match `first`, in start order.
     fn stop(&mut self, first: bool) {
         for t in self
@@ -431,8 +439,8 @@ impl fmt::Display for Facts {
         } = self;
         f.write_fmt(fmt!(
             "debug_locks {} -> {}, {blocked} task(s) asleep on a lock at unload (declared {}..={}), {errors} error(s)",
-            *before as i32,
-            *after as i32,
+            i32::from(*before),
+            i32::from(*after),
             declared_blocked.start(),
             declared_blocked.end()
         ))
@@ -440,8 +448,19 @@ impl fmt::Display for Facts {
 }
 
 impl<S: Scenario> Drop for Harness<S> {
-    /// The one exit path, for unloading and for a failed load.
     fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl<S: Scenario> Harness<S> {
+    /// The one exit path, for unloading and for a failed load: stops the threads, lets the
+    /// scenario wake what its bug left asleep, and prints the verdict. Returns the verdict (`None`
+    /// for a failed load, or if it already ran).
+    pub(crate) fn finish(&mut self) -> Option<bool> {
+        if core::mem::replace(&mut self.finished, true) {
+            return None;
+        }
         self.common.stopping.store(true, Relaxed);
         // No thread may wait any more for others that will not come.
         self.common.first_done.complete_all();
@@ -451,7 +470,7 @@ impl<S: Scenario> Drop for Harness<S> {
         self.stop(false);
         if !self.loaded {
             pr_info!("load failed: every thread it started has stopped\n");
-            return;
+            return None;
         }
         let all_rounds = self.rounds();
         self.scenario.report();
@@ -483,5 +502,6 @@ impl<S: Scenario> Drop for Harness<S> {
             None => pr_info!("End of test: SUCCESS: {} ({facts})\n", expect.what),
             Some(why) => pr_err!("End of test: FAILURE: {}: {why} ({facts})\n", expect.what),
         }
+        Some(unmet.is_none())
     }
 }

@@ -53,7 +53,10 @@ impl ThreadContext {
         // SAFETY: Sleeping is allowed in a kernel thread's own context. `kthread_stop` wakes the
         // thread; a wake-up lost between the check above and the sleep costs one timeout.
         unsafe {
-            bindings::schedule_timeout_interruptible(kernel::time::msecs_to_jiffies(ms) as _)
+            bindings::schedule_timeout_interruptible(
+                kernel::ffi::c_long::try_from(kernel::time::msecs_to_jiffies(ms))
+                    .unwrap_or(kernel::ffi::c_long::MAX),
+            )
         };
     }
 }

@@ -73,9 +73,9 @@ impl LockdepMap {
                         name.as_char_ptr(),
                         key.as_ptr(),
                         0,
-                        bindings::lockdep_wait_type_LD_WAIT_SLEEP as _,
-                        bindings::lockdep_wait_type_LD_WAIT_INV as _,
-                        bindings::lockdep_lock_type_LD_LOCK_NORMAL as _,
+                        bindings::lockdep_wait_type_LD_WAIT_SLEEP as u8,
+                        bindings::lockdep_wait_type_LD_WAIT_INV as u8,
+                        bindings::lockdep_lock_type_LD_LOCK_NORMAL as u8,
                     )
                 }
             }),
@@ -111,7 +111,7 @@ impl LockdepMap {
                 0,
                 1,
                 core::ptr::null_mut(),
-                ip as _,
+                ip as kernel::ffi::c_ulong,
             )
         };
         #[cfg(not(CONFIG_LOCKDEP))]
@@ -124,7 +124,7 @@ impl LockdepMap {
         #[cfg(CONFIG_LOCKDEP)]
         // SAFETY: By the type invariant the map is initialised and pinned.
         unsafe {
-            bindings::lock_release(self.map.get(), ip as _)
+            bindings::lock_release(self.map.get(), ip as kernel::ffi::c_ulong)
         };
         #[cfg(not(CONFIG_LOCKDEP))]
         let _ = ip;

@@ -12,6 +12,11 @@
 //! report, naming the semaphores and the functions that took them. A semaphore made without the
 //! annotation is the plain C one, exactly what `DEFINE_SEMAPHORE` gives, and lockdep never hears
 //! of it.
+//!
+//! Lockdep models exclusive locks: only a semaphore of one unit, used as a lock, is annotated. A
+//! counting semaphore may be held by several tasks at once, by one task several times, and
+//! released by another; told of it, lockdep would report a task taking its second unit as
+//! recursive locking.
 
 use super::lockdep::{this_ip, LockdepMap};
 use kernel::prelude::*;
@@ -50,7 +55,7 @@ pub(crate) struct Semaphore {
     #[pin]
     dep_map: LockdepMap,
     name: &'static CStr,
-    /// Whether acquisitions and releases are reported to lockdep.
+    /// Whether acquisitions and releases are reported to lockdep: asked for, and one unit.
     annotated: bool,
     /// Tasks inside `down()` that found no free unit and sleep, or are about to.
     sleepers: Atomic<u32>,
@@ -90,7 +95,7 @@ impl Semaphore {
                         &raw mut (*slot).lock,
                         c"semaphore->lock".as_char_ptr(),
                         kernel::sync::static_lock_class!().as_ptr(),
-                        bindings::lockdep_wait_type_LD_WAIT_SPIN as _,
+                        bindings::lockdep_wait_type_LD_WAIT_SPIN as kernel::ffi::c_short,
                     )
                 };
             }),
@@ -98,7 +103,7 @@ impl Semaphore {
             // acquisition, which a plain semaphore never reports.
             dep_map <- LockdepMap::new(name, key),
             name,
-            annotated,
+            annotated: annotated && count == 1,
             sleepers: Atomic::new(0),
         })
     }
