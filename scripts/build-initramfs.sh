@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Pack the guest's initramfs: static busybox, the guest init, the built
-# modules and the guest-side scenario scripts. Rebuilt only when one of
-# these changes. Uses the kernel's own gen_init_cpio, so no root is needed
-# for the device nodes.
+# Pack the guest's initramfs: static busybox, the guest's own tools
+# (tests/guest/), the guest init, the built
+# modules (without their debug info, which only the host's gdb reads from
+# the originals; that keeps the image, and its unpacking at every boot,
+# small) and the guest-side scenario scripts. Rebuilt only when one of these
+# changes. Uses the kernel's own gen_init_cpio, so no root is needed for the
+# device nodes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -19,12 +22,28 @@ gen=$KDIR/usr/gen_init_cpio
 [ -x "$gen" ] || die "$gen is missing (the lab kernel build makes it)" "run: make kernel"
 
 spec=$(mktemp)
-envs=$(mktemp -d)
-trap 'rm -rf "$spec" "$envs"' EXIT
+# The stripped modules and the scenarios' environments.
+staged=$(mktemp -d)
+trap 'rm -rf "$spec" "$staged"' EXIT
+# llvm-strip of the kernel's own LLVM (LLVM=-19 or LLVM=1).
+strip_tool=llvm-strip${LLVM#1}
+command -v "$strip_tool" >/dev/null || die "$strip_tool is missing" "run: make setup"
+for ko in "$module_dir"/src/*.ko; do
+	"$strip_tool" --strip-debug -o "$staged/$(basename "$ko")" "$ko"
+done
+# The guest's own small tools (tests/guest/*.c), static, with the kernel's
+# nolibc: no C library needed on the host or in the guest.
+nolibc=$KERNEL_SRC/tools/include/nolibc
+cc=clang${LLVM#1}
+for c in "$LAB_ROOT"/tests/guest/*.c; do
+	"$cc" -Os -Wall -Werror -fno-builtin -static -nostdlib -fno-asynchronous-unwind-tables -fno-ident \
+		-include "$nolibc/nolibc.h" -I "$nolibc" -o "$staged/$(basename "$c" .c)" "$c" ||
+		die "cannot build $c with $cc and the kernel's nolibc ($nolibc)"
+done
 # Each scenario's environment in the guest, from its declaration.
 for n in $(scenario_names); do
 	scenario_check "$n"
-	scenario_env "$n" >"$envs/$n.env"
+	scenario_env "$n" >"$staged/$n.env"
 done
 {
 	echo "dir /dev 755 0 0"
@@ -33,25 +52,63 @@ done
 		echo "dir /$d 755 0 0"
 	done
 	echo "file /bin/busybox $busybox 755 0 0"
+	for c in "$LAB_ROOT"/tests/guest/*.c; do
+		echo "file /bin/$(basename "$c" .c) $staged/$(basename "$c" .c) 755 0 0"
+	done
 	echo "slink /bin/sh busybox 777 0 0"
 	echo "file /init $LAB_ROOT/scripts/guest-init.sh 755 0 0"
-	for ko in "$module_dir"/src/*.ko; do
+	for ko in "$staged"/*.ko; do
 		echo "file /lib/modules/$(basename "$ko") $ko 644 0 0"
 	done
-	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$envs"/*.env; do
+	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$staged"/*.env; do
 		echo "file /scenarios/$(basename "$f") $f 644 0 0"
 	done
 } >"$spec"
 
 # The key covers the spec (paths but the temporary ones) and the content of
 # every file in it.
-key=$(hash_of "$(sed "s|$envs|ENVS|" "$spec")" $(awk '$1 == "file" {print $3}' "$spec"))
-if [ -f "$output" ] && [ "$(cat "$output.key" 2>/dev/null)" = "$key" ]; then
-	exit 0
+key=$(hash_of "$(sed "s|$staged|STAGED|" "$spec")" $(awk '$1 == "file" {print $3}' "$spec"))
+if [ ! -f "$output" ] || [ "$(cat "$output.key" 2>/dev/null)" != "$key" ]; then
+	stage "Packing the initramfs"
+	"$gen" "$spec" | gzip -n -6 >"$output.tmp"
+	mv "$output.tmp" "$output"
+	echo "$key" >"$output.key"
+	stage_done
+	note "initramfs: $output ($(du -h "$output" | cut -f1))"
 fi
-stage "Packing the initramfs"
-"$gen" "$spec" | gzip -n -6 >"$output.tmp"
-mv "$output.tmp" "$output"
-echo "$key" >"$output.key"
-stage_done
-note "initramfs: $output ($(du -h "$output" | cut -f1))"
+
+# The perf image: the same archive followed by one with Debian's perf and the
+# libraries it needs (the kernel unpacks a series of cpio archives in turn).
+# Only the boots that declare "initrd": "perf" pay for unpacking it.
+perf=/usr/bin/perf
+[ -x "$perf" ] || die "$perf is missing" "run: make setup"
+payload=$LAB_CACHE/initramfs/perf-$(hash_of "$perf" $(ldd "$perf" | awk '$3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')).cpio.gz
+if [ ! -f "$payload" ]; then
+	stage "Packing perf and its libraries"
+	mkdir -p "$(dirname "$payload")"
+	{
+		files=$(ldd "$perf" | awk '$3 ~ /^\// {print $3} $1 ~ /^\// {print $1}')
+		for d in $(printf '%s\n' $files | xargs -n1 dirname | sort -u); do
+			p=""
+			for part in $(echo "$d" | tr / ' '); do
+				p=$p/$part
+				echo "dir $p 755 0 0"
+			done
+		done | sort -u
+		echo "file /usr/bin/perf $perf 755 0 0"
+		for f in $files; do
+			echo "file $f $(readlink -f "$f") 755 0 0"
+		done
+	} >"$spec.perf"
+	"$gen" "$spec.perf" | gzip -n -1 >"$payload.tmp"
+	mv "$payload.tmp" "$payload"
+	rm -f "$spec.perf"
+	stage_done
+fi
+perf_image=$(dirname "$output")/initramfs-perf.cpio.gz
+if [ ! -f "$perf_image" ] || [ "$(cat "$perf_image.key" 2>/dev/null)" != "$key $(basename "$payload")" ]; then
+	cat "$output" "$payload" >"$perf_image.tmp"
+	mv "$perf_image.tmp" "$perf_image"
+	echo "$key $(basename "$payload")" >"$perf_image.key"
+	note "initramfs with perf: $perf_image ($(du -h "$perf_image" | cut -f1))"
+fi

@@ -12,6 +12,9 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t tmpfs tmpfs /tmp
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
+# Where perf (and modprobe) look for the modules of the running kernel.
+mkdir -p "/lib/modules/$(uname -r)"
+ln -s /lib/modules/*.ko "/lib/modules/$(uname -r)/"
 
 marker() { echo "DEADLOCK-LAB: $*"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }

@@ -14,7 +14,7 @@ set -euo pipefail
 usage() {
 	cat >&2 <<USAGE
 usage: $0 --scenario NAME[,NAME...] [--timeout SECS] [--follow] [--append ARGS] [--cpus N]
-          [--gdb | --gdb-port PORT]
+          [--initrd perf] [--gdb | --gdb-port PORT]
        $0 --shell
   Boots out/initramfs.cpio.gz with lab.run=NAME,...; logs go to out/logs/.
   --gdb: QEMU's gdb stub on localhost:1234; --gdb-port: on localhost:PORT instead
@@ -25,7 +25,7 @@ USAGE
 	exit 2
 }
 
-mode=scenario name="" timeout=120 follow=0 append="" gdb=0 cpus=2
+mode=scenario name="" timeout=120 follow=0 append="" gdb=0 cpus=2 image=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--scenario) name=$2; shift 2 ;;
@@ -35,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--follow) follow=1; shift ;;
 	--append) append=$2; shift 2 ;;
 	--cpus) cpus=$2; shift 2 ;;
+	--initrd) image=${2:+-$2}; shift 2 ;;
 	--gdb) gdb=1234; shift ;;
 	--gdb-port) gdb=$2; shift 2 ;;
 	*) usage ;;
@@ -43,7 +44,7 @@ done
 [ -n "$name" ] || usage
 
 . "$LAB_OUT/lab.env"
-initrd=$LAB_OUT/initramfs.cpio.gz
+initrd=$LAB_OUT/initramfs$image.cpio.gz
 [ -f "$BZIMAGE" ] || die "no lab kernel at $BZIMAGE" "run: make kernel"
 [ -f "$initrd" ] || die "no initramfs at $initrd" "run: make initramfs"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing" "run: make setup"
@@ -54,9 +55,11 @@ qemu_cmd() { # accel cmdline-run
 	# Two sockets, not two cores: the lab kernel has no ACPI and finds its CPUs in
 	# SeaBIOS's MP table, which lists only the first CPU of each package; with
 	# plain "-smp 2" (two cores in one package) the guest booted with one CPU.
+	# The kernel's own KUnit suites would run, and taint, every boot: only the
+	# lab's run (when deadlock_lab_kunit loads).
 	local cmd=(qemu-system-x86_64 -accel "$accel" -cpu "$cpu" -smp "$cpus,sockets=$cpus,cores=1,threads=1" -m 512 -nodefaults -no-reboot
 		-kernel "$BZIMAGE" -initrd "$initrd"
-		-append "console=ttyS0 panic=-1 lab.run=$run $append")
+		-append "console=ttyS0 panic=-1 kunit.filter_glob=deadlock_lab* lab.run=$run $append")
 	printf '%s\n' "${cmd[@]}"
 }
 
