@@ -2,7 +2,8 @@
 # deadlock-lab: the entry points. `make run` tells the story, `make test`
 # checks it. Everything builds into out/ and the cache (see README.md).
 #
-#   make            build the module against the lab kernel (or KDIR=...)
+#   make            build the modules against the lab kernel (or KDIR=...);
+#                   CLIPPY=1 builds them with clippy
 #   make run        the demo              make test     all tests (KTAP; J=N boots at once)
 #   make shell      a shell in the guest  make lab-env  the lab's settings
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
@@ -33,7 +34,8 @@ $(LAB_ENV): setup FORCE
 kernel: $(LAB_ENV)
 
 modules: $(LAB_ENV)
-	@$(with_lab) scripts/build-module.sh "$$KDIR" "$$LLVM" "$$RUSTC" $(MODULE_OUT)
+	@$(with_lab) CLIPPY="$(CLIPPY)" CLIPPY_DRIVER="$${CLIPPY_DRIVER}" \
+		scripts/build-module.sh "$$KDIR" "$$LLVM" "$$RUSTC" $(MODULE_OUT)
 
 lab-env: $(LAB_ENV)
 	@cat $(LAB_ENV)
@@ -43,7 +45,7 @@ rust-analyzer: $(LAB_ENV)
 else
 # Any Rust-enabled kernel tree, in the standard external-module shape.
 modules:
-	@scripts/build-module.sh $(KDIR) "$(LLVM)" "$(RUSTC)" $(MODULE_OUT)
+	@CLIPPY="$(CLIPPY)" CLIPPY_DRIVER="$(CLIPPY_DRIVER)" scripts/build-module.sh $(KDIR) "$(LLVM)" "$(RUSTC)" $(MODULE_OUT)
 
 rust-analyzer:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(if $(RUSTC),RUSTC=$(RUSTC)) rust-analyzer

@@ -27,6 +27,9 @@ mkdir -p "$outdir"
 args=(-C "$kdir" M="$LAB_ROOT" MO="$outdir")
 [ -z "$llvm" ] || args+=(LLVM="$llvm")
 [ -z "$rustc" ] || args+=(RUSTC="$rustc")
+# CLIPPY=1: clippy-driver compiles instead of rustc; it must be the one built for
+# that rustc (the lab's: Debian's rust-web-clippy, see make lab-env).
+[ -z "${CLIPPY:-}" ] || args+=(CLIPPY="$CLIPPY" CLIPPY_DRIVER="${CLIPPY_DRIVER:-clippy-driver}")
 make -s "${args[@]}" modules
 stage_done
 for ko in "$outdir"/src/*.ko; do

@@ -9,6 +9,9 @@ LAB_OUT=${LAB_OUT:-$LAB_ROOT/out}
 # The toolchain the lab kernel and every module built against it use.
 LAB_LLVM=${LAB_LLVM:--19}
 LAB_RUSTC=${LAB_RUSTC:-/usr/bin/rustc}
+# The clippy-driver built for that rustc (Debian's rust-web-clippy), for
+# make CLIPPY=1; rustup's clippy on PATH cannot read the kernel's core.
+LAB_CLIPPY_DRIVER=${LAB_CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 LAB_BINDGEN_DIR=$LAB_CACHE/tools/bindgen
 LAB_BINDGEN=${LAB_BINDGEN:-$LAB_BINDGEN_DIR/bin/bindgen}
 LAB_KERNEL_SERIES=7.3

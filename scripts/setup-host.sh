@@ -17,12 +17,14 @@ esac
 
 # Debian 12 package names. clang-19 and friends satisfy the kernel's LLVM
 # >= 17; rustc-web + rust-web-src give a rustc whose sysroot carries the
-# matching library source, which the kernel compiles its own `core` from.
+# matching library source, which the kernel compiles its own `core` from,
+# and rust-web-clippy the clippy-driver of that same rustc (make CLIPPY=1).
+# graphviz draws the demo's pictures of each deadlock.
 packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
-	rustc-web rust-web-src
+	rustc-web rust-web-src rust-web-clippy
 	flex bison bc libelf-dev libssl-dev make cpio gzip
-	busybox-static qemu-system-x86 gdb kmod jq
+	busybox-static qemu-system-x86 gdb kmod jq graphviz linux-perf
 	debian-archive-keyring
 )
 bindgen_min=0.71.1
@@ -89,6 +91,7 @@ stage_done
 echo "toolchain:" >&2
 note "clang:   $(clang"$LAB_LLVM" --version | head -n 1)"
 note "rustc:   $("$LAB_RUSTC" --version) (library source: $("$LAB_RUSTC" --print sysroot)/lib/rustlib/src/rust/library)"
+note "clippy:  $("$LAB_CLIPPY_DRIVER" --version 2>/dev/null || echo "missing: $LAB_CLIPPY_DRIVER")"
 note "bindgen: $("$LAB_BINDGEN" --version)"
 note "qemu:    $(qemu-system-x86_64 --version | head -n 1)"
 note "busybox: $(busybox | head -n 1)"
