@@ -34,7 +34,7 @@ esac
 
 inspect=$LAB_ROOT/target/release/dmesg-inspect
 mapfile -t scenarios < <(scenario_names)
-host_tests=(inspector module_rustfmt module_warnings modinfo)
+host_tests=(inspector module_rustfmt module_clippy modinfo)
 all=("${host_tests[@]}" "${scenarios[@]}" ktap)
 selected=()
 for t in "${@:-${all[@]}}"; do
@@ -87,15 +87,20 @@ t_module_rustfmt() {
 	return "${PIPESTATUS[0]}"
 }
 
-t_module_warnings() {
-	# A fresh build of the modules prints no compiler warning.
+t_module_clippy() {
+	# A fresh build of the modules with the kernel's clippy configuration
+	# (make CLIPPY=1, the clippy-driver of the kernel's rustc) prints no
+	# warning: neither rustc's own nor clippy's.
 	local dir log rc
+	[ -x "$CLIPPY_DRIVER" ] || { echo "# no $CLIPPY_DRIVER: run make setup"; return 1; }
 	dir=$(mktemp -d)
-	log=$dir/build.log
-	make -s -C "$KDIR" M="$LAB_ROOT" MO="$dir" LLVM="$LLVM" RUSTC="$RUSTC" modules >"$log" 2>&1
+	log=$dir/clippy.log
+	make -s -C "$KDIR" M="$LAB_ROOT" MO="$dir" LLVM="$LLVM" RUSTC="$RUSTC" CLIPPY=1 \
+		CLIPPY_DRIVER="$CLIPPY_DRIVER" modules >"$log" 2>&1
 	rc=$?
-	grep -iE 'warning|error' "$log" | head -n 40 | diag
-	! grep -qiE 'warning|error' "$log" && [ $rc = 0 ]
+	"$CLIPPY_DRIVER" --version | diag
+	grep -E -A4 '^(warning|error)' "$log" | head -n 60 | diag
+	! grep -qE '^(warning|error)' "$log" && [ $rc = 0 ]
 	rc=$?
 	rm -rf "$dir"
 	return $rc
@@ -107,7 +112,9 @@ t_modinfo() {
 	for ko in "$LAB_OUT"/module/src/deadlock_*.ko; do
 		info=$(/sbin/modinfo "$ko") || return 1
 		echo "$info" | grep -E '^(name|parm):' | diag
-		echo "$info" | grep -qx 'license: *GPL' &&
+		echo "$info" | grep -qx 'license: *GPL' || return 1
+		# Every lab module but the KUnit one has the fixed parameter.
+		[ "$(basename "$ko")" = deadlock_lab_kunit.ko ] ||
 			echo "$info" | grep -qE '^parm: *fixed:.*allowed 0\.\.=1' || return 1
 		# Every parameter says its allowed range.
 		! echo "$info" | grep '^parm:' | grep -vq 'allowed -\{0,1\}[0-9]*\.\.=[0-9]*' || return 1
@@ -136,22 +143,38 @@ t_ktap() {
 	ktap_verdict "$work/so-far.json" "$passed" "$failed"
 }
 
+# kunit_verdict LOG: kunit.py finds KUnit results in LOG, all passed, with
+# no error and no crash.
+kunit_verdict() {
+	local parser=$KERNEL_SRC/tools/testing/kunit/kunit.py
+	# The last run's KTAP: the boot prints an empty one ("1..0") before it.
+	awk '/\] KTAP version 1$/ { n = NR } { line[NR] = $0 } END { for (i = n; i <= NR; i++) print line[i] }' \
+		"$1" >"$work/kunit.ktap"
+	python3 "$parser" parse --json="$work/kunit.json" "$work/kunit.ktap" >"$work/kunit.txt" 2>&1
+	grep 'Testing complete' "$work/kunit.txt" | sed 's/^\[[0-9:]*\] //' | sed 's/^/    # kunit.py: /'
+	python3 - "$work/kunit.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))["misc"]
+sys.exit(0 if m["tests"] > 0 and m["passed"] == m["tests"] and m["errors"] == 0 and m["crashed"] == 0 else 1)
+PY
+}
+
 # ktap_verdict JSON PASSED FAILED: kunit.py's results agree with the runner's.
 ktap_verdict() {
 	python3 - "$@" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 want = (int(sys.argv[2]), int(sys.argv[3]))
-def leaf_fails(g):
-    return sum(c["status"] in ("FAIL", "CRASHED") for c in g["test_cases"])
 m = d["misc"]
-# Top level: plain tests, then one group per scenario, whose own result is
-# the failure its counts hold beyond those of its cases.
+# Top level: plain tests, then one group per scenario. The JSON has no status
+# of a group's own: its counts hold its cases' failures, or its own.
 ok = sum(c["status"] in ("PASS", "SKIP") for c in d["test_cases"])
 bad = len(d["test_cases"]) - ok
 for g in d["sub_groups"]:
-    own = g["misc"]["failed"] + g["misc"]["crashed"] - leaf_fails(g)
-    bad, ok = (bad + 1, ok) if own > 0 else (bad, ok + 1)
+    if g["misc"]["failed"] + g["misc"]["crashed"] > 0:
+        bad += 1
+    else:
+        ok += 1
 print(f"# kunit.py: top level {ok} passed, {bad} failed (runner: {want[0]} passed, {want[1]} failed); "
       f"errors {m['errors']}, crashed {m['crashed']}")
 sys.exit(0 if (ok, bad) == want and m["errors"] == 0 and m["crashed"] == 0 else 1)
@@ -161,7 +184,7 @@ PY
 # --- boots -------------------------------------------------------------------
 
 # Boots: scenarios that may share one are grouped, at most SHARE to a boot;
-# every other scenario has a boot of its own. Longest first.
+# every other scenario has a boot of its own.
 share=${LAB_SHARE:-4}
 declare -A boot_of=()
 boots=()
@@ -187,12 +210,28 @@ plan_boots() {
 			shift $(($# < share ? $# : share))
 		done
 	done
+	# Longest first, so that the last boots to start are short ones.
+	mapfile -t boots < <(for list in "${boots[@]}"; do
+		echo "$(estimate "$list") $list"
+	done | sort -rn | cut -d' ' -f2)
 	local i
 	for i in "${!boots[@]}"; do
 		for t in $(echo "${boots[$i]}" | tr , ' '); do
 			boot_of[$t]=$i
 		done
 	done
+}
+
+# estimate LIST: seconds a boot of the scenarios in LIST should take: each
+# one's guest time in its last run, or a quarter of its declared timeout.
+estimate() {
+	local t secs total=4
+	for t in $(echo "$1" | tr , ' '); do
+		secs=$(cut -d. -f1 "$LAB_OUT/logs/latest-$t/$t.seconds" 2>/dev/null)
+		[ -n "$secs" ] || secs=$(($(scenario_get "$t" timeout 60) / 4))
+		total=$((total + secs))
+	done
+	echo "$total"
 }
 
 # boot I: runs boot I in the background of the suite; its directory goes to
@@ -206,7 +245,8 @@ boot() {
 	done
 	local args=(--scenario "$list" --timeout "$timeout")
 	if [ "$driver" = scripts/run-qemu.sh ]; then
-		args+=(--cpus "$(scenario_get "$first" cpus 2)" --append "$(scenario_get "$first" append)")
+		args+=(--cpus "$(scenario_get "$first" cpus 2)" --append "$(scenario_get "$first" append)"
+			--initrd "$(scenario_get "$first" initrd)")
 	fi
 	"$LAB_ROOT/$driver" "${args[@]}" >"$work/boot-$i.dir" 2>"$work/boot-$i.err"
 	echo $? >"$work/boot-$i.rc"
@@ -333,6 +373,11 @@ judge() {
 	fi
 	echo "$verdict" | sed 's/^/    # /'
 	subtest_line $vrc "dmesg findings match $name.expect.json"
+	# KUnit's own KTAP in the kernel log, as the kernel's parser reads it.
+	if [ "$(scenario_get "$name" kunit)" = true ]; then
+		kunit_verdict "$kernel"
+		subtest_line $? "kunit.py parses the KUnit results in the kernel log: every case passed"
+	fi
 	echo "    # log: $dir/console.log"
 	echo "$subfail" >"$work/$name.subfail"
 	[ $subfail = 0 ]

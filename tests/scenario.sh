@@ -16,8 +16,11 @@
 #   console      extended regexes the console log must match
 #   driver       a host script that boots it instead of scripts/run-qemu.sh
 #   host_checks  how many checks that driver adds
+#   kunit        true if the kernel log holds KUnit results, which the host
+#                parses with the kernel's kunit.py (one more subtest)
 #   append       more kernel command-line arguments for its boot
 #   cpus         guest CPUs (default 2)
+#   initrd       "perf" to boot the image that also carries perf
 
 SCENARIO_DIR=$LAB_ROOT/tests/scenarios
 
@@ -60,11 +63,12 @@ scenario_env() {
 }
 
 # scenario_subtests NAME: how many subtests NAME's boot reports: the guest's
-# checks, one per console pattern, the driver's checks, the exit check and the
-# inspector's verdict.
+# checks, one per console pattern, the driver's checks, the exit check, the
+# inspector's verdict, and kunit.py's if it has KUnit results.
 scenario_subtests() {
-	local n=$1
-	echo $(($(scenario_get "$n" plan) + $(scenario_get "$n" console | grep -c .) + $(scenario_get "$n" host_checks 0) + 2))
+	local n=$1 kunit=0
+	[ "$(scenario_get "$n" kunit)" = true ] && kunit=1
+	echo $(($(scenario_get "$n" plan) + $(scenario_get "$n" console | grep -c .) + $(scenario_get "$n" host_checks 0) + 2 + kunit))
 }
 
 # scenario_boot_class NAME: scenarios of one class may share a boot: those
@@ -74,7 +78,7 @@ scenario_boot_class() {
 	local f
 	f=$(scenario_file "$1")
 	if jq -e '(.findings | length) == 0 and .lockdep_off != true and .scenario.ends == null and .scenario.driver == null' "$f" >/dev/null; then
-		echo "shared:$(scenario_get "$1" append)/$(scenario_get "$1" cpus 2)"
+		echo "shared:$(scenario_get "$1" append)/$(scenario_get "$1" cpus 2)/$(scenario_get "$1" initrd)"
 	else
 		echo "own:$1"
 	fi

@@ -64,6 +64,9 @@ state_of() {
 	[ -n "$pid" ] && sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1
 }
 in_state() { [ "$(state_of "$1")" = "$2" ]; }
+# task_cpu COMM: the CPU the task called COMM last ran on (field 39 of
+# /proc/PID/stat).
+task_cpu() { sed 's/.*) //' "/proc/$(pid_of "$1")/stat" | cut -d' ' -f37; }
 # tasks_in_state STATE COMM...: every COMM exists and is in STATE.
 tasks_in_state() {
 	local want=$1 t
@@ -98,6 +101,7 @@ stack_has() { grep -q -- "$2" "/proc/$(pid_of "$1")/stack"; }
 dmesg_has() { dmesg | grep -q -- "$1"; }
 dmesg_lacks() { ! dmesg_has "$1"; }
 dmesg_has_ere() { dmesg | grep -qE -- "$1"; }
+dmesg_lacks_ere() { ! dmesg_has_ere "$1"; }
 dmesg_count() { dmesg | grep -c -- "$1"; }
 dmesg_count_is() { [ "$(dmesg_count "$1")" = "$2" ]; }
 dmesg_count_at_least() { [ "$(dmesg_count "$1")" -ge "$2" ]; }
@@ -117,13 +121,89 @@ logged_number() {
 	n=$(dmesg | sed -n "s/.*$1.*/\1/p" | tail -n 1)
 	echo "${n:-0}"
 }
-# at_least VALUE MIN, equals VALUE WANT: for numbers a scenario extracted.
-at_least() { [ "${1:-0}" -ge "$2" ]; }
-at_most() { [ "${1:-0}" -le "$2" ]; }
+# at_least VALUE MIN, at_most VALUE MAX, equals VALUE WANT: for numbers a
+# scenario extracted. A VALUE that is not a number fails, never counts as 0.
+is_number() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
+at_least() { is_number "$1" && [ "$1" -ge "$2" ]; }
+# not PREDICATE [ARGS...]: the predicate does not hold.
+not() { ! "$@"; }
+at_most() { is_number "$1" && [ "$1" -le "$2" ]; }
 equals() { [ "$1" = "$2" ]; }
+
+# kunit_case_passed NAME: KUnit printed "ok N NAME" for a test case (in the
+# kernel log as copied to /tmp/kunit.log, without timestamps).
+kunit_case_passed() { grep -qE "^    ok [0-9]+ $1\$" /tmp/kunit.log; }
+
+# loc_total: local timer interrupts (the LOC line of /proc/interrupts), all
+# CPUs together.
+loc_total() { awk '$1 == "LOC:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i } END { print n + 0 }' /proc/interrupts; }
+
+# cpu_busy [SECS]: how busy each CPU was over SECS seconds (default 1), in
+# percent, from /proc/stat, as "cpu0=N cpu1=M ..."; also kept in
+# /tmp/cpu-busy for busy_of. Busy is everything but idle and iowait.
+cpu_busy() {
+	cpu_times >/tmp/cpu-before
+	# A window, not a wait for something: one sleep, so that the observer
+	# itself stays idle.
+	sleep "${1:-1}"
+	cpu_times >/tmp/cpu-after
+	awk 'NR == FNR { b[$1] = $2; t[$1] = $3; next }
+		{ db = $2 - b[$1]; dt = $3 - t[$1]; printf "%s%s=%d", sep, $1, (dt > 0 ? db * 100 / dt : 0); sep = " " }
+		END { print "" }' /tmp/cpu-before /tmp/cpu-after | tee /tmp/cpu-busy
+}
+cpu_times() { awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat; }
+# busy_of CPU: that CPU's figure in the last cpu_busy.
+busy_of() { tr ' ' '\n' </tmp/cpu-busy | sed -n "s/^cpu$1=//p"; }
+
+# perf_start: perf record -a -g of every CPU at 99 Hz, in the background,
+# until perf_stop; returns once perf has set up its events and started its
+# workload. perf writes a stream (-o -) without buffering, so that stopping
+# it keeps every sample: while two CPUs spin with preemption off, perf cannot
+# stop its events and end by itself.
+perf_start() {
+	(perf record -q -a -g -F 99 --no-buffering -e cpu-clock -o - -- sleep 120 \
+		2>/tmp/perf-record.log | cat >/tmp/perf.data) &
+	wait_until 20 tasks_exist sleep
+}
+# perf_stop: stops perf, reports the samples by symbol (perf report), and
+# keeps the report in /tmp/perf-report and its top symbols in /tmp/perf-top.
+perf_stop() {
+	kill -9 $(pid_of perf) 2>/dev/null
+	wait_until 5 not tasks_exist perf
+	kill $(pid_of sleep) 2>/dev/null
+	sed 's/^/#   /' /tmp/perf-record.log
+	perf report -q -i /tmp/perf.data --stdio --no-children --sort sym >/tmp/perf-report 2>/dev/null
+	grep -E '^ +[0-9.]+%' /tmp/perf-report | head -n 15 >/tmp/perf-top
+	sed 's/^/#   /' /tmp/perf-top
+}
+# perf_module_callers: the module addresses in the call chains of the last
+# report, named from /proc/kallsyms (perf names the symbols of a module only
+# if it was loaded before perf started), one "ADDRESS SYMBOL" line each.
+perf_module_callers() {
+	local a
+	for a in $(grep -oE '0xffffffff[a-f][0-9a-f]{7}' /tmp/perf-report | sort -u); do
+		echo "$a $(ksym "${a#0x}")"
+	done
+}
+# ksym ADDRESS: the module symbol at or before ADDRESS (16 hex digits, which
+# sort like numbers), from /proc/kallsyms.
+ksym() {
+	{
+		grep -E '^[0-9a-f]{16} [tT] .*\[' /proc/kallsyms
+		echo "$1 ~ ~"
+	} | sort | grep -B1 "^$1 ~ ~" | head -n 1 | awk '{ print $3, $4 }'
+}
+# perf_top_has PATTERN: a line of the last perf_top matches PATTERN (ERE).
+perf_top_has() { grep -qE -- "$1" /tmp/perf-top; }
 
 # Settings and the machine.
 sysctl_is() { [ "$(cat "/proc/sys/$1")" = "$2" ]; }
+sysfs_is() { [ "$(cat "$1")" = "$2" ]; }
+# env_has NAME=VALUE: init was started with NAME=VALUE in its environment
+# (the kernel hands unknown command-line parameters to init).
+env_has() { tr '\0' '\n' </proc/1/environ | grep -qx -- "$1"; }
+# kernel_tainted BIT: the kernel's taint mask has BIT set.
+kernel_tainted() { [ $(($(cat /proc/sys/kernel/tainted) >> $1 & 1)) = 1 ]; }
 cpus_online_is() { [ "$(grep -c ^processor /proc/cpuinfo)" = "$1" ]; }
 
 # Lockdep's own state.
@@ -152,6 +232,8 @@ lockdep_usage_is() { grep -qE "^[0-9a-f]+ .* $2[^ ]*: $1\$" /proc/lockdep; }
 
 # uptime_cs: the guest's uptime in hundredths of a second.
 uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+# uptime_past CS: the uptime is CS hundredths of a second or more.
+uptime_past() { [ "$(uptime_cs)" -ge "$1" ]; }
 
 # rmmod_within SECS MODULE: unload, and fail if it took longer than SECS.
 rmmod_within() {
@@ -173,6 +255,18 @@ rejects() {
 	say "insmod $m $1: exit $rc: $out"
 	[ $rc -ne 0 ] && echo "$out" | grep -q 'Invalid argument' &&
 		dmesg_has "$m: invalid parameter: $1, allowed range $2" && not_loaded "$m"
+}
+
+# The lab's modules, with the parameters of a load that ends by itself, their
+# threads and their lock classes.
+LAB_MODULES="deadlock_lab:fixed=1,rounds=10 deadlock_recursive:fixed=1 deadlock_irq:fixed=1 deadlock_leak:fixed=1 deadlock_spin:fixed=1"
+LAB_CLASSES='sem[12]|table_lock|node_lock(/[0-9])?|stats_lock(_irq)?|store_lock|spin[12]'
+# no_lab_task: no task of any lab module is left.
+no_lab_task() { ! grep -q '^deadlock_' /proc/[0-9]*/comm 2>/dev/null; }
+
+# mount_debugfs: /sys/kernel/debug, for fault injection and kmemleak.
+mount_debugfs() {
+	grep -q ' /sys/kernel/debug debugfs' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug
 }
 
 # --- diagnostics (# lines) -------------------------------------------------
