@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: GPL-2.0
+# The article says to enable lockdep by adding lockdep=1 to the kernel
+# command line. There is no such parameter: lockdep is chosen when the kernel
+# is built (CONFIG_PROVE_LOCKING). This boot has lockdep=1 on its command
+# line: the kernel says it does not know it and hands it to user space, and
+# lockdep works exactly as without it.
+. /scenarios/lib.sh
+hung_task_fast 1 2
+
+check "the kernel does not know lockdep=1 and passes it to user space" dmesg_has 'Unknown kernel command line parameters "lockdep=1'
+check "lockdep is on anyway: it was built in (debug_locks 1)" debug_locks_is 1
+check "lockdep=1 reached init's environment instead" env_has lockdep=1
+check "insmod deadlock_lab $LAB_PARAMS succeeds" load
+check "lockdep reports the circular dependency, as in any boot" wait_until 10 dmesg_has "WARNING: possible circular locking dependency detected"
+check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
+check "the module's verdict: SUCCESS, inverted order deadlocked and recovered" verdict_is SUCCESS "inverted order deadlocked and recovered"
+finish

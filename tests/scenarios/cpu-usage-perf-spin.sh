@@ -1,0 +1,43 @@
+# SPDX-License-Identifier: GPL-2.0
+# CPU usage and perf during the spinlock ABBA. A spinlock deadlock burns: the
+# two threads, bound to CPUs 0 and 1, spin with preemption off, and those
+# CPUs are 100% busy until the machine goes down. This boot has a third CPU,
+# where this script runs (taskset) and watches: before, after a fixed=1 run
+# (back to idle), and during the deadlock, which perf record -a (started just
+# before it) samples: the spinlock's slow path, called from the module's
+# thread functions. Nothing can run on the spinning CPUs any more, so the
+# reboot at the end starts from CPU 2, and the soft-lockup detector is off:
+# this boot is about CPU usage.
+. /scenarios/lib.sh
+MODULE=/lib/modules/deadlock_spin.ko
+taskset -p 4 $$ >/dev/null
+echo 2 >/sys/kernel/reboot/cpu
+set_sysctl kernel/soft_watchdog 0
+
+check "three CPUs are online" cpus_online_is 3
+check "this script runs on CPU 2 only" equals "$(taskset -p $$ | sed 's/.*: //')" 4
+before=$(cpu_busy 1)
+say "busy before: $before"
+check "insmod deadlock_spin fixed=1 succeeds" insmod $MODULE fixed=1
+check "both threads finish their rounds" wait_until 60 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: finished 100000 rounds" 2
+check "rmmod deadlock_spin succeeds within 2 s" rmmod_within 2 deadlock_spin
+after=$(cpu_busy 1)
+say "busy after the fixed run: $after"
+check "after the fixed run CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
+check "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
+perf_start
+check "insmod deadlock_spin $LAB_PARAMS succeeds" load
+check "the threads spin for good" wait_until 10 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: holding my first spinlock" 2
+during=$(cpu_busy 2)
+say "busy during the deadlock: $during"
+check "during the deadlock CPU 0 is busy (over 90%)" at_least "$(busy_of 0)" 91
+check "and CPU 1 is busy (over 90%)" at_least "$(busy_of 1)" 91
+perf_stop
+check "perf finds the spinlock's slow path on top" perf_top_has 'queued_spin_lock_slowpath|do_raw_spin_lock'
+perf_module_callers >/tmp/callers
+say "the module addresses in perf's call chains:"
+sed 's/^/#   /' /tmp/callers
+check "its callers are the module's thread functions (from /proc/kallsyms)" grep -qE 'deadlock_spin8thread_[ab]' /tmp/callers
+check "lockdep reported the circular dependency before the spinning" dmesg_has "WARNING: possible circular locking dependency detected"
+say "cpu-usage: spinlock deadlock: before [$before] during [$during] after a fixed run [$after]"
+finish

@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: GPL-2.0
+# deadlock_irq fixed=1 seen through /proc/interrupts, as the article advises
+# ("verify interrupt handler behavior"). The hrtimer whose callback takes
+# stats_lock expires in the local APIC timer interrupt (LOC) of one CPU: that
+# CPU's LOC count climbs by at least as many interrupts as the callback ran.
+# That shows that a handler runs, and where; it cannot show that the handler
+# takes a lock, or that a thread takes the same lock with interrupts on:
+# that is lockdep's part (the irq scenario).
+. /scenarios/lib.sh
+
+# loc_of CPU [FILE]: local timer interrupts of one CPU, in FILE (a copy of
+# /proc/interrupts) or now.
+loc_of() { awk -v c=$(($1 + 2)) '$1 == "LOC:" { print $c }' "${2:-/proc/interrupts}"; }
+grep -E '^ *(CPU|LOC)' /proc/interrupts | sed 's/^/#   /'
+cp /proc/interrupts /tmp/interrupts-before
+check "insmod deadlock_irq $LAB_PARAMS succeeds" load
+check "the thread finishes its 20000 rounds" wait_until 60 module_said "deadlock_irq: finished 20000 rounds"
+check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_irq
+grep -E '^ *(CPU|LOC)' /proc/interrupts | sed 's/^/#   /'
+ticks=$(logged_number 'stopped: the timer ran \([0-9]*\) times')
+cpu=$(logged_number 'stopped: the timer ran [0-9]* times, on CPU \([0-9]*\)')
+climbed=$(($(loc_of "$cpu") - $(loc_of "$cpu" /tmp/interrupts-before)))
+say "the timer's callback ran $ticks times, on CPU $cpu, whose LOC count climbed by $climbed meanwhile"
+check "the timer's callback ran, in hard-interrupt context" at_least "$ticks" 10
+check "its CPU's local timer interrupts (LOC) climbed by at least as many" at_least "$climbed" "$ticks"
+check "lockdep is still on (debug_locks 1)" debug_locks_is 1
+finish
