@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# The demo: boot the lab kernel twice, once with the inverted lock order and
-# once with the fixed one, and tell what each of the kernel's detectors said.
-# Uses the same guest scenarios as the tests (tests/scenarios/).
+# The demo: the article's deadlock told from real boots of the lab kernel,
+# with what each of the kernel's detectors said, a picture of each cycle,
+# and the fix. Uses the same guest scenarios as the tests (tests/scenarios/);
+# a story's boots run side by side, and the first is shown live.
 #
-# usage: scripts/demo.sh [abba|recursive|irq|leak|spin|gdb|all]
+# usage: scripts/demo.sh [abba|predict|load|cpu|recursive|irq|leak|spin|gdb|all]
 #        (make run SCENARIO=...; the default is abba, the deadlock_lab story)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,39 +15,77 @@ set -euo pipefail
 inspect=$LAB_ROOT/target/release/dmesg-inspect
 (cd "$LAB_ROOT" && cargo build --release --quiet -p dmesg-inspect) ||
 	die "cargo build of tools/dmesg-inspect failed"
+command -v dot >/dev/null || die "dot (Graphviz) is missing" "run: make setup"
 
-bold=$(tput bold 2>/dev/null || true) dim=$(tput dim 2>/dev/null || true) off=$(tput sgr0 2>/dev/null || true)
-[ -t 1 ] || bold="" dim="" off=""
+bold=$(tput bold 2>/dev/null || true) off=$(tput sgr0 2>/dev/null || true)
+[ -t 1 ] || bold="" off=""
 title() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
 para() { printf '%s\n' "$*" | fold -s -w 78; }
+boots=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$boots"' EXIT
 
-# The console up to the guest's dmesg dump, lines that tell the story only.
+# The console lines that tell the story.
 live_filter() {
-	tr -d '\r' | awk '/DEADLOCK-LAB: DMESG BEGIN/ { skip = 1 } !skip { print; fflush() }' | grep --line-buffered -E \
-		'deadlock_[a-z]+:|WARNING:|INFO: task|blocked on a|is trying to acquire|inconsistent|soft lockup|Kernel panic|^# |DEADLOCK-LAB: (BOOTED|SCENARIO)|^   (boot|boot finished|KVM probe|error)|^error' |
-		grep --line-buffered -v '^CHECK' | sed -u "s/^/  /"
+	tr -d '\r' | grep -E \
+		'deadlock_[a-z]+:|WARNING:|INFO: task|blocked on a|is trying to acquire|inconsistent|soft lockup|Kernel panic|^# |DEADLOCK-LAB: (BOOTED|SCENARIO)' |
+		grep -v '^CHECK' | sed "s/^/  /" || true
 }
 
-# run_boot NAME: one boot of a scenario, showing the interesting console lines live.
-# A boot that ends in a kernel panic by design says so in its declaration ("ends": "panic").
-run_boot() {
-	local name=$1 dir rc=0
-	dir=$("$LAB_ROOT/scripts/run-qemu.sh" --scenario "$name" --timeout 180 --follow 2> >(live_filter >&2)) || rc=$?
-	if [ $rc = 4 ] && [ "$(scenario_get "$name" ends)" = panic ]; then
-		dir=$(readlink -f "$LAB_OUT/logs/latest-$name")
-	elif [ $rc != 0 ]; then
-		die "the $name boot did not finish" "its log: $(readlink -f "$LAB_OUT/logs/latest-$name")/console.log"
+# start NAME...: boots each scenario in the background, side by side.
+start() {
+	local n
+	for n; do
+		("$LAB_ROOT/scripts/run-qemu.sh" --scenario "$n" --timeout 180 --cpus "$(scenario_get "$n" cpus 2)" \
+			--append "$(scenario_get "$n" append)" --initrd "$(scenario_get "$n" initrd)" \
+			>"$boots/$n.dir" 2>"$boots/$n.err"
+		echo $? >"$boots/$n.rc") &
+	done
+}
+
+# follow NAME: shows the story lines of a started boot's console as they
+# come, up to the guest's dump of its kernel log.
+follow() {
+	local log="" shown=0 total over
+	while [ -z "$log" ] && [ ! -f "$boots/$1.rc" ]; do
+		log=$(sed -n 's/.* log \(.*console\.log\)$/\1/p' "$boots/$1.err" 2>/dev/null | head -n 1)
+		sleep 0.1
+	done
+	[ -n "$log" ] || return 0
+	while :; do
+		over=0
+		[ -f "$boots/$1.rc" ] && over=1
+		total=$(grep -n -m1 'DEADLOCK-LAB: DMESG BEGIN' "$log" | cut -d: -f1)
+		[ -n "$total" ] && over=1 || total=$(wc -l <"$log")
+		if [ "$total" -gt "$shown" ]; then
+			sed -n "$((shown + 1)),${total}p" "$log" | live_filter
+			shown=$total
+		fi
+		[ $over = 0 ] || break
+		sleep 0.2
+	done
+}
+
+# finished NAME: waits for a started boot; prints its log directory. A boot
+# that ends in a kernel panic by design says so in its declaration.
+finished() {
+	while [ ! -f "$boots/$1.rc" ]; do sleep 0.1; done
+	local rc
+	rc=$(cat "$boots/$1.rc")
+	if [ "$rc" = 4 ] && [ "$(scenario_get "$1" ends)" = panic ]; then
+		readlink -f "$LAB_OUT/logs/latest-$1"
+	elif [ "$rc" != 0 ]; then
+		sed 's/^/  /' "$boots/$1.err" >&2
+		die "the $1 boot did not finish" "its log: $(readlink -f "$LAB_OUT/logs/latest-$1")/console.log"
+	else
+		cat "$boots/$1.dir"
 	fi
-	echo "$dir"
 }
 
-# kernel_log DIR: the guest's dmesg, or the kernel's console lines if it never got to dump it.
-kernel_log() { if [ -f "$1/dmesg.txt" ]; then echo "$1/dmesg.txt"; else echo "$1/kernel-console.txt"; fi; }
-
-# findings DMESG: the inspector's JSON (its exit status 1 only means "found some").
+# findings LOG: the inspector's JSON (its exit status 1 only means "found some").
 findings() { "$inspect" --json "$1" || [ $? = 1 ]; }
+count() { findings "$1" | jq --arg k "$2" '[.[] | select(.kind == $k)] | length'; }
 
-# excerpt DMESG KIND [UNTIL]: the raw lines of the first finding of KIND, demangled,
+# excerpt LOG KIND [UNTIL]: the raw lines of the first finding of KIND, demangled,
 # without timestamps and unreliable ("?") frames, up to the first line matching UNTIL.
 excerpt() {
 	local range
@@ -56,9 +95,8 @@ excerpt() {
 		awk -v until="${3:-^$^}" '{ print "  " $0 } $0 ~ until { exit }'
 }
 
-# show_findings DMESG [NONE]: the inspector's summary of a boot, or NONE if it found nothing.
-show_findings() {
-	title "The dmesg inspector's findings for this boot"
+# summary LOG [NONE]: the inspector's summary of a log, or NONE if it found nothing.
+summary() {
 	if [ -n "${2:-}" ] && "$inspect" -q "$1"; then
 		para "  $2"
 	else
@@ -66,70 +104,130 @@ show_findings() {
 	fi
 }
 
-# module_lines DMESG PATTERN: the module's own lines matching PATTERN.
-module_lines() {
-	grep -E "deadlock_lab: ($2)" "$1" | sed 's/^\[ *[0-9.]*\] /  /'
+# picture DIR NAME: NAME's findings drawn with Graphviz into DIR (DOT, SVG and
+# PNG), and the same cycle as text for a terminal.
+picture() {
+	local log=$1/$2.dmesg.txt out=$1/$2
+	"$inspect" --dot "$log" >"$out.dot" || [ $? = 1 ]
+	dot -Tsvg "$out.dot" -o "$out.svg" && dot -Tpng "$out.dot" -o "$out.png"
+	"$inspect" "$log" | grep -E '^ *(cycle|wait-for)' | sed 's/^ */  /' || true
+	echo "  picture: $out.svg (and .png)"
 }
 
-count() { findings "$1" | jq --arg k "$2" '[.[] | select(.kind == $k)] | length'; }
+# module_lines LOG MODULE PATTERN: the module's own lines matching PATTERN.
+module_lines() { grep -E "$2: ($3)" "$1" | sed 's/^\[ *[0-9.]*\] /  /'; }
 in_d() { tr -d '\r' <"$1" | grep -cE '^#\s+[0-9]+ D\S*\s+deadlock_' || true; }
+verdict() { grep -o 'End of test: [A-Z]*' "$1" | tail -n 1 | cut -d' ' -f4; }
+debug_locks_after() { tr -d '\r' <"$1" | grep -o 'debug_locks [01] -> [01]' | tail -n 1 | cut -d' ' -f4; }
 
 story_abba() {
-	title "deadlock-lab: an ABBA deadlock, the detectors that see it, and its fix"
-	para "Linux $KERNEL_VERSION with lockdep and the hung-task detector, in QEMU. Two kernel threads take two semaphores, sem1 and sem2: deadlock_lab_a in the order sem1, sem2; deadlock_lab_b in the order sem2, sem1 (fixed=0) or sem1, sem2 (fixed=1)."
+	title "deadlock-lab: the article's ABBA deadlock, the detectors that see it, and its fix"
+	para "Linux $KERNEL_VERSION with lockdep and the hung-task detector, in QEMU. Two kernel threads take two semaphores, sem1 and sem2: deadlock_lab_a in the order sem1, sem2; deadlock_lab_b in the order sem2, sem1 (fixed=0) or sem1, sem2 (fixed=1). Three boots run side by side: the article's code as written, the same code with lockdep annotations, and the fix."
+	start inverted-plain inverted fixed
 
-	title "1. The inverted order (fixed=0): booting, loading the module"
-	inv=$(run_boot inverted)
+	title "1. The article's code: two plain semaphores (annotate=0)"
+	follow inverted-plain
+	local plain inv fix
+	plain=$(finished inverted-plain)
+	para "Both threads sleep in down() in state D, for good. The hung-task detector (after 1 s here) reports each and names the task that last took the semaphore it waits for:"
+	excerpt "$plain/inverted-plain.dmesg.txt" hung_task
+	picture "$plain" inverted-plain
 
-	title "What lockdep said"
-	para "Each thread told lockdep which semaphore it held when it reached for the other. The second of them closed the cycle sem1 -> sem2 -> sem1, and lockdep reported it at that moment, before the thread blocked:"
-	excerpt "$inv/dmesg.txt" circular 'DEADLOCK \*\*\*'
-	para "(The full report, with the stack of the task that closed the cycle, is in the inspector's findings below and in the log.)"
+	title "What the article got wrong"
+	para "The article says lockdep will flag this code. It cannot: lockdep only sees locks that carry a struct lockdep_map (spinlocks, mutexes, rw-semaphores), and struct semaphore has none. In this boot lockdep printed nothing, debug_locks is still $(debug_locks_after "$plain/inverted-plain.dmesg.txt"), and /proc/lockdep never learned a class called sem1 or sem2. Enabling lockdep (CONFIG_PROVE_LOCKING, not a boot parameter) is not enough: the semaphores must be annotated, as the kernel does for console_sem. The lab's Semaphore wrapper does that (annotate=1, the default)."
 
-	title "What the hung-task detector said"
-	para "Both threads sleep in down() in state D. After hung_task_timeout_secs (3 s here) the detector reports each, naming the task that last took the semaphore it waits for:"
-	excerpt "$inv/dmesg.txt" hung_task
+	title "2. The same code, annotated for lockdep (annotate=1)"
+	inv=$(finished inverted)
+	para "Each thread told lockdep which semaphore it held when it reached for the other. The second closed the cycle sem1 -> sem2 -> sem1, and lockdep reported it at that moment, before the thread blocked:"
+	excerpt "$inv/inverted.dmesg.txt" circular 'DEADLOCK \*\*\*'
+	picture "$inv" inverted
+	para "Recovery, rmmod deadlock_lab: a semaphore has no owner, so the exit path may give each one units back; the threads wake, finish their round and exit. The module's verdict comes from what it measured:"
+	module_lines "$inv/inverted.dmesg.txt" deadlock_lab 'unloading|.*got sem|threads stopped|End of test'
 
-	title "Recovery: rmmod deadlock_lab"
-	para "A semaphore has no owner, so the module's exit path may give each semaphore one unit back; the waiting threads wake, finish their round and exit:"
-	module_lines "$inv/dmesg.txt" 'unloading|.*got sem|threads stopped|End of test'
-
-
-	show_findings "$inv/dmesg.txt"
-
-	title "2. The fixed order (fixed=1): both threads take sem1, then sem2"
-	fix=$(run_boot fixed)
-	module_lines "$fix/dmesg.txt" 'threads stopped|End of test'
-	show_findings "$fix/dmesg.txt" "none: lockdep stayed silent (debug_locks 1), no task hung."
+	title "3. The fixed order (fixed=1): both threads take sem1, then sem2"
+	fix=$(finished fixed)
+	module_lines "$fix/fixed.dmesg.txt" deadlock_lab 'threads stopped|contended|End of test'
+	summary "$fix/fixed.dmesg.txt" "The inspector found nothing: lockdep stayed silent (debug_locks 1), no task hung."
 
 	title "Summary"
-	printf '  %-28s %-22s %s\n' "detector" "inverted (fixed=0)" "fixed (fixed=1)"
-	printf '  %-28s %-22s %s\n' "lockdep circular reports" "$(count "$inv/dmesg.txt" circular)" "$(count "$fix/dmesg.txt" circular)"
-	printf '  %-28s %-22s %s\n' "hung-task reports" "$(count "$inv/dmesg.txt" hung_task)" "$(count "$fix/dmesg.txt" hung_task)"
-	printf '  %-28s %-22s %s\n' "threads in D state (ps)" "$(in_d "$inv/console.log")" "$(in_d "$fix/console.log")"
-	printf '  %-28s %-22s %s\n' "module's verdict" \
-		"$(grep -o 'End of test: [A-Z]*' "$inv/dmesg.txt" | cut -d' ' -f4)" "$(grep -o 'End of test: [A-Z]*' "$fix/dmesg.txt" | cut -d' ' -f4)"
+	local row='  %-26s %-18s %-18s %s\n'
+	printf "$row" "" "plain (article)" "annotated" "fixed"
+	printf "$row" "lockdep circular reports" "$(count "$plain/inverted-plain.dmesg.txt" circular)" \
+		"$(count "$inv/inverted.dmesg.txt" circular)" "$(count "$fix/fixed.dmesg.txt" circular)"
+	printf "$row" "hung-task reports" "$(count "$plain/inverted-plain.dmesg.txt" hung_task)" \
+		"$(count "$inv/inverted.dmesg.txt" hung_task)" "$(count "$fix/fixed.dmesg.txt" hung_task)"
+	printf "$row" "threads in D state (ps)" "$(in_d "$plain/console.log")" "$(in_d "$inv/console.log")" "$(in_d "$fix/console.log")"
+	printf "$row" "debug_locks at the end" "$(debug_locks_after "$plain/inverted-plain.dmesg.txt")" \
+		"$(debug_locks_after "$inv/inverted.dmesg.txt")" "$(debug_locks_after "$fix/fixed.dmesg.txt")"
+	printf "$row" "module's verdict" "$(verdict "$plain/inverted-plain.dmesg.txt")" \
+		"$(verdict "$inv/inverted.dmesg.txt")" "$(verdict "$fix/fixed.dmesg.txt")"
 	echo
-	echo "  full logs: $inv/console.log"
+	echo "  full logs: $plain/console.log"
+	echo "             $inv/console.log"
 	echo "             $fix/console.log"
-	echo "  explore:   make shell (a guest shell with the module), make gdb, make test (all checks),"
-	echo "             make run SCENARIO=recursive|irq|leak|spin|gdb (the other deadlocks)"
+	echo "  explore:   make run SCENARIO=predict|load|cpu|recursive|irq|leak|spin|gdb, make shell, make test"
+}
+
+story_predict() {
+	title "Lockdep predicts: the inverted order that never blocked (overlap=0)"
+	para "$(scenario_get predict about)"
+	start predict
+	follow predict
+	local dir
+	dir=$(finished predict)
+	para "Thread A finished its rounds before thread B took sem2, then sem1. Nothing blocked, and yet:"
+	excerpt "$dir/predict.dmesg.txt" circular 'DEADLOCK \*\*\*'
+	picture "$dir" predict
+	module_lines "$dir/predict.dmesg.txt" deadlock_lab 'threads stopped|contended|End of test'
+}
+
+story_load() {
+	title "The fix under load: eight threads, every CPU busy, memory churning"
+	para "$(scenario_get load about)"
+	start load
+	follow load
+	local dir
+	dir=$(finished load)
+	module_lines "$dir/load.dmesg.txt" deadlock_lab 'threads stopped|contended|End of test'
+	summary "$dir/load.dmesg.txt" "The inspector found nothing: no lockdep report, no hung task, no soft lockup."
+}
+
+story_cpu() {
+	title "CPU usage: a deadlock that sleeps and one that burns"
+	para "The article says deadlocks show as high CPU utilization. That holds for spinlocks, not for semaphores. Two boots, side by side: the semaphore ABBA (2 CPUs) and the spinlock ABBA (3 CPUs: the two spinning ones and one to watch from). Busy percentages per CPU from /proc/stat, over one second each; perf record -a during each deadlock."
+	start cpu-usage-perf-sem cpu-usage-perf-spin
+	follow cpu-usage-perf-sem
+	local sem spin
+	sem=$(finished cpu-usage-perf-sem)
+	spin=$(finished cpu-usage-perf-spin)
+	title "Busy per CPU (%)"
+	tr -d '\r' <"$sem/console.log" | sed -n 's/^# cpu-usage: /  /p'
+	tr -d '\r' <"$spin/console.log" | sed -n 's/^# cpu-usage: /  /p'
+	title "perf report during each deadlock (top symbols)"
+	echo "  semaphore deadlock:"
+	tr -d '\r' <"$sem/console.log" | grep -E '^#   +[0-9.]+%' | head -n 5 | sed 's/^#/ /'
+	echo "  spinlock deadlock:"
+	tr -d '\r' <"$spin/console.log" | grep -E '^#   +[0-9.]+%' | head -n 5 | "$inspect" --demangle | sed 's/^#/ /'
+	para "A sleeping deadlock leaves the CPUs idle and perf sees the idle loop: look for tasks in D (ps, the hung-task detector), not for CPU load. A spinning one burns its CPUs in the spinlock's slow path: the soft-lockup detector and perf see it."
 }
 
 # story_pair NAME WHAT: the broken and the fixed boot of one of the other
-# scenarios, with the inspector's findings for each and a summary.
+# scenarios, side by side, with the inspector's findings for each.
 story_pair() {
 	local name=$1 broken fixed b f k
 	title "$name: $2"
 	para "$(scenario_get "$name" about)"
+	start "$name" "$name-fixed"
 	title "$name, broken (fixed=0)"
-	broken=$(run_boot "$name")
-	b=$(kernel_log "$broken")
-	show_findings "$b"
+	follow "$name"
+	broken=$(finished "$name")
+	b=$broken/$name.dmesg.txt
+	summary "$b"
+	picture "$broken" "$name"
 	title "$name, fixed (fixed=1)"
-	fixed=$(run_boot "$name-fixed")
-	f=$(kernel_log "$fixed")
-	show_findings "$f" "none: no lockdep report, no hung task, no lockup."
+	fixed=$(finished "$name-fixed")
+	f=$fixed/$name-fixed.dmesg.txt
+	summary "$f" "none: no lockdep report, no hung task, no lockup."
 	title "Summary: $name"
 	printf '  %-24s %-18s %s\n' "finding kind" "broken" "fixed"
 	for k in circular recursive inconsistent hung_task held_lock_exit soft_lockup other; do
@@ -143,6 +241,9 @@ story_pair() {
 what=${1:-${SCENARIO:-abba}}
 case $what in
 abba) story_abba ;;
+predict) story_predict ;;
+load) story_load ;;
+cpu) story_cpu ;;
 recursive) story_pair recursive "one thread takes the same lock twice" ;;
 irq) story_pair irq "a spinlock shared with an interrupt handler, taken with interrupts on" ;;
 leak) story_pair leak "a lock that one path never releases" ;;
@@ -152,7 +253,7 @@ gdb)
 	"$LAB_ROOT/scripts/gdb-abba.sh" --show >/dev/null
 	;;
 all)
-	for w in abba recursive irq leak spin gdb; do "$0" "$w"; done
+	for w in abba predict load cpu recursive irq leak spin gdb; do "$0" "$w"; done
 	;;
-*) die "no demo called '$what'" "choose one of: abba recursive irq leak spin gdb all" ;;
+*) die "no demo called '$what'" "choose one of: abba predict load cpu recursive irq leak spin gdb all" ;;
 esac
