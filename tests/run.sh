@@ -322,11 +322,13 @@ judge() {
 	while [ $sub -lt "$plan" ]; do
 		subtest_line 1 "check $((sub + 1)) of $plan never ran"
 	done
-	# The console patterns.
-	local re
+	# The console patterns. (grep reads a file: in a pipe under pipefail, a
+	# match early in a long log would let the writer die of SIGPIPE.)
+	local re console=$work/$name.console
+	tr -d '\r' <"$dir/console.log" >"$console" 2>/dev/null
 	while IFS= read -r re; do
 		[ -n "$re" ] || continue
-		tr -d '\r' <"$dir/console.log" 2>/dev/null | grep -qE -- "$re"
+		grep -qE -- "$re" "$console"
 		subtest_line $? "console shows: $re"
 	done < <(scenario_get "$name" console)
 	# The driver's own checks.

@@ -7,7 +7,7 @@
 . /scenarios/lib.sh
 hung_task_fast 1 2
 
-check "the kernel does not know lockdep=1 and passes it to user space" dmesg_has 'Unknown kernel command line parameters "lockdep=1'
+check "the kernel does not know lockdep=1 and passes it to user space" boot_log_has 'Unknown kernel command line parameters "lockdep=1'
 check "lockdep is on anyway: it was built in (debug_locks 1)" debug_locks_is 1
 check "lockdep=1 reached init's environment instead" env_has lockdep=1
 check "insmod deadlock_lab $LAB_PARAMS succeeds" load

@@ -10,7 +10,7 @@ stat_of() { sed -n "s/^ *$1: *\([0-9]*\).*/\1/p" /proc/lockdep_stats; }
 # cycle N: load, wait until both threads of this load finished, unload.
 cycle() {
 	load || return 1
-	wait_until 10 dmesg_count_is "deadlock_lab: deadlock_lab_[ab]: finished 200 rounds" $(($1 * 2)) || return 1
+	wait_until 10 dmesg_count_is "deadlock_lab: deadlock_lab_[ab]: finished 20 rounds" $(($1 * 2)) || return 1
 	if [ "$1" = 50 ]; then
 		sem1_loaded=$(lockdep_classes sem1) sem2_loaded=$(lockdep_classes sem2)
 	fi

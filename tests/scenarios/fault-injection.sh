@@ -36,42 +36,19 @@ rmmod deadlock_recursive
 say "a module's .text lies at $text"
 check "failslab counts only allocations from the module address space, where modules load" in_module_space "$text"
 
-# sweep MODULE PARAMS: see the header. Sets points (failure points found),
-# unclean (failing loads that left something behind) and ok (the last load,
-# with no fault left, succeeded).
-sweep() {
-	local n=1 out rc
-	points=0 unclean=0 ok=0
-	while [ $n -le 500 ]; do
-		out=$(fail-nth $n "/lib/modules/$1.ko" "$2")
-		rc=$?
-		case $out in
-		*"no fault"*)
-			[ $rc = 0 ] && ok=1
-			break
-			;;
-		esac
-		points=$n
-		if [ $rc = 0 ]; then
-			# The failed allocation had a way around it: the load went on.
-			say "$out: the load survived the fault"
-			rmmod "$1" || unclean=$((unclean + 1))
-		elif loaded "$1"; then
-			say "$out: not refused cleanly"
-			unclean=$((unclean + 1))
-		fi
-		n=$((n + 1))
-	done
-	say "$1: $points failure points in init; $unclean loads not refused cleanly"
-}
-
+# The sweep itself is fail-nth --sweep (tests/guest/fail-nth.c): loading and
+# unloading from one process, no shell work between two failure points.
 for entry in $LAB_MODULES; do
 	m=${entry%%:*} params=$(echo "${entry#*:}" | tr , ' ')
-	sweep "$m" "$params"
-	check "$m: every load with a failing allocation in init was refused cleanly ($points failure points)" equals "$points/$unclean" "$points/0"
-	check "$m: failure points were found at all" at_least "$points" 1
-	check "$m: the load succeeds once no fault is left" equals "$ok" 1
-	check "$m: and unloads within 2 s" rmmod_within 2 "$m"
+	fail-nth --sweep "/lib/modules/$m.ko" "$params" >/tmp/sweep
+	rc=$?
+	sed 's/^/# /' /tmp/sweep
+	points=$(sed -n "s/^fail-nth sweep $m: \([0-9]*\) failure points.*/\1/p" /tmp/sweep)
+	check "$m: $points failure points in init, and every load that met one was refused cleanly" \
+		grep -q "^fail-nth sweep $m: [1-9][0-9]* failure points, 0 not refused cleanly" /tmp/sweep
+	check "$m: the load succeeds once no fault is left, and unloads" \
+		grep -q "^fail-nth sweep $m: .*the load without a fault succeeded" /tmp/sweep
+	check "$m: fail-nth's verdict is 0" equals "$rc" 0
 done
 check "no thread of any failed load is left" no_lab_task
 check "no lock class of any module is left" lockdep_classes_is "$LAB_CLASSES" 0

@@ -97,29 +97,33 @@ tasks_ran() {
 # stack_has COMM PATTERN: /proc/PID/stack of COMM matches PATTERN.
 stack_has() { grep -q -- "$2" "/proc/$(pid_of "$1")/stack"; }
 
-# The kernel log (PATTERN is a basic regex, as grep takes it).
-dmesg_has() { dmesg | grep -q -- "$1"; }
+# The kernel log (PATTERN is a basic regex, as grep takes it): this
+# scenario's part of it, from the line the guest init wrote when it started
+# (a boot may run several scenarios; none sees another's lines).
+klog() { dmesg | sed -n "/deadlock-lab: scenario $LAB_SCENARIO start\$/,\$p"; }
+dmesg_has() { klog | grep -q -- "$1"; }
+# boot_log_has PATTERN: the whole boot's kernel log has it (for what the
+# kernel prints while booting, before any scenario).
+boot_log_has() { dmesg | grep -q -- "$1"; }
 dmesg_lacks() { ! dmesg_has "$1"; }
-dmesg_has_ere() { dmesg | grep -qE -- "$1"; }
+dmesg_has_ere() { klog | grep -qE -- "$1"; }
 dmesg_lacks_ere() { ! dmesg_has_ere "$1"; }
-dmesg_count() { dmesg | grep -c -- "$1"; }
+dmesg_count() { klog | grep -c -- "$1"; }
 dmesg_count_is() { [ "$(dmesg_count "$1")" = "$2" ]; }
 dmesg_count_at_least() { [ "$(dmesg_count "$1")" -ge "$2" ]; }
 # dmesg_near ANCHOR LINES PATTERN: within LINES lines after a line matching
 # ANCHOR, a line matches PATTERN.
-dmesg_near() { dmesg | grep -A"$2" -- "$1" | grep -q -- "$3"; }
+dmesg_near() { klog | grep -A"$2" -- "$1" | grep -q -- "$3"; }
 # module_said TEXT: the module under test logged a line starting with TEXT.
 module_said() { dmesg_has "$LAB_MODULE: $1"; }
 # verdict_is SUCCESS|FAILURE [WHAT]: the module's last verdict line.
 verdict_is() {
-	dmesg | grep "$LAB_MODULE: End of test: " | tail -n 1 | grep -q -- "End of test: $1: ${2:-}"
+	klog | grep "$LAB_MODULE: End of test: " | tail -n 1 | grep -q -- "End of test: $1: ${2:-}"
 }
 # logged_number PATTERN: the number a sed expression PATTERN (with one \(...\)
-# group) extracts from the last matching kernel log line; 0 if none.
+# group) extracts from the last matching kernel log line; empty if none.
 logged_number() {
-	local n
-	n=$(dmesg | sed -n "s/.*$1.*/\1/p" | tail -n 1)
-	echo "${n:-0}"
+	klog | sed -n "s/.*$1.*/\1/p" | tail -n 1
 }
 # at_least VALUE MIN, at_most VALUE MAX, equals VALUE WANT: for numbers a
 # scenario extracted. A VALUE that is not a number fails, never counts as 0.

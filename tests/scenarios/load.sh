@@ -14,7 +14,7 @@ stress "$(grep -c ^processor /proc/cpuinfo)" 2 32 120 &
 stress_pid=$!
 check "the stress program runs, one CPU worker per CPU and two memory workers" wait_until 5 tasks_exist stress
 check "insmod deadlock_lab $LAB_PARAMS succeeds" load
-check "all eight threads finish their 500 rounds" wait_until 120 dmesg_count_is "deadlock_lab: deadlock_lab_[ab][0-9]*: finished 500 rounds" 8
+check "all eight threads finish their 100 rounds" wait_until 120 dmesg_count_is "deadlock_lab: deadlock_lab_[ab][0-9]*: finished 100 rounds" 8
 kill $stress_pid
 check "the stress workers stop" wait_until 10 tasks_gone stress
 check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
