@@ -90,19 +90,30 @@ t_module_rustfmt() {
 t_module_clippy() {
 	# A fresh build of the modules with the kernel's clippy configuration
 	# (make CLIPPY=1, the clippy-driver of the kernel's rustc) prints no
-	# warning: neither rustc's own nor clippy's.
-	local dir log rc
+	# warning: neither rustc's own nor clippy's. Like the kernel's build, a
+	# clean result is kept in the cache under a key of everything that goes
+	# into it (every source, the kernel build, both compilers); any change
+	# builds and checks again.
+	local dir log rc key stamp
 	[ -x "$CLIPPY_DRIVER" ] || { echo "# no $CLIPPY_DRIVER: run make setup"; return 1; }
+	"$CLIPPY_DRIVER" --version | diag
+	key=$(hash_of $(find "$LAB_ROOT/src" "$LAB_ROOT/Kbuild" -type f | sort) "$KDIR/.config" "$KDIR/Module.symvers" \
+		"$("$RUSTC" --version)" "$("$CLIPPY_DRIVER" --version)")
+	stamp=$LAB_CACHE/clippy-clean/$key
+	if [ -f "$stamp" ]; then
+		echo "# unchanged since a clean clippy build at $(cat "$stamp") (key $key)"
+		return 0
+	fi
 	dir=$(mktemp -d)
 	log=$dir/clippy.log
 	make -s -C "$KDIR" M="$LAB_ROOT" MO="$dir" LLVM="$LLVM" RUSTC="$RUSTC" CLIPPY=1 \
 		CLIPPY_DRIVER="$CLIPPY_DRIVER" modules >"$log" 2>&1
 	rc=$?
-	"$CLIPPY_DRIVER" --version | diag
 	grep -E -A4 '^(warning|error)' "$log" | head -n 60 | diag
 	! grep -qE '^(warning|error)' "$log" && [ $rc = 0 ]
 	rc=$?
 	rm -rf "$dir"
+	[ $rc != 0 ] || { mkdir -p "$(dirname "$stamp")" && date -Is >"$stamp"; }
 	return $rc
 }
 
