@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::Re;
 
 use super::report::Common;
 use super::{cap, cap_num, collapse_ws, Take};
