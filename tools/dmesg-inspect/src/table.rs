@@ -51,7 +51,10 @@ pub struct ReportDef {
 /// ordinary log text. The x86 oops headers (`general protection fault`,
 /// `divide error:`, `invalid opcode:`, `stack segment:`) are all printed by
 /// `__die()` as `HEADER: 0000 [#N] ...`, so the die counter ` [#` stands
-/// for all of them.
+/// for all of them. The banner in front of a header (`=====...`,
+/// `------------[ cut here ]------------`) needs no trigger: the reader
+/// hands over the line before every trigger line too
+/// ([`crate::input::RecordReader::skip_to_trigger`]).
 pub const TRIGGERS: &[&str] = &[
     "BUG",
     "WARNING:",
@@ -59,8 +62,6 @@ pub const TRIGGERS: &[&str] = &[
     "Oops",
     " [#",
     "Kernel panic",
-    "=====",
-    "[ cut here",
     "Unable to handle",
     "UBSAN:",
     "PANIC:",
