@@ -10,6 +10,7 @@
 //! keeps the frames of its own stacks ([`Stacks`]).
 
 use super::lockdep;
+use super::preamble::{is_register_line, rip_frame};
 use super::report::Common;
 use super::{Take, MAX_FRAMES, MAX_OTHER_STACKS};
 use crate::symbols::{parse_frame, Frame};
@@ -113,6 +114,24 @@ fn marker_then_frame(t: &str) -> Option<(&str, Frame)> {
 }
 
 impl Common {
+    /// The registers of the context an interrupt or exception interrupted,
+    /// which x86 prints inside the part of the trace that context's frames
+    /// are in (`show_regs_if_on_stack()`: `<TASK>`, then
+    /// `asm_sysvec_apic_timer_interrupt`, then `RIP: 0010:func+...`, `Code:`,
+    /// `RSP:`, ... and the interrupted frames). They belong to the trace:
+    /// the `RIP:` of kernel code is the innermost interrupted frame and is
+    /// kept in its place, as syzkaller reads it; the other lines, and the
+    /// `RIP:` of user space, carry no frame.
+    fn interrupted_regs(&mut self, fam: &mut impl Stacks, t: &str) -> Option<Take> {
+        if let Some(rest) = t.strip_prefix("RIP: ") {
+            if let Some(frame) = rip_frame(rest).filter(|f| f.func.is_some()) {
+                self.push_frame(fam, frame);
+            }
+            return Some(Take::Used);
+        }
+        is_register_line(t).then_some(Take::Used)
+    }
+
     fn push_frame(&mut self, fam: &mut impl Stacks, frame: Frame) {
         if matches!(self.trace.sink, Sink::Other(_) | Sink::Chain(_)) {
             fam.observe(&frame);
@@ -220,6 +239,11 @@ impl Common {
             if let Some(f) = parse_frame(t) {
                 self.push_frame(fam, f);
                 return Some(Take::Used);
+            }
+            if self.trace.marker_depth > 0 {
+                if let Some(r) = self.interrupted_regs(fam, t) {
+                    return Some(r);
+                }
             }
             // A non-frame line inside a trace. With markers open it is most
             // likely output from elsewhere; without markers the trace is
