@@ -26,12 +26,12 @@ use super::*;
 
 /// `kernel_version` and the lines of a finding.
 #[track_caller]
-fn extent(f: &Finding, version: Option<&str>, start: u64, end: u64) {
+pub(super) fn extent(f: &Finding, version: Option<&str>, start: u64, end: u64) {
     assert_eq!(f.kernel_version.as_deref(), version, "{f:#?}");
     assert_eq!((f.start_line, f.end_line), (start, end), "{}", f.title);
 }
 
-fn want(
+pub(super) fn want(
     kind: Kind,
     title: &'static str,
     culprit: Option<&'static str>,

@@ -16,6 +16,7 @@ use std::path::Path;
 use dmesg_inspect::{parse_bytes, Finding, Kind, Report};
 
 mod eras;
+mod eras_lts;
 mod hung;
 mod lockdep;
 mod other;
@@ -40,7 +41,11 @@ const HANDWRITTEN: &[&str] = &[
     "era_2.6.32",
     "era_3.10",
     "era_4.14",
+    "era_4.19",
+    "era_4.4",
     "era_5.10",
+    "era_6.1",
+    "era_6.12",
     "gpf",
     "held_lock_freed",
     "held_lock_return",
