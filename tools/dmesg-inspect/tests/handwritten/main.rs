@@ -18,6 +18,7 @@ use dmesg_inspect::{parse_bytes, Finding, Kind, Report};
 mod eras;
 mod eras_lts;
 mod hung;
+mod layouts;
 mod lockdep;
 mod other;
 
@@ -31,6 +32,7 @@ fn parse(name: &str) -> Report {
 /// The fixtures these tests pin.
 const HANDWRITTEN: &[&str] = &[
     "abba_full",
+    "arm_stacks",
     "bad_unlock",
     "circular",
     "circular_chain3",
@@ -73,6 +75,7 @@ const HANDWRITTEN: &[&str] = &[
     "truncated_mid_stack",
     "two_reports",
     "warning",
+    "x86_old_layouts",
 ];
 
 /// What a finding must say. Every field is checked.
