@@ -17,6 +17,7 @@ pub mod input;
 pub mod model;
 pub mod parser;
 pub mod prefix;
+pub mod re;
 pub mod render;
 pub mod symbols;
 pub mod table;

@@ -22,7 +22,7 @@
 use std::borrow::Cow;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::Re;
 
 /// A message with its capture prefix removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,32 +100,25 @@ pub fn to_text(bytes: &[u8]) -> Cow<'_, str> {
     }
 }
 
-static DMESG_T: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]?[0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}\] ?",
-    )
-    .unwrap()
+static DMESG_T: LazyLock<Re> = LazyLock::new(|| {
+    Re::new(r"^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ 0-9]?[0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}\] ?")
 });
 
-static ISO_TS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
+static ISO_TS: LazyLock<Re> = LazyLock::new(|| {
+    Re::new(
         r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?(?:Z|[+-][0-9]{2}:?[0-9]{2})? ?",
     )
-    .unwrap()
 });
 
-static SYSLOG_TS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^[A-Z][a-z]{2} [ 0-9]?[0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? ?").unwrap()
+static SYSLOG_TS: LazyLock<Re> = LazyLock::new(|| {
+    Re::new(r"^[A-Z][a-z]{2} [ 0-9]?[0-9] [0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)? ?")
 });
 
-static HOST_KERNEL: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[^ ]+ kernel(?:\[[0-9]+\])?: ?").unwrap());
+static HOST_KERNEL: LazyLock<Re> = LazyLock::new(|| Re::new(r"^[^ ]+ kernel(?:\[[0-9]+\])?: ?"));
 
-static DMESG_X: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[a-z]{2,8} *:[a-z]{3,6} *: ?").unwrap());
+static DMESG_X: LazyLock<Re> = LazyLock::new(|| Re::new(r"^[a-z]{2,8} *:[a-z]{3,6} *: ?"));
 
-static KMSG: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^[0-9]+,[0-9]+,[0-9]+,[^;]{0,16};").unwrap());
+static KMSG: LazyLock<Re> = LazyLock::new(|| Re::new(r"^[0-9]+,[0-9]+,[0-9]+,[^;]{0,16};"));
 
 /// Strips `[  123.456789]` and an optional caller field. Hand-written because
 /// it is by far the most common prefix.
@@ -206,22 +199,22 @@ fn strip_once<'a>(s: &'a str, caller: &mut Option<&'a str>) -> Option<&'a str> {
                 }
                 return Some(rest);
             }
-            DMESG_T.find(s).map(|m| &s[m.end()..])
+            DMESG_T.find(s).map(|m| &s[m.end..])
         }
         b'<' => strip_level(s),
         b'0'..=b'9' => {
             if let Some(m) = ISO_TS.find(s) {
-                let rest = &s[m.end()..];
-                return Some(HOST_KERNEL.find(rest).map_or(rest, |h| &rest[h.end()..]));
+                let rest = &s[m.end..];
+                return Some(HOST_KERNEL.find(rest).map_or(rest, |h| &rest[h.end..]));
             }
-            KMSG.find(s).map(|m| &s[m.end()..])
+            KMSG.find(s).map(|m| &s[m.end..])
         }
         b'A'..=b'Z' => {
             let m = SYSLOG_TS.find(s)?;
-            let rest = &s[m.end()..];
-            Some(HOST_KERNEL.find(rest).map_or(rest, |h| &rest[h.end()..]))
+            let rest = &s[m.end..];
+            Some(HOST_KERNEL.find(rest).map_or(rest, |h| &rest[h.end..]))
         }
-        b'a'..=b'z' => DMESG_X.find(s).map(|m| &s[m.end()..]),
+        b'a'..=b'z' => DMESG_X.find(s).map(|m| &s[m.end..]),
         _ => None,
     }
 }

@@ -184,12 +184,54 @@ pub fn parse_frame(line: &str) -> Option<Frame> {
         reliable = false;
         s = rest.trim_start();
     }
-    let (text, func) = parse_symbol_ref(s)?;
+    let (text, func) = parse_symbol_ref(s).or_else(|| arm_frame(s))?;
     Some(Frame {
         text,
         func,
         reliable,
     })
+}
+
+/// A frame of 32-bit ARM's unwinder, which names the function a frame is
+/// in and the caller it returns to, in one of three forms:
+///
+/// - ` func from caller+0x1c/0x24` (`%ps from %pS`, the default since 5.x);
+/// - `[<c0110a6c>] (func) from [<c010c6b4>] (caller+0x10/0x14)`
+///   (`CONFIG_BACKTRACE_VERBOSE`, and every kernel before);
+/// - `[<c0014b54>] (func+0x0/0x138) from [<c00a0e28>] (caller+0x24c/0x2a0)`
+///   (kernels before 3.x printed the offset of both).
+///
+/// The frame is the first function; the caller is the next line's. A
+/// module follows the name inside the parentheses (`(func [mod])`). The
+/// caller must read as a symbol reference, so that text with a "from" in
+/// it is not taken for a frame. Called with the address column removed.
+fn arm_frame(s: &str) -> Option<(String, Option<String>)> {
+    let unwrap = |x: &'_ str| {
+        x.strip_prefix('(')
+            .and_then(|x| x.strip_suffix(')'))
+            .map_or(x.to_string(), str::to_string)
+    };
+    let (head, caller) = s.split_once(" from ")?;
+    parse_symbol_ref(&unwrap(strip_address_columns(caller)?))?;
+    let head = unwrap(head);
+    if let Some(r) = parse_symbol_ref(&head) {
+        return Some(r);
+    }
+    let (name, module) = match head.split_once(' ') {
+        Some((n, m)) if m.starts_with('[') && m.ends_with(']') => (n, Some(m)),
+        Some(_) => return None,
+        None => (head.as_str(), None),
+    };
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_.$".contains(c);
+    if name.is_empty() || !name.chars().all(plain) {
+        return None;
+    }
+    let func = demangle_symbol(name).into_owned();
+    let text = match module {
+        Some(m) => format!("{func} {m}"),
+        None => func.clone(),
+    };
+    Some((text, Some(func)))
 }
 
 /// Removes compiler-generated suffixes (`.isra.0`, `.constprop.0`, `.cold`,
@@ -230,6 +272,36 @@ mod tests {
             "_RNvCs5QVKzhqvFJh_12deadlock_lab8thr"
         );
         assert_eq!(demangle_symbol("lock_acquire"), "lock_acquire");
+    }
+
+    #[test]
+    fn arm_unwinder_frames() {
+        let f = |l: &str| parse_frame(l).map(|f| (f.text, f.func));
+        let owned = |t: &str, fun: &str| Some((t.to_string(), Some(fun.to_string())));
+        assert_eq!(
+            f(" __mutex_lock from mutex_lock_nested+0x2c/0x34"),
+            owned("__mutex_lock", "__mutex_lock")
+        );
+        assert_eq!(
+            f(" gpx_set_value [gpx] from gpx_irq_work+0x58/0xb8 [gpx]"),
+            owned("gpx_set_value [gpx]", "gpx_set_value")
+        );
+        assert_eq!(
+            f("[<80111e94>] (unwind_backtrace) from [<8010d46c>] (show_stack+0x20/0x24)"),
+            owned("unwind_backtrace", "unwind_backtrace")
+        );
+        assert_eq!(
+            f("[<7f2a1190>] (spx_transfer [spx]) from [<7f2a1348>] (spx_ioctl+0x84/0x120 [spx])"),
+            owned("spx_transfer [spx]", "spx_transfer")
+        );
+        assert_eq!(
+            f("[<c0014b54>] (unwind_backtrace+0x0/0x138) from [<c00a0e28>] (print_usage_bug+0x24c/0x2a0)"),
+            owned("unwind_backtrace+0x0/0x138", "unwind_backtrace")
+        );
+        // A caller that is no symbol: not a frame.
+        assert_eq!(f(" Booting from ROM"), None);
+        assert_eq!(f(" switching from idle to busy"), None);
+        assert_eq!(f(" (a b) from c+0x1/0x2"), None);
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //!
 //! Entries are tried in order; the first whose start pattern matches wins.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
+use crate::re::Re;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
-use regex::Regex;
 
 use crate::culprit::Culprit;
 use crate::model::Kind;
@@ -29,6 +29,11 @@ pub enum Start {
 pub struct ReportDef {
     pub kind: Kind,
     pub start: Start,
+    /// Strings of which every start line of the entry contains at least
+    /// one: the entry's pattern is compiled and tried only on lines that
+    /// contain one, so that a log compiles only the patterns of the
+    /// reports it may hold.
+    pub needles: &'static [&'static str],
     /// Title format: `{}` is replaced by the culprit function and `{level}`
     /// by the header's leading `WARNING`/`BUG` (older kernels print these
     /// lockdep reports as `BUG:`, and syzkaller titles follow the header).
@@ -46,7 +51,10 @@ pub struct ReportDef {
 /// ordinary log text. The x86 oops headers (`general protection fault`,
 /// `divide error:`, `invalid opcode:`, `stack segment:`) are all printed by
 /// `__die()` as `HEADER: 0000 [#N] ...`, so the die counter ` [#` stands
-/// for all of them.
+/// for all of them. The banner in front of a header (`=====...`,
+/// `------------[ cut here ]------------`) needs no trigger: the reader
+/// hands over the line before every trigger line too
+/// ([`crate::input::RecordReader::skip_to_trigger`]).
 pub const TRIGGERS: &[&str] = &[
     "BUG",
     "WARNING:",
@@ -54,8 +62,6 @@ pub const TRIGGERS: &[&str] = &[
     "Oops",
     " [#",
     "Kernel panic",
-    "=====",
-    "[ cut here",
     "Unable to handle",
     "UBSAN:",
     "PANIC:",
@@ -77,18 +83,21 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^(?:\[ )?(?:WARNING|INFO): possible circular locking dependency detected",
         ),
+        needles: &["possible circular locking dependency detected"],
         title: Some("possible deadlock in {}"),
         culprit: Culprit::Circular,
     },
     ReportDef {
         kind: Kind::Recursive,
         start: Start::Pattern(r"^(?:\[ )?(?:WARNING|INFO): possible recursive locking detected"),
+        needles: &["possible recursive locking detected"],
         title: Some("possible deadlock in {}"),
         culprit: Culprit::FirstLockSite,
     },
     ReportDef {
         kind: Kind::Inconsistent,
         start: Start::Pattern(r"^(?:\[ )?(?:WARNING|INFO): inconsistent lock state"),
+        needles: &["inconsistent lock state"],
         title: Some("inconsistent lock state in {}"),
         culprit: Culprit::Inconsistent,
     },
@@ -97,6 +106,7 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^(?:\[ )?(?:WARNING|INFO): possible irq lock inversion dependency detected",
         ),
+        needles: &["possible irq lock inversion dependency detected"],
         title: Some("possible deadlock in {}"),
         culprit: Culprit::FirstLockSite,
     },
@@ -105,30 +115,35 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^(?:\[ )?(?:WARNING|INFO): [A-Z_]+-safe -> [A-Z_]+-unsafe lock order detected",
         ),
+        needles: &["-unsafe lock order detected"],
         title: Some("possible deadlock in {}"),
         culprit: Culprit::SafeToUnsafe,
     },
     ReportDef {
         kind: Kind::BadUnlock,
         start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): bad unlock balance detected!"),
+        needles: &["bad unlock balance detected!"],
         title: Some("{level}: bad unlock balance in {}"),
         culprit: Culprit::ReleaseSiteThenStack,
     },
     ReportDef {
         kind: Kind::HeldLockFreed,
         start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): held lock freed!"),
+        needles: &["held lock freed!"],
         title: Some("{level}: held lock freed in {}"),
         culprit: Culprit::HeldLockSite,
     },
     ReportDef {
         kind: Kind::HeldLockReturn,
         start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): lock held when returning to user space!"),
+        needles: &["lock held when returning to user space!"],
         title: Some("{level}: lock held when returning to user space in {}"),
         culprit: Culprit::HeldLockSite,
     },
     ReportDef {
         kind: Kind::HeldLockExit,
         start: Start::Pattern(r"^(?:\[ )?(?:WARNING|BUG): .+/[0-9]+ still has locks held!"),
+        needles: &[" still has locks held!"],
         title: Some("{level}: still has locks held in {}"),
         culprit: Culprit::HeldLockSite,
     },
@@ -137,6 +152,7 @@ pub static TABLE: &[ReportDef] = &[
     ReportDef {
         kind: Kind::HeldLockExit,
         start: Start::Pattern(r"^(?:\[ )?BUG: lock held at task exit time!"),
+        needles: &["BUG: lock held at task exit time!"],
         title: None,
         culprit: Culprit::HeldLockSite,
     },
@@ -145,6 +161,7 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^INFO: task .+:[0-9]+ blocked(?: in I/O wait)? for more than [0-9]+ seconds",
         ),
+        needles: &[" for more than "],
         title: Some("INFO: task hung in {}"),
         culprit: Culprit::HungTask,
     },
@@ -153,6 +170,7 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^(?:[a-z_]+: |NMI watchdog: )?BUG: soft lockup - CPU#[0-9]+ stuck for [0-9]+s!",
         ),
+        needles: &["BUG: soft lockup - CPU#"],
         title: Some("BUG: soft lockup in {}"),
         culprit: Culprit::Stall,
     },
@@ -160,12 +178,14 @@ pub static TABLE: &[ReportDef] = &[
     ReportDef {
         kind: Kind::Other,
         start: Start::Pattern(r"^(?:[a-z_]+: )?BUG: "),
+        needles: &["BUG: "],
         title: None,
         culprit: Culprit::FirstFrame,
     },
     ReportDef {
         kind: Kind::Other,
         start: Start::Pattern(r"^(?:[a-z_]+: )?WARNING: "),
+        needles: &["WARNING: "],
         title: None,
         culprit: Culprit::FirstFrame,
     },
@@ -174,6 +194,7 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^(?:[a-z_]+: )?INFO: (?:task .+ can't die|rcu_[a-z]+ (?:self-)?detected (?:expedited )?stall|trying to register non-static key|suspicious RCU usage)",
         ),
+        needles: &["INFO: "],
         title: None,
         culprit: Culprit::FirstFrame,
     },
@@ -182,12 +203,14 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^Oops(?::| -)|^(?:general protection fault|stack segment: |divide error: |invalid opcode: ).* \[#",
         ),
+        needles: &["Oops", " [#"],
         title: None,
         culprit: Culprit::FirstFrame,
     },
     ReportDef {
         kind: Kind::Other,
         start: Start::Pattern(r"^Kernel panic - not syncing"),
+        needles: &["Kernel panic - not syncing"],
         title: None,
         culprit: Culprit::FirstFrame,
     },
@@ -196,25 +219,21 @@ pub static TABLE: &[ReportDef] = &[
         start: Start::Pattern(
             r"^(?:kernel BUG at |Kernel BUG |Unable to handle kernel |PANIC: double fault|UBSAN: )",
         ),
+        needles: &[
+            "kernel BUG at ",
+            "Kernel BUG ",
+            "Unable to handle kernel ",
+            "PANIC: double fault",
+            "UBSAN: ",
+        ],
         title: None,
         culprit: Culprit::FirstFrame,
     },
 ];
 
-struct Compiled {
-    /// Per-entry compiled start pattern (`None` for `Contains`).
-    patterns: Vec<Option<Regex>>,
-}
-
-static COMPILED: LazyLock<Compiled> = LazyLock::new(|| Compiled {
-    patterns: TABLE
-        .iter()
-        .map(|d| match d.start {
-            Start::Contains(_) => None,
-            Start::Pattern(p) => Some(Regex::new(p).expect("valid start pattern")),
-        })
-        .collect(),
-});
+/// The start pattern of every entry, compiled on first use.
+static COMPILED: LazyLock<Vec<OnceLock<Re>>> =
+    LazyLock::new(|| TABLE.iter().map(|_| OnceLock::new()).collect());
 
 /// Automaton over [`TRIGGERS`], used to skip uninteresting input quickly.
 /// Leftmost-first semantics let the crate use its vectorised multi-literal
@@ -236,21 +255,23 @@ pub fn match_start(text: &str) -> Option<(&'static ReportDef, &str)> {
     if !TRIGGER_AC.is_match(text) {
         return None;
     }
-    for (def, re) in TABLE.iter().zip(COMPILED.patterns.iter()) {
-        match (&def.start, re) {
-            (Start::Contains(lit), _) => {
+    for (def, re) in TABLE.iter().zip(COMPILED.iter()) {
+        if !def.needles.iter().any(|n| text.contains(n)) {
+            continue;
+        }
+        match def.start {
+            Start::Contains(lit) => {
                 if let Some(p) = text.find(lit) {
                     return Some((def, &text[p..]));
                 }
             }
-            (Start::Pattern(_), Some(re)) => {
-                if let Some(m) = re.find(text) {
+            Start::Pattern(p) => {
+                if let Some(m) = re.get_or_init(|| Re::new(p)).find(text) {
                     // The bracket of an old lockdep header is not part of it.
-                    let hdr = &text[m.start()..];
+                    let hdr = &text[m.start..];
                     return Some((def, hdr.strip_prefix("[ ").unwrap_or(hdr)));
                 }
             }
-            (Start::Pattern(_), None) => {}
         }
     }
     None
@@ -292,6 +313,45 @@ mod tests {
         for s in samples {
             assert!(TRIGGER_AC.is_match(s), "no trigger for {s}");
             assert!(match_start(s).is_some(), "no table entry for {s}");
+        }
+    }
+
+    /// Every line of every fixture, as the parser sees it.
+    fn fixture_lines() -> Vec<String> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let mut lines = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.extension().is_some_and(|x| x == "log") {
+                let data = std::fs::read(&path).unwrap();
+                for rec in data.split(|&b| b == b'\n' || b == b'\r') {
+                    let cleaned = crate::prefix::clean(rec);
+                    let text = crate::prefix::to_text(&cleaned);
+                    lines.push(crate::prefix::split(&text).text.trim_start().to_string());
+                }
+            }
+        }
+        lines
+    }
+
+    #[test]
+    fn every_start_line_holds_a_needle_of_its_entry() {
+        let compiled: Vec<_> = TABLE
+            .iter()
+            .filter_map(|d| match d.start {
+                Start::Pattern(p) => Some((d, p, Re::new(p))),
+                Start::Contains(_) => None,
+            })
+            .collect();
+        for line in fixture_lines() {
+            for (def, p, re) in &compiled {
+                if re.is_match(&line) {
+                    assert!(
+                        def.needles.iter().any(|n| line.contains(n)),
+                        "{line:?} matches {p:?} without a needle"
+                    );
+                }
+            }
         }
     }
 

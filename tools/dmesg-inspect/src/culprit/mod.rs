@@ -15,7 +15,7 @@ mod rust;
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::PatternList;
 
 use crate::symbols::Frame;
 
@@ -225,11 +225,9 @@ fn resolve_helper(site: Option<&str>, stack: &[Frame]) -> Option<String> {
     Some(func.to_string())
 }
 
-static SKIP_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&SKIP_PATTERNS.join("|")).expect("valid skip list"));
+static SKIP_RE: LazyLock<PatternList> = LazyLock::new(|| PatternList::new(SKIP_PATTERNS));
 
-static STALL_ANCHOR_RE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&STALL_ANCHORS.join("|")).expect("valid anchor list"));
+static STALL_ANCHOR_RE: LazyLock<PatternList> = LazyLock::new(|| PatternList::new(STALL_ANCHORS));
 
 /// Whether a frame is never blamed. C functions: syzkaller's skip list.
 /// Demangled Rust paths: only runtime plumbing ([`is_rust_plumbing`]);
@@ -274,6 +272,65 @@ mod tests {
             text: format!("{func}+0x1/0x2"),
             func: Some(func.to_string()),
             reliable: true,
+        }
+    }
+
+    #[test]
+    fn lists_match_as_syzkaller_s_regular_expressions() {
+        // The lists are matched partly as strings (see `PatternList`); the
+        // result must be that of the whole alternation, as syzkaller has it.
+        let skip = crate::re::Re::new(&SKIP_PATTERNS.join("|"));
+        let anchors = crate::re::Re::new(&STALL_ANCHORS.join("|"));
+        for name in [
+            "down",
+            "__down",
+            "down_read",
+            "up",
+            "mutex_lock_nested",
+            "__mutex_lock",
+            "rt_mutex_slowlock",
+            "my_mutex_x",
+            "kfree",
+            "kvfree",
+            "kfree_rcu_work",
+            "readl",
+            "readl_poll",
+            "crc32c",
+            "x_crc32",
+            "iput",
+            "iput_final",
+            "ihold_x",
+            "kthread",
+            "__kthread_parkme",
+            "call_mmap",
+            "x_call_mmap",
+            "sys_connect",
+            "connect",
+            "__sys_connect",
+            "page_fault",
+            "do_page_fault",
+            "lock_page",
+            "unlock_page",
+            "atomic64_inc",
+            "test_bit",
+            "_trap",
+            "do_trap",
+            "handle_trap",
+            "el1h_64_sync",
+            "kmalloc",
+            "vzalloc",
+            "xas_load",
+            "schedule",
+            "ret_from_fork_asm",
+            "setsockopt",
+            "deadlock_lab_thread_a",
+        ] {
+            assert_eq!(SKIP_RE.is_match(name), skip.is_match(name), "skip {name}");
+            assert_eq!(
+                STALL_ANCHOR_RE.is_match(name),
+                anchors.is_match(name),
+                "anchor {name}"
+            );
         }
     }
 

@@ -19,7 +19,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::Re;
 
 use super::report::Common;
 use super::trace::{Sink, Stacks};
@@ -142,6 +142,7 @@ impl Hung {
             return Take::Used;
         }
         if is_sched_task_line(t) {
+            c.expect_main_stack();
             return Take::Used;
         }
         self.tail(c, t).unwrap_or(Take::Ignored)

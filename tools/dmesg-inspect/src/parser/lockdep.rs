@@ -18,7 +18,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::Re;
 
 use super::locks::LockLine;
 use super::report::Common;

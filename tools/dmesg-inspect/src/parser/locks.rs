@@ -13,7 +13,7 @@
 
 use std::sync::LazyLock;
 
-use regex::{Captures, Regex};
+use crate::re::{Caps, Re};
 
 use super::report::Common;
 use super::{cap, cap_num, Take};
@@ -68,7 +68,7 @@ impl LockLine {
 
 /// Builds a lock from a lock-line match; also returns the demangled
 /// function of its `at:` site.
-fn lock_from(c: &Captures, role: &str, holder: Option<Task>) -> (Lock, Option<String>) {
+fn lock_from(c: &Caps, role: &str, holder: Option<Task>) -> (Lock, Option<String>) {
     let parsed = cap(c, "at").map(|a| match parse_site(a) {
         Some((text, func)) => (text, func),
         None => (demangle_text(a.trim()).into_owned(), None),

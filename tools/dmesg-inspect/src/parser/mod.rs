@@ -31,12 +31,12 @@
 //! The function a title blames is chosen by [`crate::culprit`]. Everything
 //! a builder stores is bounded.
 
-use regex::Captures;
+use crate::re::Caps;
 
 /// Compiles a regular expression once, on first use.
 macro_rules! re {
     ($name:ident, $pat:expr) => {
-        static $name: LazyLock<Regex> = LazyLock::new(|| Regex::new($pat).unwrap());
+        static $name: LazyLock<Re> = LazyLock::new(|| Re::new($pat));
     };
 }
 
@@ -89,12 +89,12 @@ enum Take {
     Close,
 }
 
-fn cap<'t>(c: &Captures<'t>, name: &str) -> Option<&'t str> {
-    c.name(name).map(|m| m.as_str())
+fn cap<'t>(c: &Caps<'t>, name: &str) -> Option<&'t str> {
+    c.name(name)
 }
 
 /// A PID (or other number) captured as `name`, if it parses.
-fn cap_num<T: std::str::FromStr>(c: &Captures, name: &str) -> Option<T> {
+fn cap_num<T: std::str::FromStr>(c: &Caps, name: &str) -> Option<T> {
     cap(c, name).and_then(|p| p.parse().ok())
 }
 

@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::Re;
 
 use super::preamble::is_register_line;
 use super::report::Common;
@@ -72,7 +72,7 @@ pub(super) fn body(c: &mut Common, fam: &mut impl Stacks, t: &str) -> Take {
 /// what the oops code prints after the stack (modules, irq event stamps,
 /// the registers again).
 pub(super) fn after(c: &mut Common, fam: &mut impl Stacks, t: &str) -> Take {
-    if let Some(r) = c.trailer(fam, t) {
+    if let Some(r) = c.trailer(fam, t).or_else(|| c.feed_oops_summary(t)) {
         return r;
     }
     if t.starts_with("---[ end ")

@@ -10,7 +10,7 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::re::Re;
 
 use super::report::Common;
 use super::{cap, cap_num, collapse_ws, Take};
@@ -51,6 +51,20 @@ pub(super) fn is_stack_words(t: &str) -> bool {
             && t.split(' ').all(|w| {
                 (w.len() == 8 || w.len() == 16) && w.bytes().all(|b| b.is_ascii_hexdigit())
             })
+}
+
+/// A row of 32-bit ARM's memory dump (`dump_mem()`, the exception stack
+/// after a syscall's frames): `dfa0: 00000003 00000000 ...`, the address
+/// of the row in four hex digits and up to eight words.
+pub(super) fn is_mem_dump(t: &str) -> bool {
+    t.split_once(':').is_some_and(|(addr, words)| {
+        addr.len() == 4
+            && addr.bytes().all(|b| b.is_ascii_hexdigit())
+            && !words.trim().is_empty()
+            && words
+                .split_whitespace()
+                .all(|w| w.len() == 8 && w.bytes().all(|b| b.is_ascii_hexdigit()))
+    })
 }
 
 /// The frame of a `RIP: 0010:func+0x1/0x2` line, also in the forms before
@@ -97,7 +111,14 @@ impl Common {
         {
             return Some(Take::Used);
         }
-        if let Some(rest) = t.strip_prefix("RIP: ").or_else(|| t.strip_prefix("IP: ")) {
+        if let Some(r) = self.feed_oops_summary(t) {
+            return Some(r);
+        }
+        // The interrupted instruction: x86 `RIP:`/`IP:`, 32-bit ARM
+        // `PC is at func+...`, arm64 `pc : func+...`.
+        let rip = t.strip_prefix("RIP: ").or_else(|| t.strip_prefix("IP: "));
+        let rip = rip.or_else(|| t.strip_prefix("PC is at "));
+        if let Some(rest) = rip.or_else(|| t.strip_prefix("pc : ")) {
             if self.rip.is_none() {
                 self.rip = rip_frame(rest);
             }
@@ -105,6 +126,9 @@ impl Common {
         }
         if is_register_line(t)
             || is_stack_words(t)
+            || is_mem_dump(t)
+            || t.starts_with("LR is at ")
+            || t.starts_with("Exception stack(")
             || t.starts_with("irq event stamp:")
             || t.starts_with("hardirqs last")
             || t.starts_with("softirqs last")
@@ -112,6 +136,20 @@ impl Common {
             return Some(Take::Used);
         }
         None
+    }
+
+    /// The summary x86-64 printed after an oops's stack until 4.9, in case
+    /// the oops scrolled away: `RIP  [<ffffffff8128ab1e>] func+...` and
+    /// ` RSP <ffff88003a5b7c28>`. Its `RIP` stands for the `RIP:` line if
+    /// that one was lost.
+    pub(super) fn feed_oops_summary(&mut self, t: &str) -> Option<Take> {
+        if let Some(rest) = t.strip_prefix("RIP  [<") {
+            if self.rip.is_none() {
+                self.rip = rip_frame(&format!("[<{rest}"));
+            }
+            return Some(Take::Used);
+        }
+        t.starts_with("RSP <").then_some(Take::Used)
     }
 
     /// Records the kernel release and taint state, the first time they are

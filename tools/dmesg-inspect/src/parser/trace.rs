@@ -10,6 +10,7 @@
 //! keeps the frames of its own stacks ([`Stacks`]).
 
 use super::lockdep;
+use super::preamble::{is_register_line, rip_frame};
 use super::report::Common;
 use super::{Take, MAX_FRAMES, MAX_OTHER_STACKS};
 use crate::symbols::{parse_frame, Frame};
@@ -96,23 +97,81 @@ fn is_section_line(t: &str) -> bool {
 }
 
 /// Splits `<IRQ>  [<ffffffff8104f3c5>] func+0x1/0x2` into its marker and
-/// its frame.
-fn marker_then_frame(t: &str) -> Option<(&str, Frame)> {
+/// the rest of the line, which is a frame or, when an exception stack
+/// ended on the interrupt stack, another marker and a frame
+/// (`<<EOE>>  <IRQ>  [<...>] func+...`, see [`marker_name`]).
+fn split_marker(t: &str) -> Option<(&str, &str)> {
     if !t.starts_with('<') {
         return None;
     }
-    let close = t.find('>')?;
-    if close > 11 {
+    let close = if t.starts_with("<<") {
+        t.find(">>")? + 1
+    } else {
+        t.find('>')?
+    };
+    let (marker, rest) = (t.get(..=close)?, t.get(close + 1..)?.trim_start());
+    let fits = !rest.is_empty() && marker_name(marker).is_some();
+    fits.then_some((marker, rest))
+}
+
+/// The name inside a marker line of a trace (`<IRQ>` -> `IRQ`, `</IRQ>`
+/// -> `/IRQ`): upper-case letters, or an exception stack's `#DB`, `#DF`,
+/// `#MC`. Until 4.9 x86-64 closed an exception stack with `<<EOE>>`
+/// (`"<%s>"` around the name `<EOE>`), which gives `EOE`.
+fn marker_name(t: &str) -> Option<&str> {
+    if t.len() > 12 || t.contains(' ') {
         return None;
     }
-    let rest = t[close + 1..].trim_start();
-    if rest.is_empty() {
-        return None;
-    }
-    Some((&t[..=close], parse_frame(rest)?))
+    let inner = t.strip_prefix("<<").and_then(|i| i.strip_suffix(">>"));
+    let inner = inner.or_else(|| t.strip_prefix('<')?.strip_suffix('>'))?;
+    let name = inner.strip_prefix('/').unwrap_or(inner);
+    let name = name.strip_prefix('#').unwrap_or(name);
+    (!name.is_empty() && name.bytes().all(|b| b.is_ascii_uppercase())).then_some(inner)
+}
+
+/// The registers 32-bit ARM's frame-pointer unwinder prints between two
+/// frames (`dump_backtrace_stm()`): ` r10:c1234567 r9:00000000 r8:...`.
+fn is_arm_saved_regs(t: &str) -> bool {
+    t.split_whitespace().all(|w| {
+        w.strip_prefix('r')
+            .and_then(|w| w.split_once(':'))
+            .is_some_and(|(n, v)| {
+                (1..=2).contains(&n.len())
+                    && n.bytes().all(|b| b.is_ascii_digit())
+                    && v.len() == 8
+                    && v.bytes().all(|b| b.is_ascii_hexdigit())
+            })
+    }) && t.starts_with('r')
 }
 
 impl Common {
+    /// A stack printed without a `Call Trace:` line in front (32-bit ARM's
+    /// unwinder prints none) starts after the line that announces it (a
+    /// hung task's `task:` line), unless the main stack was read already.
+    pub(super) fn expect_main_stack(&mut self) {
+        if self.trace.main.is_empty() && !self.trace.main_done && self.trace.sink == Sink::None {
+            self.set_sink(Sink::Main);
+        }
+    }
+
+    /// The registers of the context an interrupt or exception interrupted,
+    /// which x86 prints inside the part of the trace that context's frames
+    /// are in (`show_regs_if_on_stack()`: `<TASK>`, then
+    /// `asm_sysvec_apic_timer_interrupt`, then `RIP: 0010:func+...`, `Code:`,
+    /// `RSP:`, ... and the interrupted frames). They belong to the trace:
+    /// the `RIP:` of kernel code is the innermost interrupted frame and is
+    /// kept in its place, as syzkaller reads it; the other lines, and the
+    /// `RIP:` of user space, carry no frame.
+    fn interrupted_regs(&mut self, fam: &mut impl Stacks, t: &str) -> Option<Take> {
+        if let Some(rest) = t.strip_prefix("RIP: ") {
+            if let Some(frame) = rip_frame(rest).filter(|f| f.func.is_some()) {
+                self.push_frame(fam, frame);
+            }
+            return Some(Take::Used);
+        }
+        is_register_line(t).then_some(Take::Used)
+    }
+
     fn push_frame(&mut self, fam: &mut impl Stacks, frame: Frame) {
         if matches!(self.trace.sink, Sink::Other(_) | Sink::Chain(_)) {
             fam.observe(&frame);
@@ -162,7 +221,8 @@ impl Common {
 
     /// Handles trace structure lines. Returns `None` if `t` is not one.
     pub(super) fn feed_trace(&mut self, fam: &mut impl Stacks, t: &str) -> Option<Take> {
-        if t == "Call Trace:" || t == "Call trace:" {
+        // `Backtrace:` is 32-bit ARM's frame-pointer unwinder.
+        if t == "Call Trace:" || t == "Call trace:" || t.starts_with("Backtrace:") {
             let sink = if self.panic_tail {
                 // The stack of a panic that ended this report.
                 Sink::Discard
@@ -179,15 +239,14 @@ impl Common {
         }
         // Before 4.10 x86 printed a marker and the first frame of its part
         // on one line: ` <IRQ>  [<ffffffff8104f3c5>] ? foo+0x35/0x60`.
-        if let Some((marker, frame)) = marker_then_frame(t) {
-            if self.trace.sink != Sink::None {
+        if let Some((marker, rest)) = split_marker(t) {
+            let more = parse_frame(rest).is_some() || split_marker(rest).is_some();
+            if self.trace.sink != Sink::None && more {
                 self.feed_trace(fam, marker);
-                self.push_frame(fam, frame);
-                return Some(Take::Used);
+                return self.feed_trace(fam, rest);
             }
         }
-        if t.starts_with('<') && t.ends_with('>') && t.len() <= 12 && !t.contains(' ') {
-            let inner = &t[1..t.len() - 1];
+        if let Some(inner) = marker_name(t) {
             if let Some(name) = inner.strip_prefix('/') {
                 if self.trace.sink == Sink::None {
                     return Some(Take::Ignored);
@@ -203,22 +262,28 @@ impl Common {
                 }
                 return Some(Take::Used);
             }
-            if inner.chars().all(|c| c.is_ascii_uppercase()) && !inner.is_empty() {
-                if self.trace.sink == Sink::None {
-                    return Some(Take::Ignored);
-                }
-                if inner == "EOI" {
-                    // Older kernels: end of the interrupt stack.
-                    self.trace.marker_depth = self.trace.marker_depth.saturating_sub(1);
-                } else {
-                    self.trace.marker_depth += 1;
-                }
-                return Some(Take::Used);
+            if self.trace.sink == Sink::None {
+                return Some(Take::Ignored);
             }
+            if inner == "EOI" || inner == "EOE" {
+                // Older kernels: end of the interrupt or exception stack.
+                self.trace.marker_depth = self.trace.marker_depth.saturating_sub(1);
+            } else {
+                self.trace.marker_depth += 1;
+            }
+            return Some(Take::Used);
         }
         if self.trace.sink != Sink::None {
             if let Some(f) = parse_frame(t) {
                 self.push_frame(fam, f);
+                return Some(Take::Used);
+            }
+            if self.trace.marker_depth > 0 {
+                if let Some(r) = self.interrupted_regs(fam, t) {
+                    return Some(r);
+                }
+            }
+            if is_arm_saved_regs(t) {
                 return Some(Take::Used);
             }
             // A non-frame line inside a trace. With markers open it is most

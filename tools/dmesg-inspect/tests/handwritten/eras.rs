@@ -26,12 +26,12 @@ use super::*;
 
 /// `kernel_version` and the lines of a finding.
 #[track_caller]
-fn extent(f: &Finding, version: Option<&str>, start: u64, end: u64) {
+pub(super) fn extent(f: &Finding, version: Option<&str>, start: u64, end: u64) {
     assert_eq!(f.kernel_version.as_deref(), version, "{f:#?}");
     assert_eq!((f.start_line, f.end_line), (start, end), "{}", f.title);
 }
 
-fn want(
+pub(super) fn want(
     kind: Kind,
     title: &'static str,
     culprit: Option<&'static str>,
@@ -389,7 +389,10 @@ fn linux_5_10() {
 }
 
 /// Lines that mention locks, deadlocks or lockdep's own wording outside a
-/// report header, and reports of other kinds: no lock finding.
+/// report header (a quoted header, a blocker line without its report),
+/// and reports of other kinds, about locking too (sleeping in atomic
+/// context, spinlock debugging, lockdep's own limits, a non-static key):
+/// no lock finding.
 #[test]
 fn no_lock_findings_in_other_reports() {
     let r = parse("not_lock_reports");
@@ -407,8 +410,28 @@ fn no_lock_findings_in_other_reports() {
             ),
             (Kind::Other, "INFO: rcu_sched self-detected stall on CPU"),
             (Kind::Other, "general protection fault: 0000 [#1] SMP PTI"),
+            (
+                Kind::Other,
+                "BUG: sleeping function called from invalid context at kernel/locking/mutex.c:580"
+            ),
+            (
+                Kind::Other,
+                "BUG: scheduling while atomic: frobd/712/0x00000002"
+            ),
+            (Kind::Other, "BUG: spinlock recursion on CPU#0, frobd/712"),
+            (Kind::Other, "BUG: MAX_LOCKDEP_KEYS too low!"),
+            (Kind::Other, "INFO: trying to register non-static key."),
         ]
     );
+    // Reports about locking that are not lockdep's lock-order reports: a
+    // held-lock list is kept, the kind stays `other`.
+    let sleeping = &r.findings[3];
+    assert_eq!(locks(sleeping), ["&fdev->lock held (frobd/712)"]);
+    assert_eq!(sleeping.culprit.as_deref(), Some("frob_poll"));
+    assert_eq!((sleeping.start_line, sleeping.end_line), (63, 80));
+    // The spinlock debug line (` lock: 0x..., .magic: ...`) is no lock.
+    assert!(r.findings[5].locks.is_empty());
+    assert_eq!(r.findings[7].end_line, 126);
     // The GPF of a 3.10 kernel: `RIP: 0010:[<addr>]  [<addr>] func`.
     assert_eq!(r.findings[2].culprit.as_deref(), Some("lock_stat_show"));
     assert_eq!(r.findings[2].end_line, 54);

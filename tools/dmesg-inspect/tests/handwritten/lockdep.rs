@@ -231,6 +231,13 @@ fn inconsistent_lock_state_in_a_timer() {
         ["inconsistent {HARDIRQ-ON-W} -> {IN-HARDIRQ-W} usage."]
     );
     assert_eq!(labels(f), ["{HARDIRQ-ON-W} state was registered at"]);
+    // The timer interrupted the idle task: the `RIP:` printed inside
+    // `<TASK>` is the innermost frame of the interrupted context, in its
+    // place after the interrupt entry.
+    let at = |name: &str| f.frames.iter().position(|fr| fr.starts_with(name));
+    let entry = at("asm_sysvec_apic_timer_interrupt+").unwrap();
+    assert_eq!(f.frames[entry + 1], "pv_native_safe_halt+0xf/0x20");
+    assert_eq!(at("default_idle+"), Some(entry + 2));
     assert!(f.other_stacks[0]
         .frames
         .iter()

@@ -16,7 +16,9 @@ use std::path::Path;
 use dmesg_inspect::{parse_bytes, Finding, Kind, Report};
 
 mod eras;
+mod eras_lts;
 mod hung;
+mod layouts;
 mod lockdep;
 mod other;
 
@@ -30,6 +32,7 @@ fn parse(name: &str) -> Report {
 /// The fixtures these tests pin.
 const HANDWRITTEN: &[&str] = &[
     "abba_full",
+    "arm_stacks",
     "bad_unlock",
     "circular",
     "circular_chain3",
@@ -40,7 +43,11 @@ const HANDWRITTEN: &[&str] = &[
     "era_2.6.32",
     "era_3.10",
     "era_4.14",
+    "era_4.19",
+    "era_4.4",
     "era_5.10",
+    "era_6.1",
+    "era_6.12",
     "gpf",
     "held_lock_freed",
     "held_lock_return",
@@ -68,6 +75,7 @@ const HANDWRITTEN: &[&str] = &[
     "truncated_mid_stack",
     "two_reports",
     "warning",
+    "x86_old_layouts",
 ];
 
 /// What a finding must say. Every field is checked.
