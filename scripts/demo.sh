@@ -22,13 +22,13 @@ bold=$(tput bold 2>/dev/null || true) off=$(tput sgr0 2>/dev/null || true)
 title() { printf '\n%s== %s ==%s\n' "$bold" "$*" "$off"; }
 para() { printf '%s\n' "$*" | fold -s -w 78; }
 boots=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$boots"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$boots"' EXIT
 
 # The console lines that tell the story.
 live_filter() {
 	tr -d '\r' | grep -E \
 		'deadlock_[a-z]+:|WARNING:|INFO: task|blocked on a|is trying to acquire|inconsistent|soft lockup|Kernel panic|^# |DEADLOCK-LAB: (BOOTED|SCENARIO)' |
-		grep -v '^CHECK' | sed "s/^/  /" || true
+		grep -v '^CHECK' | "$inspect" --demangle | sed "s/^/  /" || true
 }
 
 # start NAME...: boots each scenario in the background, side by side.
@@ -37,8 +37,8 @@ start() {
 	for n; do
 		("$LAB_ROOT/scripts/run-qemu.sh" --scenario "$n" --timeout 180 --cpus "$(scenario_get "$n" cpus 2)" \
 			--append "$(scenario_get "$n" append)" --initrd "$(scenario_get "$n" initrd)" \
-			>"$boots/$n.dir" 2>"$boots/$n.err"
-		echo $? >"$boots/$n.rc") &
+			>"$boots/$n.dir" 2>"$boots/$n.err" && rc=0 || rc=$?
+		echo $rc >"$boots/$n.rc") &
 	done
 }
 
@@ -47,14 +47,14 @@ start() {
 follow() {
 	local log="" shown=0 total over
 	while [ -z "$log" ] && [ ! -f "$boots/$1.rc" ]; do
-		log=$(sed -n 's/.* log \(.*console\.log\)$/\1/p' "$boots/$1.err" 2>/dev/null | head -n 1)
+		log=$(sed -n 's/.* log \(.*console\.log\)$/\1/p' "$boots/$1.err" 2>/dev/null | head -n 1 || true)
 		sleep 0.1
 	done
 	[ -n "$log" ] || return 0
 	while :; do
 		over=0
 		[ -f "$boots/$1.rc" ] && over=1
-		total=$(grep -n -m1 'DEADLOCK-LAB: DMESG BEGIN' "$log" | cut -d: -f1)
+		total=$(grep -n -m1 'DEADLOCK-LAB: DMESG BEGIN' "$log" | cut -d: -f1 || true)
 		[ -n "$total" ] && over=1 || total=$(wc -l <"$log")
 		if [ "$total" -gt "$shown" ]; then
 			sed -n "$((shown + 1)),${total}p" "$log" | live_filter
