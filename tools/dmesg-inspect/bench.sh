@@ -47,6 +47,10 @@ bin=$target/release/dmesg-inspect
 gen=$target/release/examples/genlog
 
 "$gen" "$log" "$size_mb" "$reports" >&2
+# Write the log out before timing: the kernel's writeback of 128 MiB of
+# dirty pages would otherwise run during the first runs and take memory
+# bandwidth from whichever command is being timed.
+sync "$log"
 cat "$log" >/dev/null # warm the page cache
 
 # Wall-clock time of one run of CMD in nanoseconds, its output sent to OUT.

@@ -17,7 +17,9 @@
 //! - `era_5.10`: instances and wait types on every lock, `task:NAME
 //!   state:D` hung tasks without `<TASK>` markers;
 //! - `not_lock_reports`: lines that only mention locks or deadlocks, and
-//!   reports of other kinds (KASAN, RCU stall, general protection fault).
+//!   reports of other kinds (KASAN, RCU stall, general protection fault,
+//!   sleeping in atomic context, scheduling while atomic, spinlock
+//!   recursion, lockdep's own limits, a non-static key).
 //!
 //! Titles follow syzkaller's rules for each header form (see
 //! `src/culprit/mod.rs`).
