@@ -109,8 +109,10 @@ t_module_clippy() {
 	make -s -C "$KDIR" M="$LAB_ROOT" MO="$dir" LLVM="$LLVM" RUSTC="$RUSTC" CLIPPY=1 \
 		CLIPPY_DRIVER="$CLIPPY_DRIVER" modules >"$log" 2>&1
 	rc=$?
-	grep -E -A4 '^(warning|error)' "$log" | head -n 60 | diag
-	! grep -qE '^(warning|error)' "$log" && [ $rc = 0 ]
+	# rustc's and clippy's warnings start their line; objtool's and modpost's
+	# follow the object's name.
+	grep -E -A4 '(^|: )(warning|error)' "$log" | head -n 60 | diag
+	! grep -qE '(^|: )(warning|error)' "$log" && [ $rc = 0 ]
 	rc=$?
 	rm -rf "$dir"
 	[ $rc != 0 ] || { mkdir -p "$(dirname "$stamp")" && date -Is >"$stamp"; }
