@@ -23,7 +23,7 @@ esac
 packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	rustc-web rust-web-src rust-web-clippy
-	flex bison bc libelf-dev libssl-dev make cpio gzip
+	flex bison bc libelf-dev libssl-dev make cpio gzip lz4
 	busybox-static qemu-system-x86 gdb kmod jq graphviz linux-perf
 	debian-archive-keyring
 )
