@@ -33,8 +33,10 @@ scenario() {
 		marker "SCENARIO $1 MISSING (no /scenarios/$1.sh)"
 		return
 	fi
+	local start
 	echo "deadlock-lab: scenario $1 start" >/dev/kmsg
-	marker "SCENARIO $1 START uptime=$(uptime_s)"
+	start=$(uptime_s)
+	marker "SCENARIO $1 START uptime=$start"
 	(
 		set -a
 		. "/scenarios/$1.env"
@@ -43,6 +45,10 @@ scenario() {
 	)
 	rc=$?
 	marker "SCENARIO $1 EXIT $rc uptime=$(uptime_s)"
+	# The kernel writes its console lines straight to the UART, into the
+	# middle of a line of ours still on its way out; the result is kept
+	# for the quiet part after the scenarios too (RESULT, below).
+	echo "$rc $start $(uptime_s)" >"/tmp/result-$1"
 	echo "deadlock-lab: scenario $1 end" >/dev/kmsg
 }
 
@@ -72,6 +78,9 @@ MSG
 	dmesg
 	marker "DMESG END uptime=$(uptime_s)"
 	for name in $names; do
+		if read -r rc start end <"/tmp/result-$name"; then
+			marker "RESULT $name EXIT $rc START $start END $end"
+		fi
 		[ -f "/tmp/checks-$name" ] || continue
 		marker "CHECKS $name BEGIN"
 		cat "/tmp/checks-$name"

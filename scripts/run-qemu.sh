@@ -100,11 +100,19 @@ split_scenarios() {
 			sed -n "/^DEADLOCK-LAB: SCENARIO $n START/,/^DEADLOCK-LAB: SCENARIO $n EXIT/p" "$log" |
 				sed -n 's/^CHECK //p'
 		fi >"$dir/$n.checks"
-		sed -n "s/^DEADLOCK-LAB: SCENARIO $n EXIT \([0-9]*\).*/\1/p" "$log" >"$dir/$n.exit"
+		# Its exit status and time: from the RESULT line printed after the
+		# scenarios, on a quiet console; else (a panic) from the live lines,
+		# which a kernel line can break.
+		if grep -q "^DEADLOCK-LAB: RESULT $n EXIT " "$log"; then
+			awk -v n="$n" '$1 == "DEADLOCK-LAB:" && $2 == "RESULT" && $3 == n {
+					print $5 >(d "/" n ".exit"); printf "%.2f\n", $9 - $7 >(d "/" n ".seconds") }' d="$dir" "$log"
+		else
+			sed -n "s/^DEADLOCK-LAB: SCENARIO $n EXIT \([0-9]*\).*/\1/p" "$log" >"$dir/$n.exit"
+			awk -v n="$n" '$1 == "DEADLOCK-LAB:" && $2 == "SCENARIO" && $3 == n {
+					split($NF, u, "="); if ($4 == "START") s = u[2]; else if ($4 == "EXIT") printf "%.2f\n", u[2] - s }' \
+				"$log" >"$dir/$n.seconds"
+		fi
 		[ -s "$dir/$n.exit" ] || rm -f "$dir/$n.exit"
-		awk -v n="$n" '$1 == "DEADLOCK-LAB:" && $2 == "SCENARIO" && $3 == n {
-				split($NF, u, "="); if ($4 == "START") s = u[2]; else if ($4 == "EXIT") printf "%.2f\n", u[2] - s }' \
-			"$log" >"$dir/$n.seconds"
 		# Its part of the kernel log: from its start line to the next
 		# scenario's; the boot's own lines belong to the first scenario, so
 		# that every kernel line is judged.
