@@ -5,7 +5,6 @@
 # and lockdep's own state (classes, chains, debug_locks) before, during and
 # after are kept as diagnostic lines.
 . /scenarios/lib.sh
-hung_task_fast 1 2
 
 lockdep_state "before insmod" "sem[12]"
 check "lockdep knows no sem1 or sem2 class yet" lockdep_classes_is "sem[12]" 0
@@ -14,6 +13,9 @@ check "the threads deadlock (one sleeps for the other's semaphore while the othe
 check "deadlock_lab_a and deadlock_lab_b sleep in D state" wait_until 5 tasks_in_state D deadlock_lab_a deadlock_lab_b
 show_threads deadlock_lab_a deadlock_lab_b
 sysrq_blocked
+# The hung-task detector only now (it reports 1 s after): its report would
+# otherwise land in the middle of the sysrq-w dump.
+hung_task_fast 1 2
 check "sysrq-w lists deadlock_lab_a in state D" sysrq_lists deadlock_lab_a
 check "sysrq-w lists deadlock_lab_b in state D" sysrq_lists deadlock_lab_b
 check "sysrq-w shows them waiting in down()" sysrq_shows " down+0x"

@@ -5,7 +5,6 @@
 # (blocked on a semaphore it last held itself), and rmmod to recover.
 . /scenarios/lib.sh
 CLASSES='table_lock|node_lock(/[0-9])?'
-hung_task_fast 1 1
 
 lockdep_state "before insmod" "$CLASSES"
 check "lockdep is on before the test (debug_locks 1)" debug_locks_is 1
@@ -19,6 +18,9 @@ show_threads deadlock_rec
 check "its stack is in grow()" stack_has deadlock_rec "deadlock_recursive4grow+"
 check "under insert()" stack_has deadlock_rec "deadlock_recursive6insert+"
 sysrq_blocked
+# The hung-task detector only now (it reports 1 s after): its report would
+# otherwise land in the middle of the sysrq-w dump.
+hung_task_fast 1 1
 check "sysrq-w lists deadlock_rec in state D" sysrq_lists deadlock_rec
 check "the hung-task detector reports deadlock_rec" wait_until 30 dmesg_has "INFO: task deadlock_rec:[0-9]* blocked for more than"
 check "it is blocked on a semaphore last held by itself" dmesg_has_ere "INFO: task deadlock_rec:([0-9]+) blocked on a semaphore likely last held by task deadlock_rec:\1\$"
