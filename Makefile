@@ -8,8 +8,14 @@
 #   make shell      a shell in the guest  make lab-env  the lab's settings
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
 #   make bench      timings               make clean    remove out/
+#   make test-matrix  the suite on every supported kernel series Debian offers
+#   LAB_SERIES=7.N  (any target) pin the kernel series; default: the newest
 
-OUT := $(CURDIR)/out
+# LAB_OUT=DIR puts the build and logs elsewhere (make test-matrix does, per
+# series); LAB_SERIES=7.N pins the kernel series (see scripts/fetch-kernel.sh).
+LAB_OUT ?= $(CURDIR)/out
+export LAB_OUT LAB_SERIES
+OUT := $(LAB_OUT)
 LAB_ENV := $(OUT)/lab.env
 MODULE_OUT := $(OUT)/module
 SHELL := /bin/bash
@@ -17,7 +23,7 @@ SHELL := /bin/bash
 # Every recipe that needs the lab kernel sources its settings from $(LAB_ENV).
 with_lab = set -euo pipefail; . $(LAB_ENV);
 
-.PHONY: all modules setup kernel lab-env initramfs run test shell gdb bench \
+.PHONY: all modules setup kernel lab-env initramfs run test test-matrix shell gdb bench \
 	rust-analyzer clean distclean-lab FORCE
 
 all: modules
@@ -59,6 +65,9 @@ run: initramfs
 
 test: initramfs
 	@J="$(J)" tests/run.sh $(TESTS)
+
+test-matrix: setup
+	@scripts/test-matrix.sh $(SERIES)
 
 shell: initramfs
 	@scripts/run-qemu.sh --shell

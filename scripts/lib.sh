@@ -14,7 +14,20 @@ LAB_RUSTC=${LAB_RUSTC:-/usr/bin/rustc}
 LAB_CLIPPY_DRIVER=${LAB_CLIPPY_DRIVER:-/usr/bin/clippy-driver}
 LAB_BINDGEN_DIR=$LAB_CACHE/tools/bindgen
 LAB_BINDGEN=${LAB_BINDGEN:-$LAB_BINDGEN_DIR/bin/bindgen}
-LAB_KERNEL_SERIES=7.3
+
+# The kernel series the lab supports: any Rust-enabled Linux 7.N with N >= 2
+# (the modules probe the tree for what differs; see src/Kbuild). LAB_SERIES=7.N
+# pins one; unset, scripts/fetch-kernel.sh takes the newest Debian offers.
+LAB_SERIES_MIN_MINOR=2
+# series_of VERSION: the series (7.3) of a kernel or Debian version (7.3.4-1~bpo13+1).
+series_of() { echo "$1" | sed -n 's/^\([0-9]*\.[0-9]*\).*/\1/p'; }
+# series_supported SERIES: a series the lab builds on.
+series_supported() { [[ $1 =~ ^7\.([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge "$LAB_SERIES_MIN_MINOR" ]; }
+# series_check [SERIES]: dies unless SERIES (LAB_SERIES) is empty or supported.
+series_check() {
+	[ -z "$1" ] || series_supported "$1" ||
+		die "LAB_SERIES=$1: the lab builds on Linux 7.N with N >= $LAB_SERIES_MIN_MINOR (for example LAB_SERIES=7.3)"
+}
 
 # rustup installs cargo into ~/.cargo/bin, which a non-login shell may not
 # have on PATH; Debian's cargo-web is /usr/bin/cargo.

@@ -36,12 +36,12 @@ command -v cargo >/dev/null || packages+=(cargo-web)
 if [ "${ID:-}" != debian ] || ! command -v dpkg-query >/dev/null; then
 	cat >&2 <<MSG
 This host is ${PRETTY_NAME:-not Debian}; the automatic setup knows Debian 12.
-What the lab needs (see Documentation/rust/quick-start.rst in a 7.3 tree):
+What the lab needs (see Documentation/rust/quick-start.rst in a Linux 7.N tree):
   - LLVM/clang/lld >= 17 and libclang (set LAB_LLVM=-NN or LAB_LLVM=1)
   - rustc >= 1.85 with the matching rust-src (set LAB_RUSTC=/path/to/rustc)
   - bindgen >= $bindgen_min (set LAB_BINDGEN=/path/to/bindgen)
   - flex bison bc libelf libssl cpio, busybox (static), qemu-system-x86_64
-  - optionally KERNEL_SRC=/path to an unpacked Linux $LAB_KERNEL_SERIES tree
+  - optionally KERNEL_SRC=/path to an unpacked Linux 7.N tree (N >= $LAB_SERIES_MIN_MINOR)
 MSG
 	exit 1
 fi

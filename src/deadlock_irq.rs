@@ -21,14 +21,30 @@
 mod lab;
 
 use kernel::prelude::*;
-use kernel::sync::{
-    new_spinlock, new_spinlock_irq, Arc, ArcBorrow, Completion, SpinLock, SpinLockIrq,
-};
+use kernel::sync::{new_spinlock, Arc, ArcBorrow, Completion, SpinLock};
 use kernel::time::hrtimer::{
     HrTimer, HrTimerCallback, HrTimerCallbackContext, HrTimerPointer, HrTimerRestart, RelativeMode,
 };
 use kernel::time::{Delta, Monotonic};
 use lab::prelude::*;
+
+// The fixed form's lock: the kernel crate's `SpinLockIrq` where it has one (7.3 on), else the
+// lab's (`src/lab/irqsave.rs`, 7.2); `src/Kbuild` probes the kernel tree. `modinfo` says which
+// (its `variant:` line).
+#[cfg(kernel_spinlock_irq)]
+use kernel::sync::{new_spinlock_irq, SpinLockIrq};
+#[cfg(not(kernel_spinlock_irq))]
+use lab::irqsave::{new_spinlock_irq, SpinLockIrq};
+
+#[cfg(all(MODULE, kernel_spinlock_irq))]
+#[link_section = ".modinfo"]
+#[used]
+static VARIANT: [u8; 48] = *b"variant=fixed=1 takes kernel::sync::SpinLockIrq\0";
+#[cfg(all(MODULE, not(kernel_spinlock_irq)))]
+#[link_section = ".modinfo"]
+#[used]
+static VARIANT: [u8; 92] =
+    *b"variant=fixed=1 takes the lab's SpinLockIrq (spin_lock_irqsave), this kernel crate has none\0";
 
 lab_module! {
     Irq, "deadlock_irq", "A spinlock shared with a hard-interrupt handler and taken with interrupts on, and its fix",

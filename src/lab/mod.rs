@@ -5,10 +5,14 @@
 //!
 //! Each module's crate root includes this folder with `mod lab;` and compiles only the parts it
 //! uses: `src/Kbuild` passes `--cfg lab_semaphore` to the modules whose locks are semaphores and
-//! `--cfg lab_rendezvous` to those whose threads meet before they deadlock. Everything else is
-//! used by every module, so the compiler's dead-code check holds for the whole library.
+//! `--cfg lab_rendezvous` to those whose threads meet before they deadlock, and `--cfg
+//! lab_irqsave` to a module that needs an interrupt-disabling spinlock on a kernel whose crate
+//! has none. Everything else is used by every module, so the compiler's dead-code check holds
+//! for the whole library.
 
 pub(crate) mod harness;
+#[cfg(lab_irqsave)]
+pub(crate) mod irqsave;
 pub(crate) mod kthread;
 #[cfg(lab_semaphore)]
 pub(crate) mod lockdep;
