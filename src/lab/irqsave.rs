@@ -45,9 +45,9 @@ unsafe impl Backend for IrqSaveBackend {
     }
 
     unsafe fn lock(ptr: *mut Self::State) -> Self::GuardState {
-        // SAFETY: The caller guarantees that `ptr` points to an initialised `spinlock_t`. Its
-        // first member is the `raw_spinlock_t` that C's `spin_lock_irqsave()` takes (see
-        // `spinlock_check()`), so the cast pointer is valid for it.
+        // `spinlock_t` begins with the `raw_spinlock_t` that `spin_lock_irqsave()` takes (C's
+        // `spinlock_check()`), so the cast pointer points to it.
+        // SAFETY: The caller guarantees that `ptr` points to an initialised `spinlock_t`.
         unsafe { bindings::_raw_spin_lock_irqsave(ptr.cast()) }
     }
 
