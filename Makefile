@@ -23,7 +23,11 @@ SHELL := /bin/bash
 # Every recipe that needs the lab kernel sources its settings from $(LAB_ENV).
 with_lab = set -euo pipefail; . $(LAB_ENV);
 
-.PHONY: all modules setup kernel lab-env initramfs run test test-matrix shell gdb bench \
+# The host program that boots the lab (tools/lab): the suite, the stories,
+# gdb, the shell, the benchmark and the series matrix.
+LAB := $(CURDIR)/target/release/lab
+
+.PHONY: all modules setup kernel lab-env host initramfs run test test-matrix shell gdb bench \
 	rust-analyzer clean distclean-lab FORCE
 
 all: modules
@@ -57,26 +61,29 @@ rust-analyzer:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) $(if $(LLVM),LLVM=$(LLVM)) $(if $(RUSTC),RUSTC=$(RUSTC)) rust-analyzer
 endif
 
-initramfs: modules
-	@scripts/build-initramfs.sh $(MODULE_OUT) $(OUT)/initramfs.cpio.gz
+host:
+	@scripts/build-host.sh
+
+initramfs: modules host
+	@scripts/build-initramfs.sh $(LAB) $(MODULE_OUT) $(OUT)/initramfs.cpio.gz
 
 run: initramfs
-	@scripts/demo.sh $(SCENARIO)
+	@$(LAB) run $(SCENARIO)
 
 test: initramfs
-	@J="$(J)" tests/run.sh $(TESTS)
+	@$(LAB) test $(if $(J),--jobs $(J)) $(TESTS)
 
-test-matrix: setup
-	@scripts/test-matrix.sh $(SERIES)
+test-matrix: setup host
+	@$(LAB) matrix $(SERIES)
 
 shell: initramfs
-	@scripts/run-qemu.sh --shell
+	@$(LAB) shell
 
 gdb: initramfs
-	@scripts/gdb-abba.sh --show >/dev/null
+	@$(LAB) gdb
 
-bench:
-	@scripts/bench.sh
+bench: host
+	@$(LAB) bench
 
 clean:
 	rm -rf $(OUT)

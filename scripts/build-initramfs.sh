@@ -4,16 +4,17 @@
 # (tests/guest/), the guest init, the built
 # modules (without their debug info, which only the host's gdb reads from
 # the originals; that keeps the image, and its unpacking at every boot,
-# small) and the guest-side scenario scripts. Rebuilt only when one of these
-# changes. Uses the kernel's own gen_init_cpio, so no root is needed for the
-# device nodes.
+# small), the guest-side scenario scripts, and what the host program writes
+# for the guest (`lab guest-files`: the protocol's shell side, the lab's
+# facts, each scenario's environment; it checks every declaration first).
+# Rebuilt only when one of these changes. Uses the kernel's own
+# gen_init_cpio, so no root is needed for the device nodes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-[ $# -eq 2 ] || { echo "usage: $0 MODULE_OUTDIR OUTPUT.cpio.gz" >&2; exit 2; }
-module_dir=$1 output=$2
+[ $# -eq 3 ] || { echo "usage: $0 LAB_PROGRAM MODULE_OUTDIR OUTPUT.cpio.gz" >&2; exit 2; }
+lab=$1 module_dir=$2 output=$3
 . "$LAB_OUT/lab.env"
-. "$LAB_ROOT/tests/scenario.sh"
 
 busybox=/bin/busybox
 file -L "$busybox" 2>/dev/null | grep -q 'statically linked' ||
@@ -40,15 +41,13 @@ for c in "$LAB_ROOT"/tests/guest/*.c; do
 		-include "$nolibc/nolibc.h" -I "$nolibc" -o "$staged/$(basename "$c" .c)" "$c" ||
 		die "cannot build $c with $cc and the kernel's nolibc ($nolibc)"
 done
-# Each scenario's environment in the guest, from its declaration.
-for n in $(scenario_names); do
-	scenario_check "$n"
-	scenario_env "$n" >"$staged/$n.env"
-done
+# The host program's files for the guest, from the declarations and the
+# built modules.
+"$lab" guest-files "$staged/gen" || die "the scenario declarations do not match what was built (above)"
 {
 	echo "dir /dev 755 0 0"
 	echo "nod /dev/console 600 0 0 c 5 1"
-	for d in bin sbin usr usr/bin usr/sbin proc sys tmp root lib lib/modules scenarios; do
+	for d in bin sbin usr usr/bin usr/sbin proc sys tmp root lib lib/modules lib/lab scenarios; do
 		echo "dir /$d 755 0 0"
 	done
 	echo "file /bin/busybox $busybox 755 0 0"
@@ -60,8 +59,11 @@ done
 	for ko in "$staged"/*.ko; do
 		echo "file /lib/modules/$(basename "$ko") $ko 644 0 0"
 	done
-	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$staged"/*.env; do
+	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$staged"/gen/scenarios/*.env; do
 		echo "file /scenarios/$(basename "$f") $f 644 0 0"
+	done
+	for f in "$staged"/gen/lib/lab/*.sh; do
+		echo "file /lib/lab/$(basename "$f") $f 644 0 0"
 	done
 } >"$spec"
 

@@ -3,9 +3,11 @@
 # /init of the lab guest. Runs the scenarios named by lab.run= on the kernel
 # command line (a comma-separated list of scripts from tests/scenarios/, each
 # with its declaration's environment), or a shell for lab.run=shell, then
-# reboots, which ends QEMU. Every step the host waits for is a "DEADLOCK-LAB:"
-# line on the console; each scenario's part of the kernel log starts with a
-# "deadlock-lab: scenario NAME start" line.
+# reboots, which ends QEMU. What the host waits for goes over the lab's own
+# serial line (ttyS1), in the protocol of /lib/lab/protocol.sh (written by
+# the host program, tools/lab/src/protocol.rs): the kernel's console (ttyS0)
+# is the kernel's alone. Each scenario's part of the kernel log starts with
+# a "deadlock-lab: scenario NAME start" line.
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -15,9 +17,9 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/root
 # Where perf (and modprobe) look for the modules of the running kernel.
 mkdir -p "/lib/modules/$(uname -r)"
 ln -s /lib/modules/*.ko "/lib/modules/$(uname -r)/"
-
-marker() { echo "DEADLOCK-LAB: $*"; }
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
+. /lib/lab/protocol.sh
+# Bytes as written: no newline translation, no echo of what the host sends.
+stty -F "$LAB_TTY" raw -echo 2>/dev/null
 
 run=
 for arg in $(cat /proc/cmdline); do
@@ -25,30 +27,28 @@ for arg in $(cat /proc/cmdline); do
 	lab.run=*) run=${arg#lab.run=} ;;
 	esac
 done
-marker "BOOTED uptime=$(uptime_s) run=${run:-none}"
+lab_event booted "${run:-none}"
 
-# scenario NAME: runs one scenario script in a shell of its own.
+# scenario NAME: runs one scenario script in a shell of its own, its output
+# stamped onto the protocol line.
 scenario() {
 	if [ ! -f "/scenarios/$1.sh" ]; then
-		marker "SCENARIO $1 MISSING (no /scenarios/$1.sh)"
+		lab_event missing "$1"
 		return
 	fi
-	local start
 	echo "deadlock-lab: scenario $1 start" >/dev/kmsg
-	start=$(uptime_s)
-	marker "SCENARIO $1 START uptime=$start"
+	lab_event start "$1"
 	(
 		set -a
+		. /lib/lab/facts.sh
 		. "/scenarios/$1.env"
 		set +a
-		exec sh "/scenarios/$1.sh"
-	)
-	rc=$?
-	marker "SCENARIO $1 EXIT $rc uptime=$(uptime_s)"
-	# The kernel writes its console lines straight to the UART, into the
-	# middle of a line of ours still on its way out; the result is kept
-	# for the quiet part after the scenarios too (RESULT, below).
-	echo "$rc $start $(uptime_s)" >"/tmp/result-$1"
+		sh "/scenarios/$1.sh" 2>&1
+		# The script's status, not the stamper's: ash keeps no PIPESTATUS.
+		echo $? >"/tmp/exit-$1"
+	) | lab_stamp "$1"
+	read -r rc <"/tmp/exit-$1" || rc=255
+	lab_event exit "$1" "$rc"
 	echo "deadlock-lab: scenario $1 end" >/dev/kmsg
 }
 
@@ -64,30 +64,17 @@ MSG
 	echo 3 >/proc/sys/kernel/hung_task_timeout_secs
 	setsid cttyhack sh -l
 	;;
-"" | none)
-	marker "no scenario (lab.run= is empty)"
-	;;
+"" | none) ;;
 *)
-	names=$(echo "$run" | tr , ' ')
-	for name in $names; do
+	for name in $(echo "$run" | tr , ' '); do
 		scenario "$name"
 	done
-	# Keep the console quiet while the log is dumped, so nothing interleaves.
-	dmesg -n 1
-	marker "DMESG BEGIN uptime=$(uptime_s)"
-	dmesg
-	marker "DMESG END uptime=$(uptime_s)"
-	for name in $names; do
-		if read -r rc start end <"/tmp/result-$name"; then
-			marker "RESULT $name EXIT $rc START $start END $end"
-		fi
-		[ -f "/tmp/checks-$name" ] || continue
-		marker "CHECKS $name BEGIN"
-		cat "/tmp/checks-$name"
-		marker "CHECKS $name END"
-	done
+	lab_event kmsg begin
+	dmesg >"$LAB_TTY"
+	lab_event kmsg end
 	;;
 esac
-marker "DONE uptime=$(uptime_s)"
+lab_event done
+tcdrain "$LAB_TTY"
 sync
 reboot -f

@@ -7,11 +7,11 @@
 . /scenarios/lib.sh
 hung_task_fast 1 2
 
-check "the kernel does not know lockdep=1 and passes it to user space" boot_log_has 'Unknown kernel command line parameters "lockdep=1'
-check "lockdep is on anyway: it was built in (debug_locks 1)" debug_locks_is 1
-check "lockdep=1 reached init's environment instead" env_has lockdep=1
-check "insmod deadlock_lab $LAB_PARAMS succeeds" load
-check "lockdep reports the circular dependency, as in any boot" wait_until 10 dmesg_has "WARNING: possible circular locking dependency detected"
-check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
-check "the module's verdict: SUCCESS, inverted order deadlocked and recovered" verdict_is SUCCESS "inverted order deadlocked and recovered"
+check unknown-parameter "the kernel does not know lockdep=1 and passes it to user space" boot_log_has 'Unknown kernel command line parameters "lockdep=1'
+check lockdep-on-anyway "lockdep is on anyway: it was built in (debug_locks 1)" debug_locks_is 1
+check init-got-it "lockdep=1 reached init's environment instead" env_has lockdep=1
+check insmod "insmod deadlock_lab $LAB_PARAMS succeeds" load
+check circular-report "lockdep reports the circular dependency, as in any boot" wait_until 10 dmesg_has "WARNING: possible circular locking dependency detected"
+check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
+check verdict "the module's verdict: SUCCESS, inverted order deadlocked and recovered" verdict_is SUCCESS "inverted order deadlocked and recovered"
 finish

@@ -8,12 +8,12 @@
 . /scenarios/lib.sh
 hung_task_fast 1 2
 
-check "prove_locking is 0" sysfs_is /sys/module/lockdep/parameters/prove_locking 0
-check "insmod deadlock_lab $LAB_PARAMS succeeds" load
-check "the threads deadlock" wait_until 10 module_said "deadlocked:"
-check "the hung-task detector reports both threads" wait_until 30 dmesg_count_is "INFO: task deadlock_lab_[ab]:[0-9]* blocked for more than" 2
-check "lockdep reported nothing" dmesg_lacks "possible circular locking dependency"
-check "lockdep is still on, and still silent (debug_locks 1)" debug_locks_is 1
-check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
-check "the module's verdict: FAILURE, lockdep did not report" verdict_is FAILURE "inverted order deadlocked and recovered: lockdep did not report"
+check prove-locking-0 "prove_locking is 0" sysfs_is /sys/module/lockdep/parameters/prove_locking 0
+check insmod "insmod deadlock_lab $LAB_PARAMS succeeds" load
+check deadlock "the threads deadlock" wait_until 10 module_said "deadlocked:"
+check hung-task-reports "the hung-task detector reports both threads" wait_until 30 dmesg_count_is "INFO: task deadlock_lab_[ab]:[0-9]* blocked for more than" 2
+check no-lockdep-report "lockdep reported nothing" dmesg_lacks "possible circular locking dependency"
+check lockdep-still-on "lockdep is still on, and still silent (debug_locks 1)" debug_locks_is 1
+check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
+check verdict "the module's verdict: FAILURE, lockdep did not report" verdict_is FAILURE "inverted order deadlocked and recovered: lockdep did not report"
 finish

@@ -12,22 +12,22 @@ set_sysctl kernel/hung_task_timeout_secs 0
 
 before=$(cpu_busy 1)
 say "busy before: $before"
-check "insmod deadlock_lab $LAB_PARAMS succeeds" load
-check "the threads deadlock, both in D" wait_until 10 tasks_in_state D deadlock_lab_a deadlock_lab_b
-check "on CPUs 0 and 1, while this script runs on CPU 2" equals "$(task_cpu deadlock_lab_a) $(task_cpu deadlock_lab_b) $(taskset -p $$ | sed 's/.*: //')" "0 1 4"
+check insmod "insmod deadlock_lab $LAB_PARAMS succeeds" load
+check deadlock "the threads deadlock, both in D" wait_until 10 tasks_in_state D deadlock_lab_a deadlock_lab_b
+check threads-on-cpus-0-1 "on CPUs 0 and 1, while this script runs on CPU 2" equals "$(task_cpu deadlock_lab_a) $(task_cpu deadlock_lab_b) $(taskset -p $$ | sed 's/.*: //')" "0 1 4"
 perf_start
 during=$(cpu_busy 2)
 say "busy during the deadlock: $during"
-check "during the deadlock CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
-check "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
+check idle-cpu0 "during the deadlock CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
+check idle-cpu1 "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
 perf_stop
-check "perf recorded samples" perf_top_has '%'
-check "perf finds the idle loop on top, not the module" perf_top_has 'idle|halt'
-check "perf finds no sample in deadlock_lab's code" not perf_top_has 'deadlock_lab'
-check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
+check perf-samples "perf recorded samples" perf_top_has '%'
+check perf-idle-loop "perf finds the idle loop on top, not the module" perf_top_has 'idle|halt'
+check perf-no-module-sample "perf finds no sample in deadlock_lab's code" not perf_top_has 'deadlock_lab'
+check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
 after=$(cpu_busy 1)
 say "busy after rmmod: $after"
-check "after rmmod CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
-check "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
+check after-idle-cpu0 "after rmmod CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
+check after-idle-cpu1 "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
 say "cpu-usage: semaphore deadlock: before [$before] during [$during] after [$after]"
 finish

@@ -14,30 +14,30 @@ taskset -p 4 $$ >/dev/null
 echo 2 >/sys/kernel/reboot/cpu
 set_sysctl kernel/soft_watchdog 0
 
-check "three CPUs are online" cpus_online_is 3
-check "this script runs on CPU 2 only" equals "$(taskset -p $$ | sed 's/.*: //')" 4
+check three-cpus "three CPUs are online" cpus_online_is 3
+check on-cpu2 "this script runs on CPU 2 only" equals "$(taskset -p $$ | sed 's/.*: //')" 4
 before=$(cpu_busy 1)
 say "busy before: $before"
-check "insmod deadlock_spin fixed=1 succeeds" insmod $MODULE fixed=1
-check "both threads finish their rounds" wait_until 60 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: finished 100000 rounds" 2
-check "rmmod deadlock_spin succeeds within 2 s" rmmod_within 2 deadlock_spin
+check insmod-fixed "insmod deadlock_spin fixed=1 succeeds" insmod $MODULE fixed=1
+check fixed-rounds "both threads finish their rounds" wait_until 60 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: finished 100000 rounds" 2
+check rmmod-fixed "rmmod deadlock_spin succeeds within 2 s" rmmod_within 2 deadlock_spin
 after=$(cpu_busy 1)
 say "busy after the fixed run: $after"
-check "after the fixed run CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
-check "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
+check after-fixed-idle-cpu0 "after the fixed run CPU 0 is idle (under 20% busy)" at_most "$(busy_of 0)" 19
+check after-fixed-idle-cpu1 "and CPU 1 is idle (under 20% busy)" at_most "$(busy_of 1)" 19
 perf_start
-check "insmod deadlock_spin $LAB_PARAMS succeeds" load
-check "the threads spin for good" wait_until 10 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: holding my first spinlock" 2
+check insmod "insmod deadlock_spin $LAB_PARAMS succeeds" load
+check spinning "the threads spin for good" wait_until 10 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: holding my first spinlock" 2
 during=$(cpu_busy 2)
 say "busy during the deadlock: $during"
-check "during the deadlock CPU 0 is busy (over 90%)" at_least "$(busy_of 0)" 91
-check "and CPU 1 is busy (over 90%)" at_least "$(busy_of 1)" 91
+check busy-cpu0 "during the deadlock CPU 0 is busy (over 90%)" at_least "$(busy_of 0)" 91
+check busy-cpu1 "and CPU 1 is busy (over 90%)" at_least "$(busy_of 1)" 91
 perf_stop
-check "perf finds the spinlock's slow path on top" perf_top_has 'queued_spin_lock_slowpath|do_raw_spin_lock'
+check perf-slow-path "perf finds the spinlock's slow path on top" perf_top_has 'queued_spin_lock_slowpath|do_raw_spin_lock'
 perf_module_callers >/tmp/callers
 say "the module addresses in perf's call chains:"
 sed 's/^/#   /' /tmp/callers
-check "its callers are the module's thread functions (from /proc/kallsyms)" grep -qE 'deadlock_spin8thread_[ab]' /tmp/callers
-check "lockdep reported the circular dependency before the spinning" dmesg_has "WARNING: possible circular locking dependency detected"
+check perf-callers "its callers are the module's thread functions (from /proc/kallsyms)" grep -qE 'deadlock_spin8thread_[ab]' /tmp/callers
+check circular-report "lockdep reported the circular dependency before the spinning" dmesg_has "WARNING: possible circular locking dependency detected"
 say "cpu-usage: spinlock deadlock: before [$before] during [$during] after a fixed run [$after]"
 finish

@@ -7,7 +7,8 @@
 # Every failing load must return an error to insmod, leave no module, and
 # print no Oops, BUG or WARNING; afterwards no thread and no lock class of a
 # failed load may be left. Kernel threads are created inside init, so a
-# failing kthread_create_on_node() is among the points.
+# failing kthread_create_on_node() is among the points. The boot has
+# no_hash_pointers, so that /proc/lockdep shows where each class's key lies.
 . /scenarios/lib.sh
 mount_debugfs
 
@@ -30,28 +31,28 @@ in_module_space() {
 	[ "${#1}" = 18 ] &&
 		[ "$(printf '%s\n' $MODULES_START "$1" $MODULES_END | sort | tr '\n' ' ')" = "$MODULES_START $1 $MODULES_END " ]
 }
-insmod /lib/modules/deadlock_recursive.ko fixed=1
-text=$(cat /sys/module/deadlock_recursive/sections/.text 2>/dev/null)
-rmmod deadlock_recursive
+first=${LAB_MODULES%% *}
+insmod "/lib/modules/$first.ko" $CLEAN_LOAD
+text=$(cat "/sys/module/$first/sections/.text" 2>/dev/null)
+rmmod "$first"
 say "a module's .text lies at $text"
-check "failslab counts only allocations from the module address space, where modules load" in_module_space "$text"
+check module-space "failslab counts only allocations from the module address space, where modules load" in_module_space "$text"
 
 # The sweep itself is fail-nth --sweep (tests/guest/fail-nth.c): loading and
 # unloading from one process, no shell work between two failure points.
-for entry in $LAB_MODULES; do
-	m=${entry%%:*} params=$(echo "${entry#*:}" | tr , ' ')
-	fail-nth --sweep "/lib/modules/$m.ko" "$params" >/tmp/sweep
+for m in $LAB_MODULES; do
+	fail-nth --sweep "/lib/modules/$m.ko" "$CLEAN_LOAD" >/tmp/sweep
 	rc=$?
 	sed 's/^/# /' /tmp/sweep
 	points=$(sed -n "s/^fail-nth sweep $m: \([0-9]*\) failure points.*/\1/p" /tmp/sweep)
-	check "$m: $points failure points in init, and every load that met one was refused cleanly" \
+	check "$m:refused-cleanly" "$m: $points failure points in init, and every load that met one was refused cleanly" \
 		grep -q "^fail-nth sweep $m: [1-9][0-9]* failure points, 0 not refused cleanly" /tmp/sweep
-	check "$m: the load succeeds once no fault is left, and unloads" \
+	check "$m:loads-without-fault" "$m: the load succeeds once no fault is left, and unloads" \
 		grep -q "^fail-nth sweep $m: .*the load without a fault succeeded" /tmp/sweep
-	check "$m: fail-nth's verdict is 0" equals "$rc" 0
+	check "$m:verdict" "$m: fail-nth's verdict is 0" equals "$rc" 0
 done
-check "no thread of any failed load is left" no_lab_task
-check "no lock class of any module is left" lockdep_classes_is "$LAB_CLASSES" 0
-check "lockdep is still on (debug_locks 1)" debug_locks_is 1
-check "no failed load printed an Oops, BUG or WARNING" dmesg_lacks_ere "(Oops|BUG|WARNING):"
+check no-thread-left "no thread of any failed load is left" no_lab_task
+check no-class-left "no lock class of any module is left (none keyed in the module area)" equals "$(module_classes)" 0
+check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
+check no-oops "no failed load printed an Oops, BUG or WARNING" dmesg_lacks_ere "(Oops|BUG|WARNING):"
 finish

@@ -7,15 +7,15 @@
 hung_task_fast 1 10
 ALL="deadlock_lab_a deadlock_lab_b deadlock_lab_a1 deadlock_lab_b1 deadlock_lab_a2 deadlock_lab_b2"
 
-check "insmod deadlock_lab $LAB_PARAMS succeeds" load
-check "the first pair deadlocks" wait_until 10 module_said "deadlocked:"
-check "all six threads sleep in D state" wait_until 10 tasks_in_state D $ALL
+check insmod "insmod deadlock_lab $LAB_PARAMS succeeds" load
+check first-pair-deadlocks "the first pair deadlocks" wait_until 10 module_said "deadlocked:"
+check six-in-d "all six threads sleep in D state" wait_until 10 tasks_in_state D $ALL
 show_threads $ALL
-check "the hung-task detector reports all six" wait_until 30 dmesg_count_is "INFO: task deadlock_lab_[ab][0-9]*:[0-9]* blocked for more than" 6
-check "lockdep reported exactly once" dmesg_count_is "WARNING: possible circular locking dependency detected" 1
-check "lockdep turned itself off after its report (debug_locks 0)" debug_locks_is 0
-check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
-check "all six threads are gone" tasks_gone $ALL
-check "the module's verdict: SUCCESS, six tasks asleep at unload" verdict_is SUCCESS "inverted order deadlocked and recovered (debug_locks 1 -> 0, 6 task(s) asleep"
-check "lockdep dropped sem1 and sem2 on unload" lockdep_classes_is "sem[12]" 0
+check hung-task-reports "the hung-task detector reports all six" wait_until 30 dmesg_count_is "INFO: task deadlock_lab_[ab][0-9]*:[0-9]* blocked for more than" 6
+check one-report "lockdep reported exactly once" dmesg_count_is "WARNING: possible circular locking dependency detected" 1
+check lockdep-turned-off "lockdep turned itself off after its report (debug_locks 0)" debug_locks_is 0
+check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
+check six-gone "all six threads are gone" tasks_gone $ALL
+check verdict "the module's verdict: SUCCESS, six tasks asleep at unload" verdict_is SUCCESS "inverted order deadlocked and recovered (debug_locks 1 -> 0, 6 task(s) asleep"
+check classes-dropped "lockdep dropped sem1 and sem2 on unload" lockdep_classes_is "sem[12]" 0
 finish

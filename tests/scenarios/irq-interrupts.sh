@@ -25,17 +25,17 @@ tick_line() {
 ticks_of() { awk -v c=$(($1 + 2)) -v l="$2" '$1 == l { print $c }' "${3:-/proc/interrupts}"; }
 grep -E '^ *(CPU|LOC|0):' /proc/interrupts | sed 's/^/#   /'
 cp /proc/interrupts /tmp/interrupts-before
-check "insmod deadlock_irq $LAB_PARAMS succeeds" load
-check "the thread finishes its 20000 rounds" wait_until 60 module_said "deadlock_irq: finished 20000 rounds"
-check "rmmod succeeds within 2 s" rmmod_within 2 deadlock_irq
+check insmod "insmod deadlock_irq $LAB_PARAMS succeeds" load
+check rounds "the thread finishes its 20000 rounds" wait_until 60 module_said "deadlock_irq: finished 20000 rounds"
+check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_irq
 grep -E '^ *(CPU|LOC|0):' /proc/interrupts | sed 's/^/#   /'
 ticks=$(logged_number 'stopped: the timer ran \([0-9]*\) times')
 cpu=$(logged_number 'stopped: the timer ran [0-9]* times, on CPU \([0-9]*\)')
 line=$(tick_line "$cpu")
 climbed=$(($(ticks_of "$cpu" "$line") - $(ticks_of "$cpu" "$line" /tmp/interrupts-before)))
 say "the timer's callback ran $ticks times, on CPU $cpu, whose timer ($line) count climbed by $climbed meanwhile"
-check "the timer's callback ran, in hard-interrupt context" at_least "$ticks" 10
-check "its CPU's timer interrupts (LOC, or IRQ 0 without a local APIC timer) climbed by at least as many" \
+check callback-ran "the timer's callback ran, in hard-interrupt context" at_least "$ticks" 10
+check timer-interrupts "its CPU's timer interrupts (LOC, or IRQ 0 without a local APIC timer) climbed by at least as many" \
 	at_least "$climbed" "$ticks"
-check "lockdep is still on (debug_locks 1)" debug_locks_is 1
+check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
 finish

@@ -10,22 +10,21 @@
 mount_debugfs
 K=/sys/kernel/debug/kmemleak
 
-check "kmemleak is on" test -w $K
+check kmemleak-on "kmemleak is on" test -w $K
 # No scans but ours; forget what the boot itself left, which is not ours.
 echo scan=off >$K
 echo clear >$K
-for entry in $LAB_MODULES; do
-	m=${entry%%:*} params=$(echo "${entry#*:}" | tr , ' ')
+for m in $LAB_MODULES; do
 	cycles=0
 	for i in 1 2 3 4 5; do
-		insmod "/lib/modules/$m.ko" $params && rmmod "$m" && cycles=$((cycles + 1))
+		insmod "/lib/modules/$m.ko" $CLEAN_LOAD && rmmod "$m" && cycles=$((cycles + 1))
 	done
 	for n in 1 2 3; do
-		fail-nth $n "/lib/modules/$m.ko" "$params" >/dev/null && rmmod "$m"
+		fail-nth $n "/lib/modules/$m.ko" "$CLEAN_LOAD" >/dev/null && rmmod "$m"
 	done
-	check "$m: 5 load/unload cycles and 3 loads with a failing allocation" equals "$cycles" 5
+	check "$m:cycles" "$m: 5 load/unload cycles and 3 loads with a failing allocation" equals "$cycles" 5
 done
-check "no lab module is loaded" no_lab_task
+check no-module-loaded "no lab module is loaded" no_lab_task
 # kmemleak reports an object only once it is 5 s old (jiffies_min_age).
 since=$(uptime_cs)
 wait_until 10 uptime_past $((since + 600))
@@ -36,6 +35,6 @@ say "kmemleak: $(grep -c '^unreferenced object' /tmp/kmemleak) unreferenced obje
 awk '/^unreferenced object/ { block = $0; next } { block = block "\n" $0 }
 	/^  backtrace/ { bt = 1 } bt && (/\[deadlock_/ || /\] 0x[0-9a-f]+$/) { print block; bt = 0 }' /tmp/kmemleak >/tmp/ours
 sed 's/^/#   /' /tmp/ours
-check "kmemleak reports no leak from the lab's modules" equals "$(grep -c '^unreferenced object' /tmp/ours)" 0
-check "lockdep is still on (debug_locks 1)" debug_locks_is 1
+check no-leak "kmemleak reports no leak from the lab's modules" equals "$(grep -c '^unreferenced object' /tmp/ours)" 0
+check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
 finish

@@ -1,33 +1,35 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest-side library for the scenario scripts (busybox ash, which has
 # `local`: helpers must not clobber the caller's variables). A scenario
-# sources this, checks live state with `check DESCRIPTION PREDICATE ARGS...`,
-# and ends with `finish`. Predicates are the named commands below, never
-# `eval` strings. The guest init sets LAB_SCENARIO, LAB_MODULE, LAB_PARAMS and
-# LAB_PLAN from the scenario's declaration (NAME.expect.json).
-# Checks go to the console and to /tmp/checks-$LAB_SCENARIO, which the guest
-# init prints again after the scenario, with the console quiet, for the host.
+# sources this, checks live state with `check NAME DESCRIPTION PREDICATE
+# ARGS...`, and ends with `finish`. NAME is the check's name in the
+# scenario's declaration (NAME.expect.json), which lists every check the
+# script runs; the host fails a check that never ran, and one that is not
+# declared. Predicates are the named commands below, never `eval` strings.
+# The guest init sets LAB_SCENARIO, LAB_MODULE, LAB_PARAMS and LAB_PLAN from
+# the declaration, and the lab's facts (/lib/lab/facts.sh): LAB_MODULES (the
+# modules of the lab's harness), LAB_RANGES (MODULE.PARAM=MIN..=MAX of each
+# of their parameters) and LAB_KUNIT_SUITES. Everything a script prints goes
+# to the host over the lab's protocol line (/lib/lab/protocol.sh).
+. /lib/lab/protocol.sh
 
 MODULE=/lib/modules/$LAB_MODULE.ko
 failed=0
 checks=0
-: >"/tmp/checks-$LAB_SCENARIO"
 
 say() { echo "# $*"; }
 
-# check DESCRIPTION PREDICATE [ARGS...]: one guest-side assertion.
+# check NAME DESCRIPTION PREDICATE [ARGS...]: one guest-side assertion.
 check() {
-	local desc=$1 line
-	shift
+	local name=$1 desc=$2
+	shift 2
 	checks=$((checks + 1))
 	if "$@"; then
-		line="ok $checks $desc"
+		lab_check ok "$name" "$desc"
 	else
-		line="not ok $checks $desc"
+		lab_check fail "$name" "$desc"
 		failed=$((failed + 1))
 	fi
-	echo "CHECK $line"
-	echo "$line" >>"/tmp/checks-$LAB_SCENARIO"
 }
 
 finish() {
@@ -261,12 +263,31 @@ rejects() {
 		dmesg_has "$m: invalid parameter: $1, allowed range $2" && not_loaded "$m"
 }
 
-# The lab's modules, with the parameters of a load that ends by itself, their
-# threads and their lock classes.
-LAB_MODULES="deadlock_lab:fixed=1,rounds=10 deadlock_recursive:fixed=1 deadlock_irq:fixed=1 deadlock_leak:fixed=1 deadlock_spin:fixed=1"
-LAB_CLASSES='sem[12]|table_lock|node_lock(/[0-9])?|stats_lock(_irq)?|store_lock|spin[12]'
+# A load of a harness module that ends by itself: its fixed form.
+CLEAN_LOAD=fixed=1
+# range_of MODULE PARAM: the allowed range of MODULE's PARAM, as MIN..=MAX.
+range_of() {
+	local r
+	for r in $LAB_RANGES; do
+		case $r in "$1.$2="*) echo "${r#*=}" && return 0 ;; esac
+	done
+	return 1
+}
+# params_of MODULE: the parameters of MODULE that have an allowed range.
+params_of() {
+	local r
+	for r in $LAB_RANGES; do
+		case $r in "$1."*) r=${r#"$1".} && echo "${r%%=*}" ;; esac
+	done
+}
 # no_lab_task: no task of any lab module is left.
 no_lab_task() { ! grep -q '^deadlock_' /proc/[0-9]*/comm 2>/dev/null; }
+# module_classes: how many lock classes lockdep knows whose key lies in a
+# module (the lab's locks are keyed by statics of their module; lockdep
+# forgets a module's classes when it unloads). The address of a class's key
+# starts its line of /proc/lockdep; the module area of x86-64 starts at
+# MODULES_VADDR (without KASLR, 0xffffffffa0000000), above the kernel image.
+module_classes() { grep -cE '^ffffffff[a-f][0-9a-f]{7} ' /proc/lockdep; }
 
 # mount_debugfs: /sys/kernel/debug, for fault injection and kmemleak.
 mount_debugfs() {

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Scenario declarations: `tests/scenarios/NAME.expect.json`.
+//!
+//! One file per scenario. Its `scenario` table says how to boot it, which
+//! module it loads, and the checks its guest script (`NAME.sh`) runs, by
+//! name; the rest of the file (`findings`, `others`, `lockdep_off`) is what
+//! `dmesg-inspect` must find in its part of the kernel log. Every key is
+//! typed, and an unknown one is an error that names the file and the key,
+//! before anything boots.
+//!
+//! A check's name may hold a placeholder, expanded from what the lab built
+//! (see [`Facts`]): `{module}` for every module of the suite that has a
+//! `fixed` parameter, `{module}.{param}` for every parameter with an
+//! allowed range of those modules, `{kunit_case}` for every KUnit case of
+//! the KUnit crate roots. The plan of a scenario is therefore computed
+//! before its boot, never typed in.
+
+use std::path::{Path, PathBuf};
+
+use dmesg_inspect::expect::Expectation;
+use serde::Deserialize;
+
+use crate::modules::Facts;
+use crate::Error;
+
+/// How a boot of the scenario must end, if not by the guest's reboot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Ending {
+    /// The kernel panics on purpose; the checks before the panic count.
+    Panic,
+}
+
+/// A host program that drives the boot and adds checks of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Driver {
+    /// gdb on QEMU's stub while the guest waits (`make gdb`).
+    Gdb,
+}
+
+/// The initramfs a boot uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Initrd {
+    /// The image that also carries perf and its libraries.
+    Perf,
+}
+
+fn default_timeout() -> u64 {
+    60
+}
+fn default_cpus() -> u32 {
+    2
+}
+
+/// The `scenario` table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the scenario shows, in a sentence or three.
+    pub about: String,
+    /// The module under test (the guest's `$LAB_MODULE`).
+    pub module: String,
+    /// Its parameters for the main load (the guest's `$LAB_PARAMS`).
+    #[serde(default)]
+    pub params: String,
+    /// The checks the guest script runs, by name, in order (up to the panic,
+    /// for a scenario that ends in one).
+    pub checks: Vec<String>,
+    /// Seconds the scenario may take in the guest.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    pub ends: Option<Ending>,
+    /// Extended regular expressions the kernel's console must match.
+    #[serde(default)]
+    pub console: Vec<String>,
+    pub driver: Option<Driver>,
+    /// The kernel log holds KUnit results, which the kernel's kunit.py parses.
+    #[serde(default)]
+    pub kunit: bool,
+    /// More kernel command-line arguments for its boot.
+    #[serde(default)]
+    pub append: String,
+    #[serde(default = "default_cpus")]
+    pub cpus: u32,
+    pub initrd: Option<Initrd>,
+    /// `make run SCENARIO=NAME` tells this scenario (with `NAME-fixed`
+    /// beside it, if declared), under this title.
+    pub story: Option<String>,
+}
+
+/// One declaration file.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    pub name: String,
+    pub file: PathBuf,
+    pub script: PathBuf,
+    pub scenario: Scenario,
+    pub expect: Expectation,
+}
+
+/// Scenarios of one class may share a boot.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BootClass {
+    /// Expects no report of any kind and needs nothing special of its boot.
+    Shared { append: String, cpus: u32, initrd: Option<Initrd> },
+    /// Needs a boot of its own.
+    Own(String),
+}
+
+/// The suffix of a declaration file.
+pub const SUFFIX: &str = ".expect.json";
+
+impl Declaration {
+    /// Reads and checks `dir/NAME.expect.json` and that `dir/NAME.sh` exists.
+    pub fn load(dir: &Path, name: &str) -> Result<Declaration, Error> {
+        let file = dir.join(format!("{name}{SUFFIX}"));
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", file.display())))?;
+        Declaration::parse(name, &file, &text)
+    }
+
+    pub fn parse(name: &str, file: &Path, text: &str) -> Result<Declaration, Error> {
+        let at = |what: String| Error::new(format!("{}: {what}", file.display()));
+        let expect = Expectation::from_json(text).map_err(at)?;
+        let value = expect
+            .scenario
+            .clone()
+            .ok_or_else(|| at("no \"scenario\" table".to_string()))?;
+        let scenario: Scenario =
+            serde_json::from_value(value).map_err(|e| at(format!("in \"scenario\": {e}")))?;
+        for re in &scenario.console {
+            regex::Regex::new(re).map_err(|e| at(format!("console pattern {re:?}: {e}")))?;
+        }
+        if scenario.checks.is_empty() {
+            return Err(at("\"checks\" is empty: a scenario runs at least one check".into()));
+        }
+        for id in &scenario.checks {
+            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_.:-{}".contains(c)) {
+                return Err(at(format!("check name {id:?}: use letters, digits and _ . : - only")));
+            }
+        }
+        if name == crate::protocol::INIT {
+            return Err(at(format!("\"{name}\" is the guest init's own name; pick another")));
+        }
+        let script = file.with_file_name(format!("{name}.sh"));
+        Ok(Declaration { name: name.to_string(), file: file.to_path_buf(), script, scenario, expect })
+    }
+
+    /// The checks the guest script must report, in order, placeholders
+    /// expanded.
+    pub fn plan(&self, facts: &Facts) -> Result<Vec<String>, Error> {
+        let mut plan = Vec::new();
+        for id in &self.scenario.checks {
+            for one in facts.expand(id).map_err(|e| Error::new(format!("{}: {e}", self.file.display())))? {
+                if plan.contains(&one) {
+                    return Err(Error::new(format!("{}: check {one:?} is declared twice", self.file.display())));
+                }
+                plan.push(one);
+            }
+        }
+        Ok(plan)
+    }
+
+    pub fn boot_class(&self) -> BootClass {
+        let s = &self.scenario;
+        if self.expect.findings.is_empty()
+            && self.expect.lockdep_off != Some(true)
+            && s.ends.is_none()
+            && s.driver.is_none()
+        {
+            BootClass::Shared { append: s.append.clone(), cpus: s.cpus, initrd: s.initrd }
+        } else {
+            BootClass::Own(self.name.clone())
+        }
+    }
+
+    /// Whether a boot of this scenario must end in a kernel panic.
+    pub fn panics(&self) -> bool {
+        self.scenario.ends == Some(Ending::Panic)
+    }
+
+    /// The guest's environment for this scenario, as shell assignments.
+    pub fn guest_env(&self, plan: &[String]) -> String {
+        format!(
+            "LAB_SCENARIO='{}'\nLAB_MODULE='{}'\nLAB_PARAMS='{}'\nLAB_PLAN={}\n",
+            self.name,
+            self.scenario.module,
+            self.scenario.params,
+            plan.len()
+        )
+    }
+
+    /// Compares the script's literal check names with the declaration:
+    /// a declared name the script never uses, or a name the script uses
+    /// that is not declared, is found here, before a boot.
+    pub fn lint_script(&self, script: &str) -> Result<(), Error> {
+        let used = literal_checks(script);
+        let mut problems = Vec::new();
+        for id in &self.scenario.checks {
+            if !id.contains('{') && !used.contains(id) {
+                problems.push(format!("check {id:?} is declared, but {} never runs it", self.script.display()));
+            }
+        }
+        for id in &used {
+            if !self.scenario.checks.contains(id) {
+                problems.push(format!("{} runs check {id:?}, which {} does not declare", self.script.display(), self.file.display()));
+            }
+        }
+        match problems.is_empty() {
+            true => Ok(()),
+            false => Err(Error::new(problems.remove(0)).hints(problems)),
+        }
+    }
+}
+
+/// The literal names of `check NAME ...` lines in a guest script.
+fn literal_checks(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in script.lines() {
+        let l = line.trim_start();
+        let Some(rest) = l.strip_prefix("check ") else { continue };
+        let word = rest.split_whitespace().next().unwrap_or("");
+        if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c)) {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
+/// Every declaration in `dir`, in name order.
+pub fn load_dir(dir: &Path) -> Result<Vec<Declaration>, Error> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(SUFFIX).map(str::to_string))
+        .collect();
+    names.sort();
+    let mut decls = Vec::new();
+    for n in names {
+        let d = Declaration::load(dir, &n)?;
+        if !d.script.is_file() {
+            return Err(Error::new(format!("no guest script {} for {}", d.script.display(), d.file.display())));
+        }
+        decls.push(d);
+    }
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = entry.path();
+        let Some(stem) = p.file_name().and_then(|f| f.to_str()).and_then(|f| f.strip_suffix(".sh")) else { continue };
+        if stem != "lib" && !decls.iter().any(|d| d.name == stem) {
+            return Err(Error::new(format!("{} has no declaration", p.display()))
+                .hint(format!("write {}/{stem}{SUFFIX}", dir.display())));
+        }
+    }
+    Ok(decls)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{"scenario": {"about": "x", "module": "deadlock_lab", "checks": ["a", "b"]},
+        "findings": [], "others": "forbid"}"#;
+
+    #[test]
+    fn a_misspelt_key_is_named() {
+        let bad = GOOD.replace("\"checks\"", "\"timout\": 3, \"checks\"");
+        let e = Declaration::parse("x", Path::new("t/x.expect.json"), &bad).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("t/x.expect.json") && msg.contains("timout"), "{msg}");
+        let top = GOOD.replace("\"others\"", "\"lockdep_of\": true, \"others\"");
+        let msg = Declaration::parse("x", Path::new("t/x.expect.json"), &top).unwrap_err().to_string();
+        assert!(msg.contains("lockdep_of"), "{msg}");
+    }
+
+    #[test]
+    fn defaults_and_classes() {
+        let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
+        assert_eq!(d.scenario.timeout, 60);
+        assert_eq!(d.scenario.cpus, 2);
+        assert_eq!(d.boot_class(), BootClass::Shared { append: String::new(), cpus: 2, initrd: None });
+        let own = GOOD.replace("\"findings\": []", r#""findings": [{"kind": "circular"}]"#);
+        let d = Declaration::parse("x", Path::new("t/x.expect.json"), &own).unwrap();
+        assert_eq!(d.boot_class(), BootClass::Own("x".into()));
+    }
+
+    #[test]
+    fn the_script_and_the_declaration_agree() {
+        let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
+        assert!(d.lint_script("check a \"one\" true\n\tcheck b \"two\" true\n").is_ok());
+        let e = d.lint_script("check a \"one\" true\ncheck c \"three\" true\n").unwrap_err().to_string();
+        assert!(e.contains("\"b\"") && e.contains("\"c\""), "{e}");
+    }
+}

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The suite's tests that need no boot: the host tools' own tests, the
+//! modules' formatting and clippy, their `modinfo`, and last, the suite's
+//! KTAP as the kernel's parser reads it.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::ktap::TestResult;
+use crate::suite::Suite;
+
+/// A test of the suite that runs on the host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostTest {
+    Inspector,
+    ModuleRustfmt,
+    ModuleClippy,
+    Modinfo,
+}
+
+/// In the order the suite runs them.
+pub const ALL: [HostTest; 4] = [HostTest::Inspector, HostTest::ModuleRustfmt, HostTest::ModuleClippy, HostTest::Modinfo];
+
+impl HostTest {
+    pub fn name(self) -> &'static str {
+        match self {
+            HostTest::Inspector => "inspector",
+            HostTest::ModuleRustfmt => "module_rustfmt",
+            HostTest::ModuleClippy => "module_clippy",
+            HostTest::Modinfo => "modinfo",
+        }
+    }
+
+    /// Runs the test: whether it passed, and its diagnostics.
+    pub fn run(self, suite: &Suite) -> (bool, Vec<String>) {
+        match self {
+            HostTest::Inspector => host_tools(suite),
+            HostTest::ModuleRustfmt => rustfmt(suite),
+            HostTest::ModuleClippy => clippy(suite),
+            HostTest::Modinfo => modinfo(suite),
+        }
+    }
+}
+
+/// Runs a command; its status and its output, standard error after
+/// standard output. A command that cannot start fails.
+pub fn output(cmd: &mut Command) -> (bool, String) {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let child = match child {
+        Ok(c) => c,
+        Err(e) => return (false, format!("cannot run {:?}: {e}", cmd.get_program())),
+    };
+    let _registered = crate::interrupt::register(child.id());
+    match child.wait_with_output() {
+        Ok(o) => (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+        ),
+        Err(e) => (false, e.to_string()),
+    }
+}
+
+/// The host tools' unit, fixture and property tests (the inspector's, and
+/// this program's own, on recorded boots).
+fn host_tools(suite: &Suite) -> (bool, Vec<String>) {
+    let (ok, text) = output(Command::new("cargo").args(["test", "--quiet", "--workspace"]).current_dir(&suite.lab.root));
+    let diags = text
+        .lines()
+        .filter(|l| l.starts_with("test result:") || l.contains("FAILED") || l.contains("panicked"))
+        .map(str::to_string)
+        .collect();
+    (ok, diags)
+}
+
+/// Every crate root of `src/` (rustfmt follows their `mod lab;` into
+/// `src/lab/`) and of `tests/`, formatted as the kernel's rustfmt
+/// configuration says.
+fn rustfmt(suite: &Suite) -> (bool, Vec<String>) {
+    let config = suite.kernel.path("KERNEL_SRC").join(".rustfmt.toml");
+    let roots = crate_roots(&suite.lab.root);
+    let mut cmd = Command::new("rustfmt");
+    cmd.args(["--check", "--edition", "2021", "--config-path"]).arg(&config).args(&roots);
+    let (ok, text) = output(&mut cmd);
+    let mut diags: Vec<String> = vec![format!("{} crate root(s) checked", roots.len())];
+    diags.extend(text.lines().take(40).map(str::to_string));
+    (ok, diags)
+}
+
+/// The crate roots of the modules: `src/*.rs`, and any under `tests/`.
+pub fn crate_roots(root: &Path) -> Vec<std::path::PathBuf> {
+    let mut roots = Vec::new();
+    let mut dirs = vec![root.join("src")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "rs") {
+                roots.push(p);
+            }
+        }
+    }
+    let tests = root.join("tests");
+    let mut stack = vec![tests];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                roots.push(p);
+            }
+        }
+    }
+    roots.sort();
+    roots
+}
+
+/// A fresh build of the modules with the kernel's clippy configuration
+/// (`make CLIPPY=1`, the clippy-driver of the kernel's rustc) prints no
+/// warning: neither rustc's, clippy's, objtool's nor modpost's. Like the
+/// kernel's build, a clean result is kept in the cache under a key of
+/// everything that goes into it; any change builds and checks again.
+fn clippy(suite: &Suite) -> (bool, Vec<String>) {
+    let k = &suite.kernel;
+    let driver = k.path("CLIPPY_DRIVER");
+    if !driver.is_file() {
+        return (false, vec![format!("no {}: run make setup", driver.display())]);
+    }
+    let version = |p: &Path| output(Command::new(p).arg("--version")).1.trim().to_string();
+    let mut diags = vec![version(&driver)];
+    let mut key_parts: Vec<Vec<u8>> = Vec::new();
+    let mut files = crate_roots(&suite.lab.root);
+    files.extend(walk(&suite.lab.root.join("src/lab")));
+    files.push(suite.lab.root.join("Kbuild"));
+    files.push(suite.lab.root.join("src/Kbuild"));
+    files.push(k.kdir().join(".config"));
+    files.push(k.kdir().join("Module.symvers"));
+    files.sort();
+    files.dedup();
+    for f in &files {
+        key_parts.push(f.to_string_lossy().as_bytes().to_vec());
+        key_parts.push(std::fs::read(f).unwrap_or_default());
+    }
+    key_parts.push(version(&k.path("RUSTC")).into_bytes());
+    key_parts.push(version(&driver).into_bytes());
+    let key = hash(&key_parts);
+    let stamp = k.cache().join("clippy-clean").join(&key);
+    if let Ok(when) = std::fs::read_to_string(&stamp) {
+        diags.push(format!("unchanged since a clean clippy build at {} (key {key})", when.trim()));
+        return (true, diags);
+    }
+    let Ok(dir) = crate::qemu::tempdir("clippy") else {
+        return (false, vec!["no temporary directory".into()]);
+    };
+    let (built, log) = output(
+        Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(k.kdir())
+            .arg(format!("M={}", suite.lab.root.display()))
+            .arg(format!("MO={}", dir.display()))
+            .arg(format!("LLVM={}", k.get("LLVM")))
+            .arg(format!("RUSTC={}", k.get("RUSTC")))
+            .arg("CLIPPY=1")
+            .arg(format!("CLIPPY_DRIVER={}", driver.display()))
+            .arg("modules"),
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    // rustc's and clippy's warnings start their line; objtool's and
+    // modpost's follow the object's name.
+    let warn = regex::Regex::new(r"(^|: )(warning|error)").unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    let mut shown = 0;
+    for (i, l) in lines.iter().enumerate() {
+        if warn.is_match(l) && shown < 60 {
+            for x in lines.iter().skip(i).take(5) {
+                diags.push(x.to_string());
+                shown += 1;
+            }
+        }
+    }
+    let ok = built && !lines.iter().any(|l| warn.is_match(l));
+    if ok {
+        let _ = std::fs::create_dir_all(stamp.parent().unwrap());
+        let _ = std::fs::write(&stamp, chrono::Local::now().to_rfc3339());
+    }
+    (ok, diags)
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_file()).collect()
+}
+
+/// A short hash of byte strings, for cache keys.
+pub fn hash(parts: &[Vec<u8>]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `modinfo` documents every parameter of every module with its allowed
+/// range, every module of the harness has `fixed`, and the license is GPL.
+fn modinfo(suite: &Suite) -> (bool, Vec<String>) {
+    let mut ok = true;
+    let mut diags = Vec::new();
+    for m in &suite.facts.modules {
+        diags.push(format!("{}: license {}", m.name, m.get("license").unwrap_or("none")));
+        if m.get("license") != Some("GPL") {
+            ok = false;
+            diags.push(format!("{}: the license must be GPL, or lockdep turns itself off", m.name));
+        }
+        for p in &m.params {
+            diags.push(format!("  parm {}: {} ({})", p.name, p.description, p.ty));
+            match p.range {
+                Some((lo, hi)) if lo <= hi => {}
+                _ => {
+                    ok = false;
+                    diags.push(format!("{}: parameter {} states no allowed range \"(allowed MIN..=MAX)\"", m.name, p.name));
+                }
+            }
+        }
+        let harness = m.get("author").is_some_and(|a| a == "deadlock-lab developers") && !m.name.ends_with("_kunit");
+        if harness && !m.has_fixed() {
+            ok = false;
+            diags.push(format!("{}: a module of the lab's harness has no fixed parameter", m.name));
+        }
+    }
+    (ok, diags)
+}
+
+/// The KTAP printed so far, as the kernel's own parser reads it: no error,
+/// no crash, and the same results as the runner counted.
+pub fn ktap_check(suite: &Suite, so_far: &str, results: &[TestResult]) -> TestResult {
+    let t0 = std::time::Instant::now();
+    // The plan counts this test too: the document so far has one test fewer.
+    let n = results.len();
+    let mut text = String::new();
+    for (i, line) in so_far.lines().enumerate() {
+        if i == 1 && line.starts_with("1..") {
+            text.push_str(&format!("1..{n}\n"));
+        } else {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
+    let want = (results.iter().filter(|r| r.ok).count() as u64, results.iter().filter(|r| !r.ok).count() as u64);
+    let (ok, diags) = match crate::kunit::parse(&suite.kernel.kunit_py(), &text) {
+        Ok(p) => {
+            let got = crate::kunit::top_level(&p);
+            (
+                got == want && p.errors == 0 && p.crashed == 0,
+                vec![
+                    p.summary.clone(),
+                    format!(
+                        "kunit.py: top level {} passed, {} failed (runner: {} passed, {} failed); errors {}, crashed {}",
+                        got.0, got.1, want.0, want.1, p.errors, p.crashed
+                    ),
+                ],
+            )
+        }
+        Err(e) => (false, vec![e.to_string()]),
+    };
+    TestResult::plain("ktap", ok, t0.elapsed().as_secs_f64(), diags)
+}

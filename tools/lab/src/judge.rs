@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0
+//! Judging one scenario from its boot's folder.
+//!
+//! A scenario passes only if the guest reported every check its
+//! declaration names, each once, all ok, and nothing it does not name; its
+//! script exited 0 (or, if it ends in a panic, the kernel panicked before
+//! the script could end); the console matched every declared pattern; the
+//! driver's own checks passed; and `dmesg-inspect` found in its part of the
+//! kernel log exactly what the declaration expects. Its plan (the number of
+//! subtests) is known before the boot: [`subtest_count`].
+
+use std::path::Path;
+
+use dmesg_inspect::expect::Evaluator;
+
+use crate::boot::{Analysis, Ending};
+use crate::decl::Declaration;
+use crate::ktap::{Line, TestResult};
+use crate::protocol::ScenarioLog;
+
+/// The subtests a scenario reports: its checks, one per console pattern,
+/// the driver's checks, how the script ended, the inspector's verdict, and
+/// kunit.py's if the kernel log holds KUnit results.
+pub fn subtest_count(decl: &Declaration, plan: &[String], driver_checks: usize) -> usize {
+    plan.len() + decl.scenario.console.len() + driver_checks + 2 + usize::from(decl.scenario.kunit)
+}
+
+/// What a driver checked on the host, in its declared number.
+#[derive(Debug, Clone, Default)]
+pub struct DriverChecks {
+    pub names: Vec<&'static str>,
+    pub results: Vec<bool>,
+}
+
+/// Judges `decl`'s part of the boot in `boot`.
+pub fn judge(
+    decl: &Declaration,
+    plan: &[String],
+    boot: &Analysis,
+    driver: Option<&DriverChecks>,
+    kunit_py: &Path,
+) -> TestResult {
+    let name = &decl.name;
+    let mut lines = vec![Line::Diag(format!(
+        "boot: {} on {} ({}), {:.1} s, ended: {}",
+        boot.record.run,
+        boot.record.accel,
+        boot.record.accel_why,
+        boot.record.wall_secs,
+        ending_words(boot)
+    ))];
+    let empty = ScenarioLog::default();
+    let log = boot.guest.scenario(name).unwrap_or(&empty);
+    // The guest's diagnostics and checks, in the order they came.
+    let mut seen: Vec<&str> = Vec::new();
+    let mut undeclared = Vec::new();
+    let mut twice = Vec::new();
+    let mut diags = log.lines.iter().peekable();
+    for c in &log.checks {
+        while let Some((_, d)) = diags.next_if(|(t, _)| *t <= c.uptime) {
+            lines.push(Line::Diag(strip_hash(d)));
+        }
+        if !plan.contains(&c.id) {
+            undeclared.push(c.id.clone());
+            lines.push(Line::Diag(format!("not declared: check {} ({})", c.id, c.description)));
+        } else if seen.contains(&c.id.as_str()) {
+            twice.push(c.id.clone());
+            lines.push(Line::Diag(format!("reported again: check {} ({})", c.id, c.description)));
+        } else {
+            seen.push(&c.id);
+            lines.push(Line::Test { ok: c.ok, name: c.description.clone() });
+        }
+    }
+    for (_, d) in diags {
+        lines.push(Line::Diag(strip_hash(d)));
+    }
+    let missing: Vec<&String> = plan.iter().filter(|id| !seen.contains(&id.as_str())).collect();
+    for id in &missing {
+        lines.push(Line::Test { ok: false, name: format!("check {id} never ran") });
+    }
+    for re in &decl.scenario.console {
+        let ok = regex::Regex::new(re).map(|r| r.is_match(&boot.console)).unwrap_or(false);
+        lines.push(Line::Test { ok, name: format!("console shows: {re}") });
+    }
+    if let Some(d) = driver {
+        for (i, n) in d.names.iter().enumerate() {
+            let ok = d.results.get(i).copied().unwrap_or(false);
+            let name = if i < d.results.len() { n.to_string() } else { format!("{n} (never ran)") };
+            lines.push(Line::Test { ok, name });
+        }
+    }
+    lines.push(ended(decl, plan, boot, log, &missing, &undeclared, &twice));
+    let part = boot.kernel_part(name);
+    lines.extend(inspect(decl, &part));
+    if decl.scenario.kunit {
+        let (ok, diag) = kunit_verdict(kunit_py, &part);
+        lines.push(Line::Diag(format!("kunit.py: {diag}")));
+        lines.push(Line::Test { ok, name: "kunit.py parses the KUnit results in the kernel log: every case passed".into() });
+    }
+    lines.push(Line::Diag(format!("log: {}", boot.dir.join("console.log").display())));
+    let count = subtest_count(decl, plan, driver.map(|d| d.names.len()).unwrap_or(0));
+    let ok = lines.iter().all(|l| !matches!(l, Line::Test { ok: false, .. }));
+    let seconds = log.seconds().unwrap_or(boot.record.wall_secs);
+    TestResult { name: name.clone(), ok, directive: None, seconds, diags: vec![], subtests: Some((count, lines)) }
+}
+
+/// A guest diagnostic as the KTAP shows it: without its `# `, Rust symbols
+/// demangled.
+fn strip_hash(d: &str) -> String {
+    dmesg_inspect::symbols::demangle_text(d.strip_prefix("# ").unwrap_or(d)).into_owned()
+}
+
+fn ending_words(boot: &Analysis) -> String {
+    match boot.record.ending {
+        Ending::Finished => "the guest finished".into(),
+        Ending::Panicked => "in a kernel panic".into(),
+        Ending::Died => format!("QEMU exited before the guest finished (stopped at: {})", boot.stage()),
+        Ending::TimedOut => format!(
+            "timeout after {} s, QEMU killed (stopped at: {})",
+            boot.record.timeout_secs,
+            boot.stage()
+        ),
+        Ending::Interrupted => format!("interrupted (stopped at: {})", boot.stage()),
+    }
+}
+
+/// The subtest that says how the guest script ended.
+fn ended(
+    decl: &Declaration,
+    plan: &[String],
+    boot: &Analysis,
+    log: &ScenarioLog,
+    missing: &[&String],
+    undeclared: &[String],
+    twice: &[String],
+) -> Line {
+    let mut why = Vec::new();
+    if decl.panics() {
+        if boot.record.ending != Ending::Panicked {
+            why.push(format!("the boot must end in a kernel panic, but it ended {}", ending_words(boot)));
+        }
+        if let Some((status, _)) = log.exit {
+            why.push(format!("the guest script exited ({status}) instead of the kernel panicking"));
+        }
+    } else {
+        match log.exit {
+            None if log.missing => why.push("the guest has no script for it".to_string()),
+            None if log.start.is_none() => why.push(format!("the guest never started it (boot: {})", ending_words(boot))),
+            None => why.push(format!("the guest script never ended (boot: {})", ending_words(boot))),
+            Some((0, _)) => {}
+            Some((status, _)) => why.push(format!("the guest script exited {status}")),
+        }
+    }
+    if !missing.is_empty() {
+        why.push(format!("the guest reported {} of its {} declared checks", plan.len() - missing.len(), plan.len()));
+    }
+    if !undeclared.is_empty() {
+        why.push(format!("it ran checks its declaration does not name: {}", undeclared.join(", ")));
+    }
+    if !twice.is_empty() {
+        why.push(format!("it reported checks twice: {}", twice.join(", ")));
+    }
+    let how = if decl.panics() { "the kernel panicked" } else { "exited 0" };
+    match why.is_empty() {
+        true => Line::Test { ok: true, name: format!("the guest ran its {} declared checks and {how}", plan.len()) },
+        false => Line::Test { ok: false, name: format!("the guest ran its declared checks: {}", why.join("; ")) },
+    }
+}
+
+/// The inspector's verdict on the scenario's part of the kernel log.
+fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
+    let file = decl.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let test = |ok: bool| Line::Test { ok, name: format!("dmesg findings match {file}") };
+    if part.trim().is_empty() {
+        return vec![Line::Diag(format!("no kernel log was captured for {}", decl.name)), test(false)];
+    }
+    let report = dmesg_inspect::parse_bytes(part.as_bytes());
+    let mut ev = Evaluator::new(&decl.expect);
+    for f in &report.findings {
+        ev.feed(f);
+    }
+    let (listed, total) = ev.listed();
+    let mut lines: Vec<Line> = vec![Line::Diag(format!("dmesg-inspect: {total} finding(s)"))];
+    lines.extend(listed.iter().map(|l| Line::Diag(format!("  {l}"))));
+    let mismatches = ev.finish(&report.summary);
+    if mismatches.is_empty() {
+        lines.push(Line::Diag("dmesg-inspect: expectation met".into()));
+    }
+    lines.extend(mismatches.iter().map(|m| Line::Diag(format!("mismatch: {m}"))));
+    lines.push(test(mismatches.is_empty()));
+    lines
+}
+
+/// Whether a part of the kernel log holds any kernel report.
+pub fn reported(part: &str) -> bool {
+    !dmesg_inspect::parse_bytes(part.as_bytes()).findings.is_empty()
+}
+
+/// kunit.py's reading of the last KTAP document in `log`: every case passed,
+/// with no error and no crash.
+pub fn kunit_verdict(kunit_py: &Path, log: &str) -> (bool, String) {
+    // The boot prints an empty KTAP ("1..0") before the lab's run.
+    let lines: Vec<&str> = log.lines().collect();
+    let Some(start) = lines.iter().rposition(|l| l.ends_with("] KTAP version 1") || *l == "KTAP version 1") else {
+        return (false, "no KTAP in the kernel log".into());
+    };
+    match crate::kunit::parse(kunit_py, &lines[start..].join("\n")) {
+        Ok(p) => {
+            let ok = p.tests > 0 && p.passed == p.tests && p.errors == 0 && p.crashed == 0;
+            (ok, p.summary)
+        }
+        Err(e) => (false, e.to_string()),
+    }
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `lab`: boots the lab kernel in QEMU for the Makefile's targets. See
+//! `lab --help`, and the crate's documentation for the path of a request.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+
+use lab::paths::Lab;
+use lab::suite::{self, Suite};
+use lab::Error;
+
+#[derive(Parser)]
+#[command(name = "lab", about = "Boots deadlock-lab's kernel in QEMU: the suite, the stories, gdb, the shell")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// The test suite (make test): KTAP, ending with "N passed, N failed".
+    Test {
+        /// Tests to run (default: all).
+        tests: Vec<String>,
+        /// Boots at once (default: the number of CPUs).
+        #[arg(short, long, env = "J")]
+        jobs: Option<String>,
+    },
+    /// Checks the declarations against the built modules and writes the
+    /// guest's files (protocol, facts, scenario environments) into DIR.
+    GuestFiles { dir: std::path::PathBuf },
+    /// Boots once, running the scenarios given (comma-separated), and
+    /// prints the log folder.
+    Boot {
+        run: String,
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
+    /// A shell in the guest (make shell), Rust symbols demangled.
+    Shell,
+    /// gdb on the stuck ABBA threads (make gdb).
+    Gdb,
+    /// The demo's stories (make run [SCENARIO=...]).
+    Run {
+        #[arg(env = "SCENARIO")]
+        story: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    lab::interrupt::watch();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn jobs(j: Option<String>) -> Result<usize, Error> {
+    match j.as_deref() {
+        None | Some("") => Ok(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(Error::new(format!("J={s}: the number of boots at once must be at least 1"))),
+        },
+    }
+}
+
+fn run(cli: Cli) -> Result<bool, Error> {
+    let lab = Lab::locate()?;
+    match cli.command {
+        Cmd::Test { tests, jobs: j } => {
+            let suite = Arc::new(Suite::load(lab)?);
+            let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
+            suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })
+        }
+        Cmd::GuestFiles { dir } => {
+            let suite = Suite::load(lab)?;
+            lab::guest::write_files(&dir, &suite.decls, &suite.facts)?;
+            Ok(true)
+        }
+        Cmd::Boot { run, timeout } => {
+            let suite = Suite::load(lab)?;
+            let names: Vec<String> = run.split(',').map(str::to_string).collect();
+            let mut spec = match names.iter().all(|n| suite.decl(n).is_some()) {
+                true => suite.spec(&names),
+                false => lab::qemu::Spec::new(&run, &suite.lab.out.join("initramfs.cpio.gz")),
+            };
+            spec.timeout = std::time::Duration::from_secs(timeout);
+            let accel = lab::qemu::choose_accel(&suite.kernel, &spec.initrd)?;
+            let boot = lab::boot::Boot::start(&suite.kernel, &suite.lab.logs_dir(), spec, &accel)?;
+            let a = boot.wait()?;
+            eprintln!("   boot: {} ({:?}, {:.1} s), stopped at: {}", a.dir.display(), a.record.ending, a.record.wall_secs, a.stage());
+            println!("{}", a.dir.display());
+            Ok(a.record.ending == lab::boot::Ending::Finished)
+        }
+        Cmd::Shell => Err(Error::new("not yet")),
+        Cmd::Gdb => Err(Error::new("not yet")),
+        Cmd::Run { .. } => Err(Error::new("not yet")),
+    }
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `make test`: the host tests, then the scenarios, booted in parallel,
+//! as one KTAP document in the declared order, ending with
+//! `N passed, N failed`.
+//!
+//! Scenarios that expect no report of any kind and need nothing special of
+//! their boot share boots (at most `LAB_SHARE`, default 4, to a boot); if a
+//! shared boot shows a report, the scenario whose part of the log holds it
+//! fails and the others of that boot are not judged (reported as failed,
+//! never as passed). Boots start longest first, from the last run's guest
+//! times kept in the cache.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::boot::{Analysis, Boot};
+use crate::decl::{BootClass, Declaration, Driver};
+use crate::hosttests;
+use crate::judge::{self, DriverChecks};
+use crate::ktap::{self, TestResult};
+use crate::modules::Facts;
+use crate::paths::{KernelEnv, Lab};
+use crate::qemu::{self, Accel, Spec};
+use crate::{interrupt, note, Error};
+
+/// Seconds of boot a shared boot adds to its scenarios' timeouts.
+const BOOT_SECS: u64 = 30;
+
+/// Everything the suite knows before its first boot.
+pub struct Suite {
+    pub lab: Lab,
+    pub kernel: KernelEnv,
+    pub facts: Facts,
+    pub decls: Vec<Declaration>,
+    pub plans: HashMap<String, Vec<String>>,
+}
+
+/// A scheduled boot: the scenarios it runs.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub names: Vec<String>,
+    pub estimate: f64,
+}
+
+impl Suite {
+    /// Reads the lab's declarations and what it built; any problem with a
+    /// declaration stops here, before a boot.
+    pub fn load(lab: Lab) -> Result<Suite, Error> {
+        let kernel = lab.kernel()?;
+        let kunit = std::fs::read_to_string(kernel.kdir().join(".config"))
+            .map(|c| c.lines().any(|l| l == "CONFIG_KUNIT=y"))
+            .unwrap_or(false);
+        let facts = Facts::gather(&lab.root.join("src"), &lab.modules_dir(), kunit)?;
+        let decls = crate::decl::load_dir(&lab.scenarios_dir())?;
+        let mut plans = HashMap::new();
+        for d in &decls {
+            plans.insert(d.name.clone(), crate::guest::check(d, &facts)?);
+        }
+        Ok(Suite { lab, kernel, facts, decls, plans })
+    }
+
+    pub fn decl(&self, name: &str) -> Option<&Declaration> {
+        self.decls.iter().find(|d| d.name == name)
+    }
+
+    /// Groups `names` into boots, longest first.
+    pub fn plan_boots(&self, names: &[String], share: usize, last: &Timings) -> Vec<Planned> {
+        let mut own = Vec::new();
+        let mut shared: BTreeMap<BootClass, Vec<String>> = BTreeMap::new();
+        for n in names {
+            let d = self.decl(n).expect("a selected scenario is declared");
+            match d.boot_class() {
+                BootClass::Own(_) => own.push(vec![n.clone()]),
+                class => shared.entry(class).or_default().push(n.clone()),
+            }
+        }
+        for (_, list) in shared {
+            for chunk in list.chunks(share.max(1)) {
+                own.push(chunk.to_vec());
+            }
+        }
+        let mut boots: Vec<Planned> = own
+            .into_iter()
+            .map(|names| {
+                let estimate = 4.0
+                    + names
+                        .iter()
+                        .map(|n| last.guest_secs(n).unwrap_or(self.decl(n).unwrap().scenario.timeout as f64 / 4.0))
+                        .sum::<f64>();
+                Planned { names, estimate }
+            })
+            .collect();
+        boots.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));
+        boots
+    }
+
+    /// The boot of `names`, as the suite makes it.
+    pub fn spec(&self, names: &[String]) -> Spec {
+        let first = self.decl(&names[0]).unwrap();
+        let mut spec = Spec::new(&names.join(","), &self.initrd(first));
+        spec.cpus = first.scenario.cpus;
+        spec.append = first.scenario.append.clone();
+        spec.timeout = Duration::from_secs(
+            BOOT_SECS + names.iter().map(|n| self.decl(n).unwrap().scenario.timeout).sum::<u64>(),
+        );
+        spec
+    }
+
+    pub fn initrd(&self, d: &Declaration) -> PathBuf {
+        match d.scenario.initrd {
+            Some(crate::decl::Initrd::Perf) => self.lab.out.join("initramfs-perf.cpio.gz"),
+            None => self.lab.out.join("initramfs.cpio.gz"),
+        }
+    }
+}
+
+/// The guest seconds of each scenario in the last run, kept in the cache.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Timings {
+    pub guest: BTreeMap<String, f64>,
+}
+
+impl Timings {
+    fn file(kernel: &KernelEnv) -> PathBuf {
+        kernel.cache().join("suite-timings.json")
+    }
+    pub fn load(kernel: &KernelEnv) -> Timings {
+        std::fs::read_to_string(Timings::file(kernel))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+    pub fn save(&self, kernel: &KernelEnv) {
+        let _ = std::fs::create_dir_all(kernel.cache());
+        let _ = std::fs::write(Timings::file(kernel), serde_json::to_string_pretty(self).unwrap_or_default());
+    }
+    pub fn guest_secs(&self, name: &str) -> Option<f64> {
+        self.guest.get(name).copied()
+    }
+}
+
+/// What one boot came back with.
+type BootOutcome = Result<(Analysis, Option<DriverChecks>), Error>;
+
+/// The boots running in the background; `results` fills as they end.
+struct Running {
+    results: Mutex<HashMap<usize, BootOutcome>>,
+    done: Condvar,
+}
+
+impl Running {
+    fn wait(&self, i: usize) -> BootOutcome {
+        let mut r = self.results.lock().unwrap();
+        loop {
+            if let Some(v) = r.get(&i) {
+                return v.clone();
+            }
+            r = self.done.wait(r).unwrap();
+        }
+    }
+}
+
+/// Options of one run.
+pub struct Options {
+    pub tests: Vec<String>,
+    pub jobs: usize,
+    pub share: usize,
+}
+
+/// Runs the suite; returns whether everything passed.
+pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
+    let scenario_names: Vec<String> = suite.decls.iter().map(|d| d.name.clone()).collect();
+    let host: Vec<&str> = hosttests::ALL.iter().map(|t| t.name()).collect();
+    let all: Vec<String> = host.iter().map(|s| s.to_string()).chain(scenario_names.iter().cloned()).chain(["ktap".to_string()]).collect();
+    let mut selected: Vec<String> = Vec::new();
+    let asked = if opts.tests.is_empty() { all.clone() } else { opts.tests.clone() };
+    for t in &asked {
+        if !all.contains(t) {
+            return Err(Error::new(format!("no test named '{t}'")).hint(format!("tests: {}", all.join(" "))));
+        }
+        if t != "ktap" && !selected.contains(t) {
+            selected.push(t.clone());
+        }
+    }
+    // The KTAP check reads the results of every test before it: it comes last.
+    if asked.iter().any(|t| t == "ktap") {
+        selected.push("ktap".into());
+    }
+    let scenarios: Vec<String> = selected.iter().filter(|t| scenario_names.contains(t)).cloned().collect();
+    let timings = Timings::load(&suite.kernel);
+    let boots = suite.plan_boots(&scenarios, opts.share, &timings);
+    let mut boot_of = HashMap::new();
+    for (i, b) in boots.iter().enumerate() {
+        for n in &b.names {
+            boot_of.insert(n.clone(), i);
+        }
+    }
+    let accel = if boots.is_empty() {
+        None
+    } else {
+        qemu::preflight(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?;
+        Some(qemu::choose_accel(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?)
+    };
+    let running = Arc::new(Running { results: Mutex::new(HashMap::new()), done: Condvar::new() });
+    if let Some(accel) = &accel {
+        note(format!("{} boot(s), {} at once, on {} ({})", boots.len(), opts.jobs, accel.name, accel.why));
+        start_boots(suite.clone(), boots.clone(), opts.jobs, accel.clone(), running.clone());
+    }
+
+    let started = Instant::now();
+    let ktap_path = suite.lab.out.join("test-results.ktap");
+    let mut out = Tee::new(&ktap_path)?;
+    out.write(&ktap::header(selected.len()));
+    let mut results: Vec<TestResult> = Vec::new();
+    let mut new_timings = timings.clone();
+    for t in &selected {
+        if interrupt::interrupted() {
+            break;
+        }
+        let t0 = Instant::now();
+        let result = if t == "ktap" {
+            hosttests::ktap_check(&suite, &out.text, &results)
+        } else if let Some(h) = hosttests::ALL.iter().find(|h| h.name() == t) {
+            let (ok, diags) = h.run(&suite);
+            TestResult::plain(t, ok, t0.elapsed().as_secs_f64(), diags)
+        } else {
+            let i = boot_of[t];
+            let r = judge_scenario(&suite, t, &boots[i], &running.wait(i), &running);
+            if let Some(s) = r.subtests.as_ref().and(Some(r.seconds)) {
+                new_timings.guest.insert(t.clone(), s);
+            }
+            r
+        };
+        if interrupt::interrupted() && !result.ok {
+            break;
+        }
+        out.write(&ktap::render(results.len() + 1, &result));
+        results.push(result);
+    }
+    if interrupt::interrupted() {
+        let not_run: Vec<&String> = selected.iter().skip(results.len()).collect();
+        out.write(&format!("# interrupted by {}: {} test(s) did not run: {}\n", interrupt::signal_name(), not_run.len(),
+            not_run.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")));
+        for name in not_run {
+            let r = TestResult {
+                name: name.clone(),
+                ok: false,
+                directive: Some(format!("interrupted by {}: did not run", interrupt::signal_name())),
+                seconds: 0.0,
+                diags: vec![],
+                subtests: None,
+            };
+            out.write(&ktap::render(results.len() + 1, &r));
+            results.push(r);
+        }
+    } else {
+        new_timings.save(&suite.kernel);
+    }
+    out.write(&format!(
+        "# suite: {:.1} s, {} boot(s), {} at once\n",
+        started.elapsed().as_secs_f64(),
+        boots.len(),
+        opts.jobs
+    ));
+    out.write(&ktap::summary(&results));
+    let junit = suite.lab.out.join("test-results.xml");
+    std::fs::write(&junit, ktap::junit(&results)).map_err(|e| Error::new(format!("{}: {e}", junit.display())))?;
+    note(format!("KTAP: {}; JUnit XML: {}", ktap_path.display(), junit.display()));
+    Ok(results.iter().all(|r| r.ok) && !interrupt::interrupted())
+}
+
+/// Judges scenario `name` of a finished boot; a shared boot in which
+/// another scenario's part holds a report leaves it not judged.
+fn judge_scenario(suite: &Suite, name: &str, planned: &Planned, outcome: &BootOutcome, _r: &Running) -> TestResult {
+    let decl = suite.decl(name).unwrap();
+    let plan = &suite.plans[name];
+    match outcome {
+        Err(e) => TestResult {
+            name: name.to_string(),
+            ok: false,
+            directive: Some(format!("no boot: {}", e.message)),
+            seconds: 0.0,
+            diags: std::iter::once(e.to_string()).collect(),
+            subtests: None,
+        },
+        Ok((analysis, driver)) => {
+            let mut r = judge::judge(decl, plan, analysis, driver.as_ref(), &suite.kernel.kunit_py());
+            if r.ok && planned.names.len() > 1 {
+                if let Some(o) = planned.names.iter().find(|o| *o != name && judge::reported(&analysis.kernel_part(o))) {
+                    r.ok = false;
+                    r.directive = Some(format!(
+                        "not judged: its boot was shared with {o}, whose part of the log holds a kernel report"
+                    ));
+                }
+            }
+            r
+        }
+    }
+}
+
+/// Starts the boots in the background, at most `jobs` at once, in order.
+fn start_boots(suite: Arc<Suite>, boots: Vec<Planned>, jobs: usize, accel: Accel, running: Arc<Running>) {
+    std::thread::spawn(move || {
+        let slots = Arc::new((Mutex::new(0usize), Condvar::new()));
+        for (i, b) in boots.into_iter().enumerate() {
+            {
+                let (n, cv) = &*slots;
+                let mut n = n.lock().unwrap();
+                while *n >= jobs.max(1) {
+                    n = cv.wait(n).unwrap();
+                }
+                *n += 1;
+            }
+            let (suite, accel, running, slots) = (suite.clone(), accel.clone(), running.clone(), slots.clone());
+            std::thread::spawn(move || {
+                let outcome = if interrupt::interrupted() {
+                    Err(Error::new("interrupted before it started"))
+                } else {
+                    one_boot(&suite, &b.names, &accel)
+                };
+                running.results.lock().unwrap().insert(i, outcome);
+                running.done.notify_all();
+                let (n, cv) = &*slots;
+                *n.lock().unwrap() -= 1;
+                cv.notify_all();
+            });
+        }
+    });
+}
+
+/// One boot of the suite, with its driver if it has one.
+pub fn one_boot(suite: &Suite, names: &[String], accel: &Accel) -> BootOutcome {
+    let spec = suite.spec(names);
+    let decl = suite.decl(&names[0]).unwrap();
+    match decl.scenario.driver {
+        Some(Driver::Gdb) => crate::gdb::drive(suite, spec, accel).map(|(a, d)| (a, Some(d))),
+        None => {
+            let boot = Boot::start(&suite.kernel, &suite.lab.logs_dir(), spec, accel)?;
+            Ok((boot.wait()?, None))
+        }
+    }
+}
+
+/// Standard output, copied to the KTAP file, and kept.
+struct Tee {
+    file: std::fs::File,
+    text: String,
+}
+
+impl Tee {
+    fn new(path: &std::path::Path) -> Result<Tee, Error> {
+        if let Some(p) = path.parent() {
+            let _ = std::fs::create_dir_all(p);
+        }
+        let file = std::fs::File::create(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+        Ok(Tee { file, text: String::new() })
+    }
+    fn write(&mut self, s: &str) {
+        print!("{s}");
+        let _ = std::io::stdout().flush();
+        let _ = self.file.write_all(s.as_bytes());
+        self.text.push_str(s);
+    }
+}
