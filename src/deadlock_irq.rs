@@ -48,7 +48,9 @@ static VARIANT: [u8; 92] =
 
 lab_module! {
     Irq, "deadlock_irq", "A spinlock shared with a hard-interrupt handler and taken with interrupts on, and its fix",
-    fixed: "0 = the thread takes the lock the hrtimer callback takes, with interrupts enabled (plain SpinLock); 1 = it disables interrupts while holding it (SpinLockIrq) (allowed 0..=1)",
+    params: {
+        fixed: "0 = the thread takes the lock the hrtimer callback takes, with interrupts enabled (plain SpinLock); 1 = it disables interrupts while holding it (SpinLockIrq) (allowed 0..=1)" = 0,
+    },
     broken: Expect::reports("broken: the thread takes stats_lock (SpinLock) with interrupts enabled, and an hrtimer callback takes it in hard-interrupt context", "stats_lock was taken in hard-interrupt context and with interrupts enabled, and lockdep reported it", 0),
     fixed: Expect::silent("fixed: the thread takes stats_lock_irq (SpinLockIrq) with interrupts disabled, and an hrtimer callback takes it in hard-interrupt context", "fixed, both contexts took stats_lock_irq, every round done"),
 }
@@ -105,7 +107,7 @@ impl HrTimerCallback for Irq {
         timer_tick(&this);
         match this.mode {
             Mode::Broken => HrTimerRestart::NoRestart,
-            Mode::Fixed => {
+            Mode::Fixed(_) => {
                 ctx.forward_now(PERIOD);
                 HrTimerRestart::Restart
             }
@@ -119,7 +121,7 @@ fn timer_tick(irq: &Irq) {
     match irq.mode {
         Mode::Broken => irq.stats_lock.lock().tick(),
         // Interrupts are off already; `lock()` only nests another disable.
-        Mode::Fixed => irq.stats_lock_irq.lock().tick(),
+        Mode::Fixed(_) => irq.stats_lock_irq.lock().tick(),
     }
     irq.fired.complete_all();
 }
@@ -130,7 +132,7 @@ fn update(irq: &Irq, me: &Thread<Irq>) {
     irq.fired.wait_for_completion();
     match irq.mode {
         Mode::Broken => update_irqs_on(irq, me),
-        Mode::Fixed => update_irqs_off(irq),
+        Mode::Fixed(_) => update_irqs_off(irq),
     }
 }
 
@@ -182,7 +184,7 @@ impl Scenario for Irq {
                 let c = self.stats_lock.lock();
                 (c.timer, c.timer_cpu, c.thread)
             }
-            Mode::Fixed => {
+            Mode::Fixed(_) => {
                 let c = self.stats_lock_irq.lock();
                 (c.timer, c.timer_cpu, c.thread)
             }

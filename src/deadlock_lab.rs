@@ -21,35 +21,19 @@ use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::time::{delay::fsleep, Delta};
 use lab::harness::{Declaration, Lockdep};
-use lab::params::param_in_range;
 use lab::prelude::*;
 use lab::rendezvous::Rendezvous;
 use lab::semaphore::Semaphore;
 
 lab_module! {
     Lab, "deadlock_lab", "ABBA deadlock on two lockdep-visible semaphores, and its fix",
-    fixed: "Lock order of thread B: 0 = sem2 then sem1, the inverted order that deadlocks; 1 = sem1 then sem2, the same order as thread A (allowed 0..=1)",
     params: {
-        rounds: i64 {
-            default: 1000,
-            description: "Rounds each thread takes both semaphores; 0 = until unload (allowed 0..=10000000)",
-        },
-        hold_us: i64 {
-            default: 0,
-            description: "Microseconds each thread holds both semaphores per round (allowed 0..=100000)",
-        },
-        annotate: i64 {
-            default: 1,
-            description: "1 = the semaphores carry lockdep maps, so lockdep sees their order; 0 = plain semaphores, as DEFINE_SEMAPHORE makes them, which lockdep cannot see (allowed 0..=1)",
-        },
-        overlap: i64 {
-            default: 1,
-            description: "1 = the threads run together and meet holding their first semaphore; 0 = the B threads start only after every A thread finished its rounds, so nothing blocks (allowed 0..=1)",
-        },
-        threads: i64 {
-            default: 2,
-            description: "Threads: deadlock_lab_a, deadlock_lab_b, then more pairs (deadlock_lab_a1, deadlock_lab_b1, ...) (allowed 2..=64)",
-        },
+        fixed: "Lock order of thread B: 0 = sem2 then sem1, the inverted order that deadlocks; 1 = sem1 then sem2, the same order as thread A (allowed 0..=1)" = 0,
+        rounds: "Rounds each thread takes both semaphores; 0 = until unload (allowed 0..=10000000)" = 1000,
+        hold_us: "Microseconds each thread holds both semaphores per round (allowed 0..=100000)" = 0,
+        annotate: "1 = the semaphores carry lockdep maps, so lockdep sees their order; 0 = plain semaphores, as DEFINE_SEMAPHORE makes them, which lockdep cannot see (allowed 0..=1)" = 1,
+        overlap: "1 = the threads run together and meet holding their first semaphore; 0 = the B threads start only after every A thread finished its rounds, so nothing blocks (allowed 0..=1)" = 1,
+        threads: "Threads: deadlock_lab_a, deadlock_lab_b, then more pairs (deadlock_lab_a1, deadlock_lab_b1, ...) (allowed 2..=64)" = 2,
     },
     broken: Expect::reports("inverted order: A takes sem1 then sem2, B takes sem2 then sem1", "inverted order deadlocked and recovered", 2),
     fixed: Expect::silent("fixed order: both threads take sem1 then sem2", "fixed order, every round done"),
@@ -141,17 +125,17 @@ impl Lab {
 
 impl Scenario for Lab {
     fn setup(mode: Mode) -> Result<impl PinInit<Self, Error>> {
-        let annotate = param_in_range("annotate", module_parameters::annotate.value(), 0, 1)? == 1;
+        let annotate = param::annotate()? == 1;
         Ok(try_pin_init!(Self {
             sem1 <- new_semaphore!(1, "sem1", annotate),
             sem2 <- new_semaphore!(1, "sem2", annotate),
             meet <- Rendezvous::new(2, false),
             mode,
             annotate,
-            overlap: param_in_range("overlap", module_parameters::overlap.value(), 0, 1)? == 1,
-            threads: param_in_range("threads", module_parameters::threads.value(), 2, 64)? as u32,
-            rounds: param_in_range("rounds", module_parameters::rounds.value(), 0, 10_000_000)? as u64,
-            hold_us: param_in_range("hold_us", module_parameters::hold_us.value(), 0, 100_000)?,
+            overlap: param::overlap()? == 1,
+            threads: param::threads()? as u32,
+            rounds: param::rounds()? as u64,
+            hold_us: param::hold_us()?,
             unblocked: Atomic::new(false),
             told: Atomic::new(false),
             inside: Atomic::new(0),
@@ -162,7 +146,7 @@ impl Scenario for Lab {
 
     /// Plain semaphores hide the order from lockdep; without overlap nothing blocks.
     fn expect(&self, mode: Mode) -> Expect {
-        if mode == Mode::Fixed {
+        if mode != Mode::Broken {
             return Self::FIXED;
         }
         let base = Self::BROKEN;
@@ -210,7 +194,7 @@ impl Scenario for Lab {
         self.unblocked.store(true, Relaxed);
         self.meet.release();
         // Contention in the fixed order ends by itself.
-        if mode == Mode::Fixed {
+        if mode != Mode::Broken {
             return 0;
         }
         let asleep = self.sem1.sleepers() + self.sem2.sleepers();

@@ -248,24 +248,34 @@ mod rendezvous {
 
 #[kunit_tests(deadlock_lab_params)]
 mod params {
-    use crate::lab::params::{param_in_range, Mode};
+    use crate::lab::params::{allowed, checked, Mode};
     use kernel::prelude::*;
 
     #[test]
+    fn a_range_is_read_from_the_description() {
+        assert_eq!(allowed("Threads (allowed 2..=64)"), (2, 64));
+        assert_eq!(
+            allowed("Offset, (allowed in a note) (allowed -5..=5)"),
+            (-5, 5)
+        );
+    }
+
+    #[test]
     fn a_range_admits_its_bounds_and_nothing_beyond() {
-        assert_eq!(param_in_range("kunit_p", 2, 2, 64), Ok(2));
-        assert_eq!(param_in_range("kunit_p", 64, 2, 64), Ok(64));
-        assert_eq!(param_in_range("kunit_p", 1, 2, 64), Err(EINVAL));
-        assert_eq!(param_in_range("kunit_p", 65, 2, 64), Err(EINVAL));
+        assert_eq!(checked("kunit_p", 2, (2, 64)), Ok(2));
+        assert_eq!(checked("kunit_p", 64, (2, 64)), Ok(64));
+        assert_eq!(checked("kunit_p", 1, (2, 64)), Err(EINVAL));
+        assert_eq!(checked("kunit_p", 65, (2, 64)), Err(EINVAL));
     }
 
     #[test]
     fn fixed_is_a_mode() {
         assert!(Mode::from_fixed(0) == Ok(Mode::Broken));
-        assert!(Mode::from_fixed(1) == Ok(Mode::Fixed));
-        assert!(Mode::from_fixed(2).is_err());
+        assert!(Mode::from_fixed(1) == Ok(Mode::Fixed(1)));
+        assert!(Mode::from_fixed(2) == Ok(Mode::Fixed(2)));
         assert_eq!(Mode::Broken.pick(1, 2), 1);
-        assert_eq!(Mode::Fixed.pick(1, 2), 2);
+        assert_eq!(Mode::Fixed(2).pick(1, 2), 2);
+        assert_eq!(Mode::Fixed(2).value(), 2);
     }
 }
 

@@ -131,18 +131,23 @@ pub(crate) trait Declaration {
     const BROKEN: Expect;
     /// The declaration for the code without it (`fixed=1`).
     const FIXED: Expect;
-    /// The `fixed` parameter of this load, which must be 0 or 1.
+    /// The `fixed` parameter of this load, checked against its range.
     fn mode() -> Result<Mode>;
 }
 
-/// Declares a lab module: its `module!`, with the `fixed` parameter every lab module has (and any
-/// other parameters), and its [`Declaration`].
+/// Declares a lab module: its `module!`, with its parameters, and its [`Declaration`].
+///
+/// Every parameter is an `i64` whose description ends with its allowed range, `(allowed
+/// MIN..=MAX)`: `modinfo` shows the description, and the range check is compiled from it, so the
+/// range is written once. `param::NAME()` returns a parameter's value, or `EINVAL` and a line
+/// naming the parameter and its range. Every lab module has `fixed` (0 = the bug).
 ///
 /// ```ignore
 /// lab_module! {
 ///     Pair, "deadlock_spin", "ABBA deadlock on two spinlocks, and its fix",
-///     fixed: "Lock order of thread B: 0 = ...; 1 = ... (allowed 0..=1)",
-///     params: { /* more parameters, as in `module!` */ },
+///     params: {
+///         fixed: "Lock order of thread B: 0 = ...; 1 = ... (allowed 0..=1)" = 0,
+///     },
 ///     broken: Expect::reports("what the broken code does", "what its success shows", 0),
 ///     fixed: Expect::silent("what the fixed code does", "what its success shows"),
 /// }
@@ -151,8 +156,7 @@ pub(crate) trait Declaration {
 macro_rules! lab_module {
     (
         $ty:ident, $name:literal, $description:literal,
-        fixed: $fixed:literal,
-        $(params: { $($params:tt)* },)?
+        params: { $($param:ident: $doc:literal = $default:literal),+ $(,)? },
         broken: $broken:expr,
         fixed: $fixed_expect:expr $(,)?
     ) => {
@@ -163,19 +167,33 @@ macro_rules! lab_module {
             description: $description,
             license: "GPL",
             params: {
-                fixed: i64 {
-                    default: 0,
-                    description: $fixed,
-                },
-                $($($params)*)?
+                $($param: i64 {
+                    default: $default,
+                    description: $doc,
+                },)+
             },
+        }
+
+        /// The module's parameters, each checked against the range its description states.
+        mod param {
+            $(
+                #[doc = $doc]
+                pub(crate) fn $param() -> ::kernel::error::Result<i64> {
+                    const RANGE: (i64, i64) = $crate::lab::params::allowed($doc);
+                    $crate::lab::params::checked(
+                        stringify!($param),
+                        $crate::module_parameters::$param.value(),
+                        RANGE,
+                    )
+                }
+            )+
         }
 
         impl $crate::lab::harness::Declaration for $ty {
             const BROKEN: Expect = $broken;
             const FIXED: Expect = $fixed_expect;
             fn mode() -> Result<Mode> {
-                Mode::from_fixed(module_parameters::fixed.value())
+                Mode::from_fixed(param::fixed()?)
             }
         }
     };
@@ -191,7 +209,7 @@ pub(crate) trait Scenario: Declaration + Send + Sync + Sized + 'static {
     fn expect(&self, mode: Mode) -> Expect {
         match mode {
             Mode::Broken => Self::BROKEN,
-            Mode::Fixed => Self::FIXED,
+            Mode::Fixed(_) => Self::FIXED,
         }
     }
 
@@ -359,7 +377,7 @@ impl<S: Scenario> Harness<S> {
         let mode = S::mode()?;
         let scenario = Arc::pin_init(S::setup(mode)?, GFP_KERNEL)?;
         let does = scenario.expect(mode).does;
-        pr_info!("loading: {does} ({})\n", mode.param());
+        pr_info!("loading: {does} (fixed={})\n", mode.value());
         let mut this = Harness {
             scenario,
             mode,

@@ -4,14 +4,14 @@
 //! APIs it needs.
 //!
 //! Each module's crate root includes this folder with `mod lab;` and compiles only the parts it
-//! uses: `src/Kbuild` passes `--cfg lab_semaphore` to the modules whose locks are semaphores and
-//! `--cfg lab_rendezvous` to those whose threads meet before they deadlock, and `--cfg
-//! lab_irqsave` to a module that needs an interrupt-disabling spinlock on a kernel whose crate
-//! has none. Everything else is used by every module, so the compiler's dead-code check holds
+//! uses: `src/Kbuild` passes `--cfg lab_PART` to every module whose source names `lab::PART`
+//! (`semaphore`, `rendezvous`, `irqsave`, ...), and `irqsave` is left out where the kernel crate
+//! has its own `SpinLockIrq` (`--cfg kernel_spinlock_irq`). The lockdep map comes with the
+//! semaphore. Everything else is used by every module, so the compiler's dead-code check holds
 //! for the whole library.
 
 pub(crate) mod harness;
-#[cfg(lab_irqsave)]
+#[cfg(all(lab_irqsave, not(kernel_spinlock_irq)))]
 pub(crate) mod irqsave;
 pub(crate) mod kthread;
 #[cfg(lab_semaphore)]

@@ -79,7 +79,7 @@ fn rustfmt(suite: &Suite) -> (bool, Vec<String>) {
     let config = suite.kernel.path("KERNEL_SRC").join(".rustfmt.toml");
     let roots = crate_roots(&suite.lab.root);
     let mut cmd = Command::new("rustfmt");
-    cmd.args(["--check", "--edition", "2021", "--config-path"]).arg(&config).args(&roots);
+    cmd.args(["--check", "--color", "never", "--edition", "2021", "--config-path"]).arg(&config).args(&roots);
     let (ok, text) = output(&mut cmd);
     let mut diags: Vec<String> = vec![format!("{} crate root(s) checked", roots.len())];
     diags.extend(text.lines().take(40).map(str::to_string));
