@@ -82,7 +82,7 @@ shell: initramfs
 gdb: initramfs
 	@$(LAB) gdb
 
-bench: host
+bench: initramfs
 	@$(LAB) bench
 
 clean:

@@ -62,7 +62,7 @@ stage() {
 }
 
 # Every stage's duration is also appended to $LAB_CACHE/timings.log, which
-# scripts/bench.sh reads for the figures of the last cold build.
+# `lab bench --cold` reads for the figures of a cold run.
 stage_done() {
 	[ -n "$_stage_name" ] || return 0
 	local secs

@@ -24,7 +24,7 @@ packages=(
 	clang-19 lld-19 llvm-19 libclang-19-dev
 	rustc-web rust-web-src rust-web-clippy
 	flex bison bc libelf-dev libssl-dev make cpio gzip lz4
-	busybox-static qemu-system-x86 gdb kmod jq graphviz linux-perf
+	busybox-static qemu-system-x86 gdb kmod graphviz linux-perf
 	debian-archive-keyring
 )
 bindgen_min=0.71.1

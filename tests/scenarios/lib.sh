@@ -119,9 +119,7 @@ dmesg_near() { klog | grep -A"$2" -- "$1" | grep -q -- "$3"; }
 # module_said TEXT: the module under test logged a line starting with TEXT.
 module_said() { dmesg_has "$LAB_MODULE: $1"; }
 # verdict_is SUCCESS|FAILURE [WHAT]: the module's last verdict line.
-verdict_is() {
-	klog | grep "$LAB_MODULE: End of test: " | tail -n 1 | grep -q -- "End of test: $1: ${2:-}"
-}
+verdict_is() { lab_verdict "$LAB_MODULE" | grep -q -- "^$1: ${2:-}"; }
 # logged_number PATTERN: the number a sed expression PATTERN (with one \(...\)
 # group) extracts from the last matching kernel log line; empty if none.
 logged_number() {

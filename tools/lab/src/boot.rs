@@ -332,7 +332,7 @@ pub fn stage_of(console: &str, guest: &GuestLog) -> String {
 }
 
 /// A new folder for a boot of `run`; boots of the same second get a number.
-fn new_dir(logs: &Path, run: &str) -> Result<PathBuf, Error> {
+pub fn new_dir(logs: &Path, run: &str) -> Result<PathBuf, Error> {
     fs::create_dir_all(logs).map_err(|e| Error::new(format!("{}: {e}", logs.display())))?;
     let now = local_time();
     let base = logs.join(format!("{now}-{}", run.replace(',', "+")));

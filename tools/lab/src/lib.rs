@@ -10,6 +10,7 @@
 //! results; [`suite`] schedules the boots of `make test`, [`story`] tells
 //! `make run`'s stories.
 
+pub mod bench;
 pub mod boot;
 pub mod decl;
 pub mod gdb;
@@ -19,13 +20,18 @@ pub mod interrupt;
 pub mod judge;
 pub mod ktap;
 pub mod kunit;
+pub mod live;
+pub mod matrix;
 
 pub mod modules;
 pub mod paths;
 pub mod protocol;
 pub mod qemu;
 pub mod relay;
+pub mod shell;
+pub mod story;
 pub mod suite;
+pub mod verdict;
 
 use std::fmt;
 

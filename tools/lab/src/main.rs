@@ -47,6 +47,20 @@ enum Cmd {
         #[arg(env = "SCENARIO")]
         story: Option<String>,
     },
+    /// The lab's timings (make bench).
+    Bench {
+        /// First measure a new cold run: .ci/run in a scratch clone and cache.
+        #[arg(long)]
+        cold: bool,
+        /// How many warm make test runs to time (their median counts).
+        #[arg(long, default_value_t = 3)]
+        suite_runs: usize,
+        /// Leave out the inspector's throughput benchmark.
+        #[arg(long)]
+        no_inspector: bool,
+    },
+    /// The suite on every kernel series Debian offers (make test-matrix).
+    Matrix { series: Vec<String> },
 }
 
 fn main() -> ExitCode {
@@ -100,8 +114,16 @@ fn run(cli: Cli) -> Result<bool, Error> {
             println!("{}", a.dir.display());
             Ok(a.record.ending == lab::boot::Ending::Finished)
         }
-        Cmd::Shell => Err(Error::new("not yet")),
-        Cmd::Gdb => Err(Error::new("not yet")),
-        Cmd::Run { .. } => Err(Error::new("not yet")),
+        Cmd::Bench { cold, suite_runs, no_inspector } => {
+            let opts = lab::bench::Options { cold, suite_runs, inspector: !no_inspector };
+            lab::bench::run(&Suite::load(lab)?, &opts)
+        }
+        Cmd::Matrix { series } => {
+            let series: Vec<String> = series.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
+            lab::matrix::run(&lab, &series)
+        }
+        Cmd::Shell => lab::shell::run(&Suite::load(lab)?),
+        Cmd::Gdb => lab::story::tell(&Suite::load(lab)?, Some("gdb")),
+        Cmd::Run { story } => lab::story::tell(&Suite::load(lab)?, story.as_deref().filter(|s| !s.is_empty())),
     }
 }

@@ -297,6 +297,7 @@ lab_flush() {{
         tty = GUEST_TTY,
         init = INIT
     );
+    s.push_str(&crate::verdict::guest_helper());
     s
 }
 
