@@ -70,7 +70,7 @@ MSG
 		scenario "$name"
 	done
 	lab_event kmsg begin
-	dmesg >"$LAB_TTY"
+	dmesg >>"$LAB_TTY"
 	lab_event kmsg end
 	;;
 esac

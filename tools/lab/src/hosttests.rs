@@ -16,10 +16,12 @@ pub enum HostTest {
     ModuleRustfmt,
     ModuleClippy,
     Modinfo,
+    Interrupt,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 4] = [HostTest::Inspector, HostTest::ModuleRustfmt, HostTest::ModuleClippy, HostTest::Modinfo];
+pub const ALL: [HostTest; 5] =
+    [HostTest::Inspector, HostTest::ModuleRustfmt, HostTest::ModuleClippy, HostTest::Modinfo, HostTest::Interrupt];
 
 impl HostTest {
     pub fn name(self) -> &'static str {
@@ -28,6 +30,7 @@ impl HostTest {
             HostTest::ModuleRustfmt => "module_rustfmt",
             HostTest::ModuleClippy => "module_clippy",
             HostTest::Modinfo => "modinfo",
+            HostTest::Interrupt => "interrupt",
         }
     }
 
@@ -38,6 +41,7 @@ impl HostTest {
             HostTest::ModuleRustfmt => rustfmt(suite),
             HostTest::ModuleClippy => clippy(suite),
             HostTest::Modinfo => modinfo(suite),
+            HostTest::Interrupt => interrupt(suite),
         }
     }
 }
@@ -228,6 +232,68 @@ fn modinfo(suite: &Suite) -> (bool, Vec<String>) {
             diags.push(format!("{}: a module of the lab's harness has no fixed parameter", m.name));
         }
     }
+    (ok, diags)
+}
+
+/// Ctrl-C works: SIGINT to the process group of a `lab test` whose boot is
+/// running ends it within 5 s, non-zero, with no QEMU left and a KTAP that
+/// says it was interrupted. The run is this program's own, on the suite's
+/// `fixed` scenario, in an output directory of its own.
+fn interrupt(suite: &Suite) -> (bool, Vec<String>) {
+    use std::os::unix::process::CommandExt;
+    use std::time::{Duration, Instant};
+    let mut diags = Vec::new();
+    let Ok(out) = crate::qemu::tempdir("interrupt") else { return (false, vec!["no temporary directory".into()]) };
+    for f in ["lab.env", "module", "initramfs.cpio.gz", "initramfs-perf.cpio.gz"] {
+        let _ = std::os::unix::fs::symlink(suite.lab.out.join(f), out.join(f));
+    }
+    let exe = std::env::current_exe().unwrap_or_else(|_| suite.lab.root.join("target/release/lab"));
+    let child = Command::new(exe)
+        .args(["test", "fixed"])
+        .env("LAB_OUT", &out)
+        .env("LAB_ROOT", &suite.lab.root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let Ok(mut child) = child else { return (false, vec!["cannot start lab test".into()]) };
+    let _registered = crate::interrupt::register(child.id());
+    // Wait until its boot runs: the guest init spoke.
+    let started = Instant::now();
+    let booted = loop {
+        let logs = std::fs::read_dir(out.join("logs")).into_iter().flatten().flatten();
+        if logs.map(|e| e.path().join("lab.log")).any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false)) {
+            break true;
+        }
+        if started.elapsed() > Duration::from_secs(60) || matches!(child.try_wait(), Ok(Some(_))) {
+            break false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGINT);
+    let sent = Instant::now();
+    let status = loop {
+        if let Ok(Some(s)) = child.try_wait() {
+            break Some(s);
+        }
+        if sent.elapsed() > Duration::from_secs(5) {
+            let _ = nix::sys::signal::killpg(pgid, nix::sys::signal::Signal::SIGKILL);
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let secs = sent.elapsed().as_secs_f64();
+    let (_, ps) = output(Command::new("pgrep").arg("-f").arg(format!("qemu-system.*{}", out.display())));
+    let ktap = std::fs::read_to_string(out.join("test-results.ktap")).unwrap_or_default();
+    let says = ktap.contains("# interrupted by SIGINT:") && ktap.contains("not ok 1 fixed # interrupted by SIGINT");
+    diags.push(format!(
+        "boot running: {booted}; exited after {secs:.1} s with {status:?}; QEMU left: {}; KTAP says interrupted: {says}",
+        if ps.trim().is_empty() { "none" } else { ps.trim() }
+    ));
+    let ok = booted && status.is_some_and(|s| !s.success()) && ps.trim().is_empty() && says;
+    let _ = std::fs::remove_dir_all(&out);
     (ok, diags)
 }
 

@@ -191,6 +191,18 @@ fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
     lines
 }
 
+/// A scenario that passed on its own in a boot it shared: not judged, if
+/// another scenario's part of the boot's kernel log holds a report.
+pub fn shared_boot(r: &mut TestResult, boot: &Analysis) {
+    if !r.ok || boot.names.len() < 2 {
+        return;
+    }
+    if let Some(o) = boot.names.iter().find(|o| **o != r.name && reported(&boot.kernel_part(o))) {
+        r.ok = false;
+        r.directive = Some(format!("not judged: its boot was shared with {o}, whose part of the log holds a kernel report"));
+    }
+}
+
 /// Whether a part of the kernel log holds any kernel report.
 pub fn reported(part: &str) -> bool {
     !dmesg_inspect::parse_bytes(part.as_bytes()).findings.is_empty()

@@ -264,7 +264,7 @@ lab_uptime() {{ read -r LAB_UP _ </proc/uptime; }}
 # lab_event VERB [ARGS...]: one of the init's own events.
 lab_event() {{
 	lab_uptime
-	echo "$LAB_UP {init} $*" >"$LAB_TTY"
+	echo "$LAB_UP {init} $*" >>"$LAB_TTY"
 }}
 
 # lab_stamp NAME: copies standard input to the protocol line, each line
@@ -278,7 +278,7 @@ lab_stamp() {{
 			tcdrain "$LAB_TTY"
 			: >/tmp/lab-flushed
 		fi
-	done >"$LAB_TTY"
+	done >>"$LAB_TTY"
 }}
 
 # In a scenario (its output goes through lab_stamp):

@@ -228,7 +228,7 @@ pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
             TestResult::plain(t, ok, t0.elapsed().as_secs_f64(), diags)
         } else {
             let i = boot_of[t];
-            let r = judge_scenario(&suite, t, &boots[i], &running.wait(i), &running);
+            let r = judge_scenario(&suite, t, &running.wait(i));
             if let Some(s) = r.subtests.as_ref().and(Some(r.seconds)) {
                 new_timings.guest.insert(t.clone(), s);
             }
@@ -274,7 +274,7 @@ pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
 
 /// Judges scenario `name` of a finished boot; a shared boot in which
 /// another scenario's part holds a report leaves it not judged.
-fn judge_scenario(suite: &Suite, name: &str, planned: &Planned, outcome: &BootOutcome, _r: &Running) -> TestResult {
+fn judge_scenario(suite: &Suite, name: &str, outcome: &BootOutcome) -> TestResult {
     let decl = suite.decl(name).unwrap();
     let plan = &suite.plans[name];
     match outcome {
@@ -288,14 +288,7 @@ fn judge_scenario(suite: &Suite, name: &str, planned: &Planned, outcome: &BootOu
         },
         Ok((analysis, driver)) => {
             let mut r = judge::judge(decl, plan, analysis, driver.as_ref(), &suite.kernel.kunit_py());
-            if r.ok && planned.names.len() > 1 {
-                if let Some(o) = planned.names.iter().find(|o| *o != name && judge::reported(&analysis.kernel_part(o))) {
-                    r.ok = false;
-                    r.directive = Some(format!(
-                        "not judged: its boot was shared with {o}, whose part of the log holds a kernel report"
-                    ));
-                }
-            }
+            judge::shared_boot(&mut r, analysis);
             r
         }
     }

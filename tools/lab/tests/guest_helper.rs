@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The guest's side of the protocol is written from its definition
+//! (`protocol::guest_helper`); here it runs in busybox's shell, as in the
+//! guest, and what it writes is read back by the host's parser.
+
+use std::process::Command;
+
+use lab::protocol::{Event, GuestLog};
+
+#[test]
+fn the_generated_helper_speaks_the_protocol_the_host_reads() {
+    let dir = std::env::temp_dir().join(format!("lab-helper-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let helper = dir.join("protocol.sh");
+    std::fs::write(&helper, lab::protocol::guest_helper()).unwrap();
+    let tty = dir.join("tty");
+    let script = format!(
+        r##". {helper}
+LAB_TTY={tty}
+: >"$LAB_TTY"
+tcdrain() {{ :; }}
+lab_event booted demo
+lab_event start demo
+(
+	echo "# a diagnostic"
+	lab_check ok first "the first check"
+	lab_check fail second "the second, with  two spaces"
+	echo "insmod: can't insert"
+	lab_flush
+) | lab_stamp demo
+lab_event exit demo 3
+lab_event done
+"##,
+        helper = helper.display(),
+        tty = tty.display()
+    );
+    let shell = if std::path::Path::new("/bin/busybox").exists() { vec!["/bin/busybox", "sh"] } else { vec!["sh"] };
+    let status = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(&script).status().unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(&tty).unwrap();
+    let log = GuestLog::parse(&text);
+    assert!(log.unparsed.is_empty(), "{text}");
+    assert_eq!(log.booted.as_ref().map(|b| b.1.as_str()), Some("demo"));
+    let s = log.scenario("demo").unwrap();
+    assert_eq!(s.checks.len(), 2);
+    assert!(s.checks[0].ok && s.checks[0].id == "first" && s.checks[0].description == "the first check");
+    assert!(!s.checks[1].ok && s.checks[1].description == "the second, with  two spaces");
+    assert_eq!(s.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(), ["# a diagnostic", "insmod: can't insert"]);
+    assert!(s.flushed.is_some());
+    assert_eq!(s.exit.map(|e| e.0), Some(3));
+    assert!(log.done.is_some());
+    assert!(matches!(log.last.as_ref().map(|r| &r.event), Some(Event::Done)));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+//! The runner on recorded boots, as kunit_tool_test.py tests kunit.py: real
+//! boot folders from real runs (`tests/boots/NAME`: the console, the
+//! protocol line, `boot.json`), judged with the declarations they ran
+//! under (`tests/boots/decls`), no QEMU needed.
+//!
+//! - `pass`: `fixed`, as it should be.
+//! - `early-exit`: `fixed.sh` with `exit 0` after its first check.
+//! - `crash`: a kernel crash (sysrq-c) after the second check.
+//! - `no-exit`: the guest rebooted mid-script: no exit record.
+//! - `timeout`: the script slept past an 8 s boot timeout.
+//! - `interrupted`: SIGINT to `lab boot` mid-scenario.
+//! - `panic`: `spin`, whose boot ends in a panic by design.
+//! - `shared-report`: `fixed` and `inverted` in one boot.
+
+use std::path::{Path, PathBuf};
+
+use lab::boot::{Analysis, Boot, Ending};
+use lab::decl::Declaration;
+use lab::judge::{self, subtest_count};
+use lab::ktap::{self, Line, TestResult};
+use lab::modules::Facts;
+
+fn here() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/boots")
+}
+
+fn boot(name: &str) -> Analysis {
+    Boot::analyse(&here().join(name)).unwrap()
+}
+
+fn decl(name: &str) -> Declaration {
+    Declaration::load(&here().join("decls"), name).unwrap()
+}
+
+/// Judges scenario `name` of recorded boot `dir`.
+fn judged(dir: &str, name: &str) -> TestResult {
+    let d = decl(name);
+    let plan = d.plan(&Facts::default()).unwrap();
+    let b = boot(dir);
+    let mut r = judge::judge(&d, &plan, &b, None, Path::new("/no/kunit.py"));
+    judge::shared_boot(&mut r, &b);
+    r
+}
+
+fn tests(r: &TestResult) -> Vec<(bool, String)> {
+    let (_, lines) = r.subtests.as_ref().unwrap();
+    lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Test { ok, name } => Some((*ok, name.clone())),
+            Line::Diag(_) => None,
+        })
+        .collect()
+}
+
+fn failed(r: &TestResult) -> Vec<String> {
+    tests(r).into_iter().filter(|(ok, _)| !ok).map(|(_, n)| n).collect()
+}
+
+/// Every result has as many subtests as its plan said before the boot.
+fn plan_holds(r: &TestResult, name: &str) {
+    let d = decl(name);
+    let plan = d.plan(&Facts::default()).unwrap();
+    let (count, _) = r.subtests.as_ref().unwrap();
+    assert_eq!(*count, subtest_count(&d, &plan, 0));
+    assert_eq!(tests(r).len(), *count, "{:?}", tests(r));
+}
+
+#[test]
+fn a_pass() {
+    let r = judged("pass", "fixed");
+    assert!(r.ok, "{:?}", failed(&r));
+    plan_holds(&r, "fixed");
+    assert!(tests(&r).iter().any(|(_, n)| n == "the guest ran its 12 declared checks and exited 0"));
+    assert!(tests(&r).iter().any(|(_, n)| n == "dmesg findings match fixed.expect.json"));
+    assert!(r.seconds > 0.0 && r.seconds < 5.0, "{}", r.seconds);
+}
+
+#[test]
+fn an_early_exit_fails_on_the_checks_that_never_ran() {
+    let r = judged("early-exit", "fixed");
+    assert!(!r.ok);
+    plan_holds(&r, "fixed");
+    let f = failed(&r);
+    assert!(f.contains(&"check a-rounds never ran".to_string()), "{f:?}");
+    assert!(f.iter().any(|n| n.contains("the guest reported 1 of its 12 declared checks")), "{f:?}");
+    // The script itself exited 0: only the plan catches it.
+    assert!(!f.iter().any(|n| n.contains("exited 0 ")));
+}
+
+#[test]
+fn a_crash_mid_way_fails_and_says_where() {
+    let b = boot("crash");
+    assert_eq!(b.record.ending, Ending::Panicked);
+    assert!(b.stage().starts_with("running scenario 'fixed'"), "{}", b.stage());
+    let r = judged("crash", "fixed");
+    assert!(!r.ok);
+    plan_holds(&r, "fixed");
+    let f = failed(&r);
+    assert!(f.iter().any(|n| n.contains("the guest script never ended (boot: in a kernel panic)")), "{f:?}");
+    // The inspector sees the crash in the scenario's part of the log.
+    assert!(f.contains(&"dmesg findings match fixed.expect.json".to_string()), "{f:?}");
+}
+
+#[test]
+fn a_missing_exit_line_fails() {
+    let b = boot("no-exit");
+    assert_eq!(b.record.ending, Ending::Died);
+    assert_eq!(b.guest.scenario("fixed").unwrap().exit, None);
+    let r = judged("no-exit", "fixed");
+    assert!(!r.ok);
+    let f = failed(&r);
+    assert!(f.iter().any(|n| n.contains("the guest script never ended (boot: QEMU exited before the guest finished")), "{f:?}");
+}
+
+#[test]
+fn a_timeout_names_the_stage() {
+    let b = boot("timeout");
+    assert_eq!(b.record.ending, Ending::TimedOut);
+    assert_eq!(b.stage(), "running scenario 'fixed' (last line: # waiting for nothing)");
+    let r = judged("timeout", "fixed");
+    assert!(!r.ok);
+    let f = failed(&r);
+    assert!(
+        f.iter().any(|n| n.contains("timeout after 8 s, QEMU killed (stopped at: running scenario 'fixed'")),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn an_interrupted_boot_says_so() {
+    let b = boot("interrupted");
+    assert_eq!(b.record.ending, Ending::Interrupted);
+    let r = judged("interrupted", "fixed");
+    assert!(!r.ok);
+    assert!(failed(&r).iter().any(|n| n.contains("interrupted (stopped at: running scenario 'fixed'")));
+}
+
+#[test]
+fn a_deliberate_panic_passes_with_its_checks_before_it() {
+    let b = boot("panic");
+    assert_eq!(b.record.ending, Ending::Panicked);
+    // The protocol survived the panic: everything up to the flush arrived.
+    let s = b.guest.scenario("spin").unwrap();
+    assert_eq!(s.checks.len(), 5);
+    assert!(s.flushed.is_some());
+    let r = judged("panic", "spin");
+    assert!(r.ok, "{:?}", failed(&r));
+    plan_holds(&r, "spin");
+    assert!(tests(&r).iter().any(|(_, n)| n == "the guest ran its 5 declared checks and the kernel panicked"));
+}
+
+#[test]
+fn a_panic_that_was_not_declared_fails_a_declaration_that_wants_one() {
+    // The crash boot judged as spin: the wrong checks, and a panic, but not
+    // spin's console.
+    let r = judged("crash", "spin");
+    assert!(!r.ok);
+    assert!(failed(&r).iter().any(|n| n.starts_with("console shows: ")));
+}
+
+#[test]
+fn a_report_in_a_shared_boot_is_blamed_on_its_scenario() {
+    let b = boot("shared-report");
+    assert!(judge::reported(&b.kernel_part("inverted")));
+    assert!(!judge::reported(&b.kernel_part("fixed")));
+    // The boot's own lines belong to the first scenario.
+    assert!(b.kernel_part("fixed").contains("Linux version"));
+    let inverted = judged("shared-report", "inverted");
+    assert!(inverted.ok, "{:?}", failed(&inverted));
+    let fixed = judged("shared-report", "fixed");
+    assert!(!fixed.ok);
+    assert!(failed(&fixed).is_empty(), "fixed passed every check of its own");
+    assert_eq!(
+        fixed.directive.as_deref(),
+        Some("not judged: its boot was shared with inverted, whose part of the log holds a kernel report")
+    );
+}
+
+/// The KTAP of a suite of these results: well formed, plans kept, the
+/// directive on the result line.
+#[test]
+fn the_ktap_and_junit_the_runner_writes() {
+    let results = vec![
+        TestResult::plain("inspector", true, 1.0, vec!["test result: ok.".into()]),
+        judged("pass", "fixed"),
+        judged("early-exit", "fixed"),
+        judged("shared-report", "fixed"),
+    ];
+    let mut doc = ktap::header(results.len());
+    for (i, r) in results.iter().enumerate() {
+        doc.push_str(&ktap::render(i + 1, r));
+    }
+    doc.push_str(&ktap::summary(&results));
+    check_ktap(&doc);
+    assert!(doc.contains("\nok 1 inspector\n"));
+    assert!(doc.contains("\nok 2 fixed\n"));
+    assert!(doc.contains("\nnot ok 3 fixed\n"));
+    assert!(doc.contains("\nnot ok 4 fixed # not judged: its boot was shared with inverted"));
+    assert!(doc.ends_with("2 passed, 2 failed\n"));
+
+    let xml = ktap::junit(&results);
+    let tree = roxmltree::Document::parse(&xml).unwrap();
+    let suites: Vec<_> = tree.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
+    assert_eq!(suites.len(), 4, "three scenarios and the host tests");
+    let failures = tree.descendants().filter(|n| n.has_tag_name("failure")).count();
+    // The early exit's 11 missing checks and its end, and the not-judged one.
+    assert!(failures >= 13, "{failures}");
+}
+
+/// A structural check of a KTAP document: each (sub)test document's plan
+/// matches the results at its level, numbered from 1.
+fn check_ktap(doc: &str) {
+    let mut stack: Vec<(usize, usize, usize)> = Vec::new(); // (indent, plan, seen)
+    for line in doc.lines() {
+        let indent = line.len() - line.trim_start().len();
+        let t = line.trim_start();
+        if t == "KTAP version 1" {
+            stack.push((indent, 0, 0));
+        } else if let Some(n) = t.strip_prefix("1..") {
+            stack.last_mut().unwrap().1 = n.parse().unwrap();
+        } else if t.starts_with("ok ") || t.starts_with("not ok ") {
+            while stack.last().unwrap().0 > indent {
+                let (_, plan, seen) = stack.pop().unwrap();
+                assert_eq!(plan, seen, "a subtest's plan");
+            }
+            let top = stack.last_mut().unwrap();
+            top.2 += 1;
+            let n: usize = t.trim_start_matches("not ").split(' ').nth(1).unwrap().parse().unwrap();
+            assert_eq!(n, top.2, "numbering at {line:?}");
+        }
+    }
+    let (_, plan, seen) = stack.pop().unwrap();
+    assert_eq!(plan, seen, "the top-level plan");
+}
