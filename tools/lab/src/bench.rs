@@ -20,9 +20,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::boot::{Boot, Record};
-use crate::hosttests::output;
+use crate::process::output;
 use crate::qemu::{Spec, QEMU};
-use crate::suite::Suite;
+use crate::setup::Setup;
 use crate::Error;
 
 fn fig(name: &str, value: impl std::fmt::Display, unit: &str) {
@@ -44,7 +44,7 @@ pub struct Options {
     pub inspector: bool,
 }
 
-pub fn run(suite: &Suite, opts: &Options) -> Result<bool, Error> {
+pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
     if opts.cold {
         cold_run(suite)?;
     }
@@ -68,7 +68,7 @@ pub fn run(suite: &Suite, opts: &Options) -> Result<bool, Error> {
 }
 
 /// The empty boot of the definition above, `n` times: the median wall time.
-fn empty_boots(suite: &Suite, n: usize) -> Result<f64, Error> {
+fn empty_boots(suite: &Setup, n: usize) -> Result<f64, Error> {
     let dir = crate::qemu::tempdir("empty-boot").map_err(|e| Error::new(e.to_string()))?;
     let initrd = empty_initramfs(suite, &dir)?;
     let k = &suite.kernel;
@@ -94,7 +94,7 @@ fn empty_boots(suite: &Suite, n: usize) -> Result<f64, Error> {
 }
 
 /// An initramfs of a static busybox and a three-line `/init`.
-fn empty_initramfs(suite: &Suite, dir: &Path) -> Result<PathBuf, Error> {
+fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
     let init = dir.join("init");
     std::fs::write(&init, "#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\n/bin/busybox reboot -f\n")
         .map_err(|e| Error::new(e.to_string()))?;
@@ -123,7 +123,7 @@ fn empty_initramfs(suite: &Suite, dir: &Path) -> Result<PathBuf, Error> {
 
 /// The lab's own boot with nothing to run, `n` times: the median wall time
 /// and the median time to its init's first word.
-fn lab_boots(suite: &Suite, n: usize) -> Result<(f64, f64), Error> {
+fn lab_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
     let initrd = suite.lab.out.join("initramfs.cpio.gz");
     let accel = crate::qemu::Accel { name: "tcg".into(), why: "the benchmark's baseline is TCG".into() };
     let (mut walls, mut inits) = (Vec::new(), Vec::new());
@@ -139,7 +139,7 @@ fn lab_boots(suite: &Suite, n: usize) -> Result<(f64, f64), Error> {
 }
 
 /// The warm `make test`, `runs` times.
-fn warm_suite(suite: &Suite, runs: usize, empty: f64) -> Result<bool, Error> {
+fn warm_suite(suite: &Setup, runs: usize, empty: f64) -> Result<bool, Error> {
     let mut walls = Vec::new();
     let mut boots = Vec::new();
     let mut ok = true;
@@ -203,7 +203,7 @@ pub struct ColdRun {
     pub not_measured: Vec<String>,
 }
 
-fn cold_file(suite: &Suite) -> PathBuf {
+fn cold_file(suite: &Setup) -> PathBuf {
     suite.kernel.cache().join("cold-run.json")
 }
 
@@ -214,7 +214,7 @@ const COLD_STAGES: [&str; 8] = [
 ];
 
 /// `.ci/run` in a scratch clone of HEAD with an empty cache.
-fn cold_run(suite: &Suite) -> Result<(), Error> {
+fn cold_run(suite: &Setup) -> Result<(), Error> {
     let scratch = crate::qemu::tempdir("cold").map_err(|e| Error::new(e.to_string()))?;
     eprintln!("# cold run: a clone of HEAD and an empty cache in {}", scratch.display());
     let clone = scratch.join("clone");
@@ -261,7 +261,7 @@ fn cold_run(suite: &Suite) -> Result<(), Error> {
 }
 
 /// The last cold run's figures.
-fn print_cold(suite: &Suite) {
+fn print_cold(suite: &Setup) {
     let Some(run) = std::fs::read_to_string(cold_file(suite)).ok().and_then(|t| serde_json::from_str::<ColdRun>(&t).ok())
     else {
         println!("cold_run: none recorded (lab bench --cold measures one: about 15 min)");

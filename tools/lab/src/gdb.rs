@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use crate::boot::{Analysis, Boot};
 use crate::judge::DriverChecks;
 use crate::qemu::{Accel, Spec};
-use crate::suite::Suite;
+use crate::setup::Setup;
 use crate::Error;
 
 /// The host's checks of a gdb session, in order.
@@ -33,7 +33,7 @@ const GDB_SECS: u64 = 120;
 
 /// Boots `spec` with the gdb stub and runs the session; the boot's
 /// analysis and the host's checks.
-pub fn drive(suite: &Suite, mut spec: Spec, accel: &Accel) -> Result<(Analysis, DriverChecks), Error> {
+pub fn drive(suite: &Setup, mut spec: Spec, accel: &Accel) -> Result<(Analysis, DriverChecks), Error> {
     let k = &suite.kernel;
     if crate::qemu::which("gdb").is_none() {
         return Err(Error::new("gdb is missing").hint("run: make setup"));
@@ -68,7 +68,7 @@ pub fn drive(suite: &Suite, mut spec: Spec, accel: &Accel) -> Result<(Analysis, 
 }
 
 /// Runs gdb against the stub on `port`; its output, also in `gdb.txt`.
-fn session(suite: &Suite, boot: &Boot, port: u16) -> String {
+fn session(suite: &Setup, boot: &Boot, port: u16) -> String {
     let k = &suite.kernel;
     let t0 = Instant::now();
     let script = suite.lab.root.join("scripts/gdb-abba.py");
@@ -87,7 +87,7 @@ fn session(suite: &Suite, boot: &Boot, port: u16) -> String {
     ] {
         cmd.arg("-ex").arg(ex);
     }
-    let (_, text) = crate::hosttests::output(&mut cmd);
+    let (_, text) = crate::process::output(&mut cmd);
     let _ = std::fs::write(boot.dir.join("gdb.txt"), &text);
     let _ = std::fs::write(boot.dir.join("gdb-seconds"), format!("{:.1}\n", t0.elapsed().as_secs_f64()));
     text

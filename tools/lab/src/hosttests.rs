@@ -7,7 +7,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::ktap::TestResult;
-use crate::suite::Suite;
+use crate::process::output;
+use crate::setup::Setup;
 
 /// A test of the suite that runs on the host.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +36,7 @@ impl HostTest {
     }
 
     /// Runs the test: whether it passed, and its diagnostics.
-    pub fn run(self, suite: &Suite) -> (bool, Vec<String>) {
+    pub fn run(self, suite: &Setup) -> (bool, Vec<String>) {
         match self {
             HostTest::Inspector => host_tools(suite),
             HostTest::ModuleRustfmt => rustfmt(suite),
@@ -46,27 +47,9 @@ impl HostTest {
     }
 }
 
-/// Runs a command; its status and its output, standard error after
-/// standard output. A command that cannot start fails.
-pub fn output(cmd: &mut Command) -> (bool, String) {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
-    let child = match child {
-        Ok(c) => c,
-        Err(e) => return (false, format!("cannot run {:?}: {e}", cmd.get_program())),
-    };
-    let _registered = crate::interrupt::register(child.id());
-    match child.wait_with_output() {
-        Ok(o) => (
-            o.status.success(),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
-        ),
-        Err(e) => (false, e.to_string()),
-    }
-}
-
 /// The host tools' unit, fixture and property tests (the inspector's, and
 /// this program's own, on recorded boots).
-fn host_tools(suite: &Suite) -> (bool, Vec<String>) {
+fn host_tools(suite: &Setup) -> (bool, Vec<String>) {
     let (ok, text) = output(Command::new("cargo").args(["test", "--quiet", "--workspace"]).current_dir(&suite.lab.root));
     let diags = text
         .lines()
@@ -79,7 +62,7 @@ fn host_tools(suite: &Suite) -> (bool, Vec<String>) {
 /// Every crate root of `src/` (rustfmt follows their `mod lab;` into
 /// `src/lab/`) and of `tests/`, formatted as the kernel's rustfmt
 /// configuration says.
-fn rustfmt(suite: &Suite) -> (bool, Vec<String>) {
+fn rustfmt(suite: &Setup) -> (bool, Vec<String>) {
     let config = suite.kernel.path("KERNEL_SRC").join(".rustfmt.toml");
     let roots = crate_roots(&suite.lab.root);
     let mut cmd = Command::new("rustfmt");
@@ -123,7 +106,7 @@ pub fn crate_roots(root: &Path) -> Vec<std::path::PathBuf> {
 /// warning: neither rustc's, clippy's, objtool's nor modpost's. Like the
 /// kernel's build, a clean result is kept in the cache under a key of
 /// everything that goes into it; any change builds and checks again.
-fn clippy(suite: &Suite) -> (bool, Vec<String>) {
+fn clippy(suite: &Setup) -> (bool, Vec<String>) {
     let k = &suite.kernel;
     let driver = k.path("CLIPPY_DRIVER");
     if !driver.is_file() {
@@ -207,7 +190,7 @@ pub fn hash(parts: &[Vec<u8>]) -> String {
 
 /// `modinfo` documents every parameter of every module with its allowed
 /// range, every module of the harness has `fixed`, and the license is GPL.
-fn modinfo(suite: &Suite) -> (bool, Vec<String>) {
+fn modinfo(suite: &Setup) -> (bool, Vec<String>) {
     let mut ok = true;
     let mut diags = Vec::new();
     for m in &suite.facts.modules {
@@ -239,7 +222,7 @@ fn modinfo(suite: &Suite) -> (bool, Vec<String>) {
 /// running ends it within 5 s, non-zero, with no QEMU left and a KTAP that
 /// says it was interrupted. The run is this program's own, on the suite's
 /// `fixed` scenario, in an output directory of its own.
-fn interrupt(suite: &Suite) -> (bool, Vec<String>) {
+fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
     use std::os::unix::process::CommandExt;
     use std::time::{Duration, Instant};
     let mut diags = Vec::new();
@@ -299,7 +282,7 @@ fn interrupt(suite: &Suite) -> (bool, Vec<String>) {
 
 /// The KTAP printed so far, as the kernel's own parser reads it: no error,
 /// no crash, and the same results as the runner counted.
-pub fn ktap_check(suite: &Suite, so_far: &str, results: &[TestResult]) -> TestResult {
+pub fn ktap_check(suite: &Setup, so_far: &str, results: &[TestResult]) -> TestResult {
     let t0 = std::time::Instant::now();
     // The plan counts this test too: the document so far has one test fewer.
     let n = results.len();

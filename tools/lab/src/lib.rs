@@ -10,6 +10,7 @@
 //! results; [`suite`] schedules the boots of `make test`, [`story`] tells
 //! `make run`'s stories.
 
+pub mod accel;
 pub mod bench;
 pub mod boot;
 pub mod decl;
@@ -25,9 +26,11 @@ pub mod matrix;
 
 pub mod modules;
 pub mod paths;
+pub mod process;
 pub mod protocol;
 pub mod qemu;
 pub mod relay;
+pub mod setup;
 pub mod shell;
 pub mod story;
 pub mod suite;

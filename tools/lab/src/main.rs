@@ -8,7 +8,8 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use lab::paths::Lab;
-use lab::suite::{self, Suite};
+use lab::setup::Setup;
+use lab::suite;
 use lab::Error;
 
 #[derive(Parser)]
@@ -90,24 +91,24 @@ fn run(cli: Cli) -> Result<bool, Error> {
     let lab = Lab::locate()?;
     match cli.command {
         Cmd::Test { tests, jobs: j } => {
-            let suite = Arc::new(Suite::load(lab)?);
+            let suite = Arc::new(Setup::load(lab)?);
             let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
             suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })
         }
         Cmd::GuestFiles { dir } => {
-            let suite = Suite::load(lab)?;
+            let suite = Setup::load(lab)?;
             lab::guest::write_files(&dir, &suite.decls, &suite.facts)?;
             Ok(true)
         }
         Cmd::Boot { run, timeout } => {
-            let suite = Suite::load(lab)?;
+            let suite = Setup::load(lab)?;
             let names: Vec<String> = run.split(',').map(str::to_string).collect();
             let mut spec = match names.iter().all(|n| suite.decl(n).is_some()) {
                 true => suite.spec(&names),
                 false => lab::qemu::Spec::new(&run, &suite.lab.out.join("initramfs.cpio.gz")),
             };
             spec.timeout = std::time::Duration::from_secs(timeout);
-            let accel = lab::qemu::choose_accel(&suite.kernel, &spec.initrd)?;
+            let accel = lab::accel::choose(&suite.kernel, &spec.initrd)?;
             let boot = lab::boot::Boot::start(&suite.kernel, &suite.lab.logs_dir(), spec, &accel)?;
             let a = boot.wait()?;
             eprintln!("   boot: {} ({:?}, {:.1} s), stopped at: {}", a.dir.display(), a.record.ending, a.record.wall_secs, a.stage());
@@ -116,14 +117,14 @@ fn run(cli: Cli) -> Result<bool, Error> {
         }
         Cmd::Bench { cold, suite_runs, no_inspector } => {
             let opts = lab::bench::Options { cold, suite_runs, inspector: !no_inspector };
-            lab::bench::run(&Suite::load(lab)?, &opts)
+            lab::bench::run(&Setup::load(lab)?, &opts)
         }
         Cmd::Matrix { series } => {
             let series: Vec<String> = series.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
             lab::matrix::run(&lab, &series)
         }
-        Cmd::Shell => lab::shell::run(&Suite::load(lab)?),
-        Cmd::Gdb => lab::story::tell(&Suite::load(lab)?, Some("gdb")),
-        Cmd::Run { story } => lab::story::tell(&Suite::load(lab)?, story.as_deref().filter(|s| !s.is_empty())),
+        Cmd::Shell => lab::shell::run(&Setup::load(lab)?),
+        Cmd::Gdb => lab::story::tell(&Setup::load(lab)?, Some("gdb")),
+        Cmd::Run { story } => lab::story::tell(&Setup::load(lab)?, story.as_deref().filter(|s| !s.is_empty())),
     }
 }

@@ -8,7 +8,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use crate::hosttests::output;
+use crate::process::output;
 use crate::ktap::{self, Line, TestResult};
 use crate::paths::Lab;
 use crate::{interrupt, note, Error};

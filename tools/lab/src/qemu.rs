@@ -1,15 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
-//! QEMU: the one place that puts a boot's command line together, and the
-//! choice of accelerator.
+//! QEMU: the one place that puts a boot's command line together.
 //!
 //! The kernel's console is the first serial port (`ttyS0`, `console.log`);
 //! the guest's protocol is the second (`ttyS1`, `lab.log`; see
-//! [`crate::protocol`]). A KVM guest on some hosts stalls right after the
-//! firmware, so KVM is probed once per machine with a short boot, the answer
-//! kept in the cache, and TCG used otherwise.
+//! [`crate::protocol`]). Which accelerator runs it: [`crate::accel`].
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use crate::paths::KernelEnv;
@@ -126,91 +122,6 @@ pub fn which(cmd: &str) -> Option<PathBuf> {
         .split(':')
         .map(|d| Path::new(d).join(cmd))
         .find(|p| p.is_file())
-}
-
-/// The accelerator: `LAB_ACCEL=kvm|tcg`, or what the probe found on this
-/// machine (remembered in the cache), probing now if it never ran here.
-pub fn choose_accel(kernel: &KernelEnv, initrd: &Path) -> Result<Accel, Error> {
-    match std::env::var("LAB_ACCEL").as_deref() {
-        Ok("kvm") | Ok("tcg") => {
-            let name = std::env::var("LAB_ACCEL").unwrap();
-            return Ok(Accel { why: format!("LAB_ACCEL={name}"), name });
-        }
-        Ok("auto") | Err(_) => {}
-        Ok(other) => return Err(Error::new(format!("LAB_ACCEL={other}: use auto, kvm or tcg"))),
-    }
-    let machine = std::fs::read_to_string("/etc/machine-id")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "unknown".into());
-    let release = nix::sys::utsname::uname()
-        .map(|u| u.release().to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let memo = kernel.cache().join(format!("accel-{machine}-{release}"));
-    if let Ok(text) = std::fs::read_to_string(&memo) {
-        let mut lines = text.lines();
-        let name = lines.next().unwrap_or("tcg").to_string();
-        let why = lines.next().map(str::to_string).unwrap_or_else(|| "remembered".into());
-        return Ok(Accel { name, why: format!("{why} (probed before; {} forgets it)", memo.display()) });
-    }
-    let accel = probe_kvm(kernel, initrd);
-    eprintln!("   KVM probe: {}", accel.why);
-    let _ = std::fs::create_dir_all(kernel.cache());
-    let _ = std::fs::write(&memo, format!("{}\n{}\n", accel.name, accel.why));
-    Ok(accel)
-}
-
-/// How long the KVM probe's boot may take.
-const PROBE_SECS: u64 = 15;
-
-fn probe_kvm(kernel: &KernelEnv, initrd: &Path) -> Accel {
-    let kvm = Path::new("/dev/kvm");
-    let usable = std::fs::OpenOptions::new().read(true).write(true).open(kvm).is_ok();
-    if !usable {
-        return Accel { name: "tcg".into(), why: "/dev/kvm is missing or not usable: TCG".into() };
-    }
-    let dir = match tempdir("kvm-probe") {
-        Ok(d) => d,
-        Err(_) => return Accel { name: "tcg".into(), why: "no temporary directory for the KVM probe: TCG".into() },
-    };
-    let mut spec = Spec::new("none", initrd);
-    spec.timeout = Duration::from_secs(PROBE_SECS);
-    let console = dir.join("console.log");
-    let lab = dir.join("lab.log");
-    let args = spec.args(
-        kernel,
-        "kvm",
-        &format!("file:{}", console.display()),
-        &format!("file:{}", lab.display()),
-    );
-    let booted = Command::new(QEMU)
-        .args(&args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .ok()
-        .map(|mut child| {
-            use wait_timeout::ChildExt;
-            if child.wait_timeout(spec.timeout).ok().flatten().is_none() {
-                let _ = child.kill();
-                let _ = child.wait();
-            }
-            let log = std::fs::read_to_string(&lab).unwrap_or_default();
-            crate::protocol::GuestLog::parse(&log).done.is_some()
-        })
-        .unwrap_or(false);
-    let stage = crate::boot::stage_of(
-        &std::fs::read_to_string(&console).unwrap_or_default(),
-        &crate::protocol::GuestLog::parse(&std::fs::read_to_string(&lab).unwrap_or_default()),
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    if booted {
-        Accel { name: "kvm".into(), why: "a KVM guest booted in the probe".into() }
-    } else {
-        Accel {
-            name: "tcg".into(),
-            why: format!("a KVM guest did not boot in {PROBE_SECS} s (stopped at: {stage}): TCG"),
-        }
-    }
 }
 
 /// A new empty directory under the system's temporary directory.

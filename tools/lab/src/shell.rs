@@ -18,7 +18,7 @@ use nix::sys::termios::{self, SetArg, Termios};
 
 use crate::qemu::{Spec, QEMU};
 use crate::relay::Demangler;
-use crate::suite::Suite;
+use crate::setup::Setup;
 use crate::{note, Error};
 
 /// How long a held word waits for the rest of itself, in milliseconds.
@@ -50,10 +50,10 @@ impl Drop for RawMode {
 }
 
 /// Runs the guest shell until QEMU exits.
-pub fn run(suite: &Suite) -> Result<bool, Error> {
+pub fn run(suite: &Setup) -> Result<bool, Error> {
     let initrd = suite.lab.out.join("initramfs.cpio.gz");
     crate::qemu::preflight(&suite.kernel, &initrd)?;
-    let accel = crate::qemu::choose_accel(&suite.kernel, &initrd)?;
+    let accel = crate::accel::choose(&suite.kernel, &initrd)?;
     let dir = crate::boot::new_dir(&suite.lab.logs_dir(), "shell")?;
     let spec = Spec::new("shell", &initrd);
     let args = spec.args(&suite.kernel, &accel.name, "mon:stdio", &format!("file:{}", dir.join("lab.log").display()));

@@ -14,29 +14,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::boot::{Analysis, Boot};
-use crate::decl::{BootClass, Declaration, Driver};
+use crate::decl::{BootClass, Driver};
 use crate::hosttests;
 use crate::judge::{self, DriverChecks};
 use crate::ktap::{self, TestResult};
-use crate::modules::Facts;
-use crate::paths::{KernelEnv, Lab};
-use crate::qemu::{self, Accel, Spec};
+
+use crate::paths::KernelEnv;
+use crate::setup::Setup;
+use crate::qemu::{self, Accel};
 use crate::{interrupt, note, Error};
-
-/// Seconds of boot a shared boot adds to its scenarios' timeouts.
-const BOOT_SECS: u64 = 30;
-
-/// Everything the suite knows before its first boot.
-pub struct Suite {
-    pub lab: Lab,
-    pub kernel: KernelEnv,
-    pub facts: Facts,
-    pub decls: Vec<Declaration>,
-    pub plans: HashMap<String, Vec<String>>,
-}
 
 /// A scheduled boot: the scenarios it runs.
 #[derive(Debug, Clone)]
@@ -45,76 +34,35 @@ pub struct Planned {
     pub estimate: f64,
 }
 
-impl Suite {
-    /// Reads the lab's declarations and what it built; any problem with a
-    /// declaration stops here, before a boot.
-    pub fn load(lab: Lab) -> Result<Suite, Error> {
-        let kernel = lab.kernel()?;
-        let kunit = std::fs::read_to_string(kernel.kdir().join(".config"))
-            .map(|c| c.lines().any(|l| l == "CONFIG_KUNIT=y"))
-            .unwrap_or(false);
-        let facts = Facts::gather(&lab.root.join("src"), &lab.modules_dir(), kunit)?;
-        let decls = crate::decl::load_dir(&lab.scenarios_dir())?;
-        let mut plans = HashMap::new();
-        for d in &decls {
-            plans.insert(d.name.clone(), crate::guest::check(d, &facts)?);
-        }
-        Ok(Suite { lab, kernel, facts, decls, plans })
-    }
-
-    pub fn decl(&self, name: &str) -> Option<&Declaration> {
-        self.decls.iter().find(|d| d.name == name)
-    }
-
-    /// Groups `names` into boots, longest first.
-    pub fn plan_boots(&self, names: &[String], share: usize, last: &Timings) -> Vec<Planned> {
-        let mut own = Vec::new();
-        let mut shared: BTreeMap<BootClass, Vec<String>> = BTreeMap::new();
-        for n in names {
-            let d = self.decl(n).expect("a selected scenario is declared");
-            match d.boot_class() {
-                BootClass::Own(_) => own.push(vec![n.clone()]),
-                class => shared.entry(class).or_default().push(n.clone()),
-            }
-        }
-        for (_, list) in shared {
-            for chunk in list.chunks(share.max(1)) {
-                own.push(chunk.to_vec());
-            }
-        }
-        let mut boots: Vec<Planned> = own
-            .into_iter()
-            .map(|names| {
-                let estimate = 4.0
-                    + names
-                        .iter()
-                        .map(|n| last.guest_secs(n).unwrap_or(self.decl(n).unwrap().scenario.timeout as f64 / 4.0))
-                        .sum::<f64>();
-                Planned { names, estimate }
-            })
-            .collect();
-        boots.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));
-        boots
-    }
-
-    /// The boot of `names`, as the suite makes it.
-    pub fn spec(&self, names: &[String]) -> Spec {
-        let first = self.decl(&names[0]).unwrap();
-        let mut spec = Spec::new(&names.join(","), &self.initrd(first));
-        spec.cpus = first.scenario.cpus;
-        spec.append = first.scenario.append.clone();
-        spec.timeout = Duration::from_secs(
-            BOOT_SECS + names.iter().map(|n| self.decl(n).unwrap().scenario.timeout).sum::<u64>(),
-        );
-        spec
-    }
-
-    pub fn initrd(&self, d: &Declaration) -> PathBuf {
-        match d.scenario.initrd {
-            Some(crate::decl::Initrd::Perf) => self.lab.out.join("initramfs-perf.cpio.gz"),
-            None => self.lab.out.join("initramfs.cpio.gz"),
+/// Groups `names` into boots, longest first.
+pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings) -> Vec<Planned> {
+    let mut own = Vec::new();
+    let mut shared: BTreeMap<BootClass, Vec<String>> = BTreeMap::new();
+    for n in names {
+        let d = setup.decl(n).expect("a selected scenario is declared");
+        match d.boot_class() {
+            BootClass::Own(_) => own.push(vec![n.clone()]),
+            class => shared.entry(class).or_default().push(n.clone()),
         }
     }
+    for (_, list) in shared {
+        for chunk in list.chunks(share.max(1)) {
+            own.push(chunk.to_vec());
+        }
+    }
+    let mut boots: Vec<Planned> = own
+        .into_iter()
+        .map(|names| {
+            let estimate = 4.0
+                + names
+                    .iter()
+                    .map(|n| last.guest_secs(n).unwrap_or(setup.decl(n).unwrap().scenario.timeout as f64 / 4.0))
+                    .sum::<f64>();
+            Planned { names, estimate }
+        })
+        .collect();
+    boots.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));
+    boots
 }
 
 /// The guest seconds of each scenario in the last run, kept in the cache.
@@ -171,7 +119,7 @@ pub struct Options {
 }
 
 /// Runs the suite; returns whether everything passed.
-pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
+pub fn run(suite: Arc<Setup>, opts: Options) -> Result<bool, Error> {
     let scenario_names: Vec<String> = suite.decls.iter().map(|d| d.name.clone()).collect();
     let host: Vec<&str> = hosttests::ALL.iter().map(|t| t.name()).collect();
     let all: Vec<String> = host.iter().map(|s| s.to_string()).chain(scenario_names.iter().cloned()).chain(["ktap".to_string()]).collect();
@@ -191,7 +139,7 @@ pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
     }
     let scenarios: Vec<String> = selected.iter().filter(|t| scenario_names.contains(t)).cloned().collect();
     let timings = Timings::load(&suite.kernel);
-    let boots = suite.plan_boots(&scenarios, opts.share, &timings);
+    let boots = plan_boots(&suite, &scenarios, opts.share, &timings);
     let mut boot_of = HashMap::new();
     for (i, b) in boots.iter().enumerate() {
         for n in &b.names {
@@ -202,7 +150,7 @@ pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
         None
     } else {
         qemu::preflight(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?;
-        Some(qemu::choose_accel(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?)
+        Some(crate::accel::choose(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?)
     };
     let running = Arc::new(Running { results: Mutex::new(HashMap::new()), done: Condvar::new() });
     if let Some(accel) = &accel {
@@ -274,7 +222,7 @@ pub fn run(suite: Arc<Suite>, opts: Options) -> Result<bool, Error> {
 
 /// Judges scenario `name` of a finished boot; a shared boot in which
 /// another scenario's part holds a report leaves it not judged.
-fn judge_scenario(suite: &Suite, name: &str, outcome: &BootOutcome) -> TestResult {
+fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResult {
     let decl = suite.decl(name).unwrap();
     let plan = &suite.plans[name];
     match outcome {
@@ -295,7 +243,7 @@ fn judge_scenario(suite: &Suite, name: &str, outcome: &BootOutcome) -> TestResul
 }
 
 /// Starts the boots in the background, at most `jobs` at once, in order.
-fn start_boots(suite: Arc<Suite>, boots: Vec<Planned>, jobs: usize, accel: Accel, running: Arc<Running>) {
+fn start_boots(suite: Arc<Setup>, boots: Vec<Planned>, jobs: usize, accel: Accel, running: Arc<Running>) {
     std::thread::spawn(move || {
         let slots = Arc::new((Mutex::new(0usize), Condvar::new()));
         for (i, b) in boots.into_iter().enumerate() {
@@ -325,7 +273,7 @@ fn start_boots(suite: Arc<Suite>, boots: Vec<Planned>, jobs: usize, accel: Accel
 }
 
 /// One boot of the suite, with its driver if it has one.
-pub fn one_boot(suite: &Suite, names: &[String], accel: &Accel) -> BootOutcome {
+pub fn one_boot(suite: &Setup, names: &[String], accel: &Accel) -> BootOutcome {
     let spec = suite.spec(names);
     let decl = suite.decl(&names[0]).unwrap();
     match decl.scenario.driver {

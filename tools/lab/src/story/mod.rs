@@ -17,7 +17,7 @@ use std::time::Duration;
 use crate::boot::{Analysis, Boot, Ending};
 use crate::live::Follower;
 use crate::qemu::Accel;
-use crate::suite::Suite;
+use crate::setup::Setup;
 use crate::Error;
 
 pub use show::Log;
@@ -27,7 +27,7 @@ pub use show::Log;
 const TOLD: [&str; 3] = ["abba", "cpu", "gdb"];
 
 /// The story names, in the order `all` tells them.
-pub fn names(suite: &Suite) -> Vec<String> {
+pub fn names(suite: &Setup) -> Vec<String> {
     let mut names: Vec<String> = vec!["abba".into()];
     names.extend(suite.decls.iter().filter(|d| d.scenario.story.is_some()).map(|d| d.name.clone()));
     names.push("cpu".into());
@@ -36,7 +36,7 @@ pub fn names(suite: &Suite) -> Vec<String> {
 }
 
 /// Tells story `what` (default `abba`).
-pub fn tell(suite: &Suite, what: Option<&str>) -> Result<bool, Error> {
+pub fn tell(suite: &Setup, what: Option<&str>) -> Result<bool, Error> {
     let what = what.unwrap_or("abba");
     let names = names(suite);
     if what == "all" {
@@ -53,13 +53,13 @@ pub fn tell(suite: &Suite, what: Option<&str>) -> Result<bool, Error> {
     Ok(true)
 }
 
-fn tell_one(suite: &Suite, what: &str) -> Result<(), Error> {
+fn tell_one(suite: &Setup, what: &str) -> Result<(), Error> {
     if crate::qemu::which("dot").is_none() {
         return Err(Error::new("dot (Graphviz) is missing").hint("run: make setup"));
     }
     let initrd = suite.lab.out.join("initramfs.cpio.gz");
     crate::qemu::preflight(&suite.kernel, &initrd)?;
-    let accel = crate::qemu::choose_accel(&suite.kernel, &initrd)?;
+    let accel = crate::accel::choose(&suite.kernel, &initrd)?;
     let ctx = Ctx { suite, accel };
     match what {
         "abba" => abba::tell(&ctx),
@@ -72,7 +72,7 @@ fn tell_one(suite: &Suite, what: &str) -> Result<(), Error> {
 
 /// What a story needs.
 pub struct Ctx<'a> {
-    pub suite: &'a Suite,
+    pub suite: &'a Setup,
     pub accel: Accel,
 }
 

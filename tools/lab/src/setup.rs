@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+//! What the lab built and declared, read once before anything boots: the
+//! lab kernel's settings, the modules, the scenarios' declarations and
+//! their plans. Every command that boots starts from a [`Setup`].
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::decl::Declaration;
+use crate::modules::Facts;
+use crate::paths::{KernelEnv, Lab};
+use crate::qemu::Spec;
+use crate::Error;
+
+/// Seconds of boot a boot adds to its scenarios' timeouts.
+const BOOT_SECS: u64 = 30;
+
+/// Everything known before the first boot.
+pub struct Setup {
+    pub lab: Lab,
+    pub kernel: KernelEnv,
+    pub facts: Facts,
+    pub decls: Vec<Declaration>,
+    pub plans: HashMap<String, Vec<String>>,
+}
+
+impl Setup {
+    /// Reads the lab's declarations and what it built; any problem with a
+    /// declaration stops here, before a boot.
+    pub fn load(lab: Lab) -> Result<Setup, Error> {
+        let kernel = lab.kernel()?;
+        let kunit = std::fs::read_to_string(kernel.kdir().join(".config"))
+            .map(|c| c.lines().any(|l| l == "CONFIG_KUNIT=y"))
+            .unwrap_or(false);
+        let facts = Facts::gather(&lab.root.join("src"), &lab.modules_dir(), kunit)?;
+        let decls = crate::decl::load_dir(&lab.scenarios_dir())?;
+        let mut plans = HashMap::new();
+        for d in &decls {
+            plans.insert(d.name.clone(), crate::guest::check(d, &facts)?);
+        }
+        Ok(Setup { lab, kernel, facts, decls, plans })
+    }
+
+    pub fn decl(&self, name: &str) -> Option<&Declaration> {
+        self.decls.iter().find(|d| d.name == name)
+    }
+
+    /// The boot of `names`, as the suite makes it.
+    pub fn spec(&self, names: &[String]) -> Spec {
+        let first = self.decl(&names[0]).unwrap();
+        let mut spec = Spec::new(&names.join(","), &self.initrd(first));
+        spec.cpus = first.scenario.cpus;
+        spec.append = first.scenario.append.clone();
+        spec.timeout = Duration::from_secs(
+            BOOT_SECS + names.iter().map(|n| self.decl(n).unwrap().scenario.timeout).sum::<u64>(),
+        );
+        spec
+    }
+
+    pub fn initrd(&self, d: &Declaration) -> PathBuf {
+        match d.scenario.initrd {
+            Some(crate::decl::Initrd::Perf) => self.lab.out.join("initramfs-perf.cpio.gz"),
+            None => self.lab.out.join("initramfs.cpio.gz"),
+        }
+    }
+}
+
