@@ -23,6 +23,7 @@ use kernel::prelude::*;
 use kernel::str::CString;
 use kernel::sync::atomic::{Atomic, Relaxed};
 use kernel::sync::{Arc, Completion};
+use kernel::time::{Instant, Monotonic};
 
 /// Most threads one scenario may start.
 pub(crate) const MAX_THREADS: usize = 64;
@@ -77,6 +78,9 @@ pub(crate) struct Thread<S> {
     pub(crate) name: &'static CStr,
     /// Appended to the name if not 0 (`deadlock_lab_a1`), for scenarios with many threads.
     pub(crate) number: u32,
+    /// The thread's place in start order (0, 1, ...), for a body that many threads share; the
+    /// harness sets it when it starts the thread.
+    pub(crate) index: u32,
     /// One round of the thread's work: the scenario's lock-taking code. It is given its own
     /// thread's description, whose `Display` is the thread's name.
     pub(crate) body: fn(&S, &Thread<S>),
@@ -98,6 +102,7 @@ impl<S> Thread<S> {
         Thread {
             name,
             number: 0,
+            index: 0,
             body,
             rounds: 1,
             cpu: None,
@@ -207,10 +212,7 @@ pub(crate) trait Scenario: Declaration + Send + Sync + Sized + 'static {
     /// What the kernel must show for this load; a scenario whose other parameters change that
     /// says so here.
     fn expect(&self, mode: Mode) -> Expect {
-        match mode {
-            Mode::Broken => Self::BROKEN,
-            Mode::Fixed(_) => Self::FIXED,
-        }
+        mode.pick(Self::BROKEN, Self::FIXED)
     }
 
     /// Starts what runs beside the threads, such as a timer; the harness drops it first at
@@ -281,12 +283,13 @@ pub(crate) struct Threads<'a, S: Scenario> {
 
 impl<S: Scenario> Threads<'_, S> {
     /// Starts `spec`'s thread.
-    pub(crate) fn start(&mut self, spec: Thread<S>) -> Result {
+    pub(crate) fn start(&mut self, mut spec: Thread<S>) -> Result {
         let h = &mut *self.harness;
         let index = h.threads.len();
         if index == MAX_THREADS {
             return Err(EINVAL);
         }
+        spec.index = index as u32;
         h.threads.reserve(1, GFP_KERNEL)?;
         let name = CString::try_from_fmt(fmt!("{spec}"))?;
         let (scenario, common) = (h.scenario.clone(), h.common.clone());
@@ -294,7 +297,7 @@ impl<S: Scenario> Threads<'_, S> {
             common.first_running.fetch_add(1, Relaxed);
         }
         let started = KThread::spawn(&name, spec.cpu, move |ctx| {
-            run(&*scenario, &common, index, spec, ctx)
+            run(&*scenario, &common, spec, ctx)
         });
         let handle = match started {
             Ok(handle) => handle,
@@ -322,10 +325,11 @@ impl<S: Scenario> Threads<'_, S> {
 
 /// The body of every thread: `spec.rounds` rounds of `spec.body`, or fewer if stopped.
 #[inline(always)]
-fn run<S: Scenario>(s: &S, c: &Common, index: usize, spec: Thread<S>, ctx: &ThreadContext) {
+fn run<S: Scenario>(s: &S, c: &Common, spec: Thread<S>, ctx: &ThreadContext) {
     if spec.later {
         c.first_done.wait_for_completion();
     }
+    let started = Instant::<Monotonic>::now();
     let mut done = 0;
     while !ctx.should_stop()
         && !c.stopping.load(Relaxed)
@@ -333,10 +337,11 @@ fn run<S: Scenario>(s: &S, c: &Common, index: usize, spec: Thread<S>, ctx: &Thre
     {
         (spec.body)(s, &spec);
         done += 1;
-        c.done[index].store(done, Relaxed);
+        c.done[spec.index as usize].store(done, Relaxed);
     }
     if spec.rounds != 0 && done == spec.rounds && !c.stopping.load(Relaxed) {
-        pr_info!("{spec}: finished {done} rounds\n");
+        let ms = started.elapsed().as_millis();
+        pr_info!("{spec}: finished {done} rounds in {ms} ms\n");
     }
     if !spec.later {
         c.first_one_done();
@@ -345,9 +350,10 @@ fn run<S: Scenario>(s: &S, c: &Common, index: usize, spec: Thread<S>, ctx: &Thre
 
 /// Whether lockdep is still checking: `false` once it has reported a problem (or is not built).
 pub(crate) fn debug_locks() -> bool {
-    // SAFETY: `debug_locks` is a plain `int` that the kernel only ever clears; a racy read returns
-    // either the old or the new value, and both are meaningful here.
-    unsafe { core::ptr::read_volatile(&raw const kernel::bindings::debug_locks) != 0 }
+    // SAFETY: `debug_locks` is an `int` that lives as long as the kernel, written only with
+    // atomic operations (`xchg` in `__debug_locks_off()`), so an atomic load of it is sound.
+    let flag = unsafe { Atomic::from_ptr(&raw mut kernel::bindings::debug_locks) };
+    flag.load(Relaxed) != 0
 }
 
 /// A lab module: one scenario and its threads.

@@ -91,15 +91,18 @@ impl LockdepMap {
         pin_init!(Self {})
     }
 
-    /// Tells lockdep the current task is about to wait for this lock, called from `ip`, as
-    /// lockdep subclass `subclass` of the map's class (0 unless two locks of one class nest).
+    /// Tells lockdep the current task takes this lock, called from `ip`, as lockdep subclass
+    /// `subclass` of the map's class (0 unless two locks of one class nest).
     ///
-    /// Lockdep checks the new dependency here, before the task blocks, so an inversion is
-    /// reported even when it is about to hang. It treats each subclass as a class of its own, so
-    /// a task may hold a lock of subclass 0 and take another instance of the same class as
-    /// subclass 1 without a recursion report.
+    /// For a blocking acquisition (`trylock` false) this comes before the task waits: lockdep
+    /// checks the new dependency here, so an inversion is reported even when the task is about to
+    /// hang. A `trylock` acquisition is reported only once it succeeded; lockdep records no
+    /// dependency for it (`validate_chain()` skips trylocks), since a task that cannot get the
+    /// lock does not wait for it. Lockdep treats each subclass as a class of its own, so a task
+    /// may hold a lock of subclass 0 and take another instance of the same class as subclass 1
+    /// without a recursion report.
     #[inline(always)]
-    pub(crate) fn acquire(&self, subclass: u32, ip: usize) {
+    pub(crate) fn acquire(&self, subclass: u32, trylock: bool, ip: usize) {
         #[cfg(CONFIG_LOCKDEP)]
         // SAFETY: By the type invariant the map is initialised and pinned; lockdep checks that
         // `subclass` is below `MAX_LOCKDEP_SUBCLASSES` and reports it otherwise.
@@ -107,7 +110,7 @@ impl LockdepMap {
             bindings::lock_acquire(
                 self.map.get(),
                 subclass,
-                0,
+                i32::from(trylock),
                 0,
                 1,
                 core::ptr::null_mut(),
@@ -115,7 +118,33 @@ impl LockdepMap {
             )
         };
         #[cfg(not(CONFIG_LOCKDEP))]
-        let _ = (subclass, ip);
+        let _ = (subclass, trylock, ip);
+    }
+
+    /// Tells lock_stat that the task found the lock taken and is about to wait, as the kernel's
+    /// `LOCK_CONTENDED()` does. Without it `/proc/lock_stat` shows acquisitions, never contention.
+    #[inline(always)]
+    pub(crate) fn contended(&self, ip: usize) {
+        #[cfg(CONFIG_LOCK_STAT)]
+        // SAFETY: By the type invariant the map is initialised and pinned, and the current task
+        // reported the acquisition it now waits for.
+        unsafe {
+            bindings::lock_contended(self.map.get(), ip as kernel::ffi::c_ulong)
+        };
+        #[cfg(not(CONFIG_LOCK_STAT))]
+        let _ = ip;
+    }
+
+    /// Tells lock_stat that the task now holds the lock (how long it waited, if it did).
+    #[inline(always)]
+    pub(crate) fn acquired(&self, ip: usize) {
+        #[cfg(CONFIG_LOCK_STAT)]
+        // SAFETY: As for `contended`: the task reported the acquisition and now holds the lock.
+        unsafe {
+            bindings::lock_acquired(self.map.get(), ip as kernel::ffi::c_ulong)
+        };
+        #[cfg(not(CONFIG_LOCK_STAT))]
+        let _ = ip;
     }
 
     /// Tells lockdep the current task released this lock, called from `ip`.

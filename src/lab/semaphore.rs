@@ -19,10 +19,11 @@
 //! recursive locking.
 
 use super::lockdep::{this_ip, LockdepMap};
+use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::sync::LockClassKey;
-use kernel::{bindings, types::Opaque};
+use kernel::types::{NotThreadSafe, Opaque};
 
 /// Creates a [`Semaphore`] initialiser with the given count and name, and a new lock class.
 ///
@@ -79,14 +80,21 @@ impl Semaphore {
             // INVARIANT: The semaphore is initialised here, the equivalent of `sema_init()`,
             // which is `static inline` in C and so not reachable from Rust.
             inner <- Opaque::ffi_init(move |slot: *mut bindings::semaphore| {
-                // An all-zero semaphore is an unlocked spinlock with no waiters and no last
-                // holder (Linux 7.x keeps waiters in `first_waiter`, NULL when empty); only the
-                // count and, with spinlock debugging, the spinlock's debug state need setting.
+                // Every field by name, as `__SEMAPHORE_INITIALIZER` sets them: a change of the C
+                // layout (6.x kept waiters in a `list_head`) breaks the build here instead of
+                // leaving a field with a wrong value. An unlocked raw spinlock is all zeroes;
+                // with spinlock debugging, its debug state is set below.
+                let sem = bindings::semaphore {
+                    // SAFETY: A `raw_spinlock_t` is plain integers (and, with lockdep, a map of
+                    // pointers that `__raw_spin_lock_init` sets), for which zero is valid.
+                    lock: unsafe { core::mem::zeroed() },
+                    count,
+                    first_waiter: core::ptr::null_mut(),
+                    #[cfg(CONFIG_DETECT_HUNG_TASK_BLOCKER)]
+                    last_holder: 0,
+                };
                 // SAFETY: `slot` points to memory valid for writes of a `struct semaphore`.
-                unsafe {
-                    core::ptr::write_bytes(slot, 0, 1);
-                    (*slot).count = count;
-                }
+                unsafe { slot.write(sem) };
                 #[cfg(CONFIG_DEBUG_SPINLOCK)]
                 // SAFETY: `slot` is valid and its spinlock is not in use yet; the key is static,
                 // shared by every semaphore's internal spinlock as in `sema_init()`.
@@ -144,12 +152,17 @@ impl Semaphore {
 
     #[inline(always)]
     fn down_as(&self, subclass: u32, ip: usize, before_sleep: impl FnOnce()) -> SemaphoreGuard<'_> {
+        // As C's `down()`: taking a semaphore may sleep, even when a unit is free.
+        kernel::task::might_sleep();
         if self.annotated {
-            self.dep_map.acquire(subclass, ip);
+            self.dep_map.acquire(subclass, false, ip);
         }
         // SAFETY: By the type invariant `inner` is an initialised semaphore.
         let waited = unsafe { bindings::down_trylock(self.inner.get()) } != 0;
         if waited {
+            if self.annotated {
+                self.dep_map.contended(ip);
+            }
             // A full barrier: a task that counts itself here and then reads another
             // semaphore's count sees every sleeper that counted itself before.
             self.sleepers.fetch_add(1, Full);
@@ -158,7 +171,30 @@ impl Semaphore {
             unsafe { bindings::down(self.inner.get()) };
             self.sleepers.fetch_sub(1, Relaxed);
         }
-        SemaphoreGuard { sem: self, waited }
+        if self.annotated {
+            self.dep_map.acquired(ip);
+        }
+        SemaphoreGuard::new(self, waited)
+    }
+
+    /// Takes one unit if one is free, without waiting: `None` if none is.
+    ///
+    /// Lockdep hears of the acquisition only once it succeeded, and as a trylock, from which it
+    /// records no dependency: a task that backs off instead of waiting cannot be part of a cycle
+    /// of waits, whatever order it takes its locks in.
+    #[cfg(lab_backoff)]
+    #[inline(always)]
+    pub(crate) fn try_down(&self) -> Option<SemaphoreGuard<'_>> {
+        // SAFETY: By the type invariant `inner` is an initialised semaphore.
+        if unsafe { bindings::down_trylock(self.inner.get()) } != 0 {
+            return None;
+        }
+        if self.annotated {
+            let ip = this_ip();
+            self.dep_map.acquire(0, true, ip);
+            self.dep_map.acquired(ip);
+        }
+        Some(SemaphoreGuard::new(self, false))
     }
 
     /// How many tasks found no free unit in `down()` and sleep there now (or are about to).
@@ -182,13 +218,33 @@ impl Semaphore {
 }
 
 /// One unit of a [`Semaphore`], held until the guard is dropped.
+///
+/// The guard is not [`Send`]: dropping it tells lockdep that the current task released the lock,
+/// and lockdep reports a release by a task that never took it (and turns itself off). The exit
+/// path that breaks a deadlock releases units with [`Semaphore::up_unowned`] instead.
+///
+/// # Invariants
+///
+/// The guard stands for one unit that its task took from `sem` (with `down()` or a successful
+/// `down_trylock()`), and that nothing else will give back.
 #[must_use = "the semaphore is released as soon as the guard is dropped"]
 pub(crate) struct SemaphoreGuard<'a> {
     sem: &'a Semaphore,
     waited: bool,
+    _not_send: NotThreadSafe,
 }
 
-impl SemaphoreGuard<'_> {
+impl<'a> SemaphoreGuard<'a> {
+    /// The guard of a unit the current task just took from `sem`.
+    fn new(sem: &'a Semaphore, waited: bool) -> Self {
+        // INVARIANT: Only the acquisitions above make guards, right after they took a unit.
+        SemaphoreGuard {
+            sem,
+            waited,
+            _not_send: NotThreadSafe,
+        }
+    }
+
     /// Whether the unit was not free at once, so the task had to sleep for it.
     pub(crate) fn waited(&self) -> bool {
         self.waited
