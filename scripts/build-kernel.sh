@@ -100,7 +100,9 @@ jobs=${LAB_JOBS:-$(nproc)}
 log=$build/build.log
 # Roughly how many build steps a cold build prints, for a progress figure.
 expected_steps=1440
-"${kmake[@]}" -j"$jobs" bzImage modules scripts_gdb >"$log" 2>&1 &
+# MAKEFLAGS= : a `make -s` above (bench, the matrix) would silence the
+# build steps that the progress figure counts.
+MAKEFLAGS= "${kmake[@]}" -j"$jobs" bzImage modules scripts_gdb >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT INT TERM
 start=$(date +%s)
