@@ -1,57 +1,100 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! An ABBA deadlock between kernel threads on two semaphores, and its fix.
+//! An ABBA deadlock between kernel threads on two semaphores, its fixes, and the ring it is the
+//! smallest case of.
 //!
 //! Thread A takes `sem1` then `sem2`. Thread B takes `sem2` then `sem1` (the default, `fixed=0`),
-//! which deadlocks every time, or `sem1` then `sem2` (`fixed=1`), which does not. The semaphores
-//! carry lockdep maps, so lockdep reports the inverted order as a possible circular locking
-//! dependency and stays silent for the fixed one; the stuck threads sleep in `down()` in state
-//! `D`, where the hung-task detector finds them. Unloading always works: in the inverted order
-//! the exit path breaks the deadlock first.
+//! which deadlocks every time; with `fixed=1` it takes `sem1` then `sem2`, the same order as A,
+//! and with `fixed=2` it keeps its inverted order but only tries `sem1`, and if that is taken it
+//! releases `sem2`, waits a moment and starts again. The semaphores carry lockdep maps, so lockdep
+//! reports the inverted order as a possible circular locking dependency and stays silent for the
+//! fixes; the stuck threads sleep in `down()` in state `D`, where the hung-task detector finds
+//! them. Unloading always works: in the inverted order the exit path breaks the deadlock first.
 //!
-//! `annotate=0` makes the semaphores plain, as the C `DEFINE_SEMAPHORE` gives them: lockdep
-//! cannot see them, and only the hung-task detector notices the deadlock. `overlap=0` starts
-//! thread B only after thread A finished its rounds: nothing blocks, yet lockdep, which judges
-//! the order and not the timing, still reports the inversion. `threads=N` runs N threads, pairs of
-//! A and B.
+//! Three answers to a deadlock, side by side: `fixed=1` prevents it, and with two semaphores its
+//! order is checked by the compiler (the typed lock order of `lab/order.rs`: the inverted order
+//! would not build); `fixed=2` avoids it at run time (back-off); `fixed=0` is detected (lockdep,
+//! the hung-task detector).
+//!
+//! `locks=N` makes a ring of N semaphores: thread i takes `sem`i then `sem`i+1, and the last thread
+//! closes the ring back to `sem1`; every fix changes only the last thread. `annotate=0` makes the
+//! semaphores plain, as the C `DEFINE_SEMAPHORE` gives them: lockdep cannot see them, and only the
+//! hung-task detector notices the deadlock. `overlap=0` starts the last thread of each ring only
+//! after the others finished their rounds: nothing blocks, yet lockdep, which judges the order
+//! and not the timing, still reports the inversion.
 
 mod lab;
 
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};
 use kernel::time::{delay::fsleep, Delta};
-use lab::harness::{Declaration, Lockdep};
+use lab::backoff;
+use lab::harness::{Declaration, Lockdep, MAX_THREADS};
+use lab::order::{Locked, Ordered, Unlocked};
 use lab::prelude::*;
 use lab::rendezvous::Rendezvous;
-use lab::semaphore::Semaphore;
+use lab::semaphore::{Semaphore, SemaphoreGuard};
 
 lab_module! {
-    Lab, "deadlock_lab", "ABBA deadlock on two lockdep-visible semaphores, and its fix",
+    Lab, "deadlock_lab", "ABBA deadlock on lockdep-visible semaphores, a ring of them, and their fixes",
     params: {
-        fixed: "Lock order of thread B: 0 = sem2 then sem1, the inverted order that deadlocks; 1 = sem1 then sem2, the same order as thread A (allowed 0..=1)" = 0,
-        rounds: "Rounds each thread takes both semaphores; 0 = until unload (allowed 0..=10000000)" = 1000,
+        fixed: "The last thread's order (thread B's, with two semaphores): 0 = semN then sem1, closing the ring (B: sem2 then sem1), which deadlocks; 1 = sem1 then semN, ascending like the others, checked by the compiler for two semaphores; 2 = semN then only a try of sem1, backing off if it is taken (allowed 0..=2)" = 0,
+        rounds: "Rounds each thread takes its two semaphores; 0 = until unload (allowed 0..=10000000)" = 1000,
         hold_us: "Microseconds each thread holds both semaphores per round (allowed 0..=100000)" = 0,
         annotate: "1 = the semaphores carry lockdep maps, so lockdep sees their order; 0 = plain semaphores, as DEFINE_SEMAPHORE makes them, which lockdep cannot see (allowed 0..=1)" = 1,
-        overlap: "1 = the threads run together and meet holding their first semaphore; 0 = the B threads start only after every A thread finished its rounds, so nothing blocks (allowed 0..=1)" = 1,
-        threads: "Threads: deadlock_lab_a, deadlock_lab_b, then more pairs (deadlock_lab_a1, deadlock_lab_b1, ...) (allowed 2..=64)" = 2,
+        overlap: "1 = the threads run together and meet holding their first semaphore; 0 = the last thread of each ring starts only after the others finished their rounds, so nothing blocks (allowed 0..=1)" = 1,
+        threads: "Threads, at least one per semaphore: one per semaphore in ring order (deadlock_lab_a, deadlock_lab_b, ...), then more rings (deadlock_lab_a1, ...) (allowed 2..=64)" = 2,
+        locks: "Semaphores in the ring, sem1 to semN: thread i takes sem(i) then sem(i+1), the last thread closes the ring back to sem1; 2 = the ABBA (allowed 2..=8)" = 2,
     },
     broken: Expect::reports("inverted order: A takes sem1 then sem2, B takes sem2 then sem1", "inverted order deadlocked and recovered", 2),
     fixed: Expect::silent("fixed order: both threads take sem1 then sem2", "fixed order, every round done"),
 }
 
+lock_order!(Unlocked => Sem1 => Sem2);
+
+/// Most semaphores in the ring.
+const MAX_LOCKS: usize = 8;
+
+/// The threads' names, by their place in the ring.
+const NAMES: [&CStr; MAX_LOCKS] = [
+    c"deadlock_lab_a",
+    c"deadlock_lab_b",
+    c"deadlock_lab_c",
+    c"deadlock_lab_d",
+    c"deadlock_lab_e",
+    c"deadlock_lab_f",
+    c"deadlock_lab_g",
+    c"deadlock_lab_h",
+];
+
 /// What the threads share.
 #[pin_data]
 struct Lab {
+    /// The first two semaphores carry their level in the typed lock order.
     #[pin]
-    sem1: Semaphore,
+    sem1: Ordered<Sem1>,
     #[pin]
-    sem2: Semaphore,
-    /// Where the first A and the first B meet, each holding its first semaphore.
+    sem2: Ordered<Sem2>,
+    #[pin]
+    sem3: Semaphore,
+    #[pin]
+    sem4: Semaphore,
+    #[pin]
+    sem5: Semaphore,
+    #[pin]
+    sem6: Semaphore,
+    #[pin]
+    sem7: Semaphore,
+    #[pin]
+    sem8: Semaphore,
+    /// Where the threads of the first ring meet, each holding its first semaphore.
     #[pin]
     meet: Rendezvous,
     mode: Mode,
     annotate: bool,
     overlap: bool,
+    /// Semaphores in the ring.
+    locks: u32,
     threads: u32,
     rounds: u64,
     hold_us: i64,
@@ -59,31 +102,78 @@ struct Lab {
     unblocked: Atomic<bool>,
     /// Set once a thread said the threads deadlocked.
     told: Atomic<bool>,
-    /// Threads in the critical section: more than one is an error.
-    inside: Atomic<u32>,
+    /// Threads in a critical section of each semaphore: more than one is an error.
+    inside: [Atomic<u32>; MAX_LOCKS],
     errors: Atomic<u32>,
     /// Acquisitions that found the semaphore taken and had to sleep.
     waits: Atomic<u64>,
+    /// Back-offs, by thread.
+    backoffs: [Atomic<u64>; MAX_THREADS],
 }
 
-/// Thread A: `sem1`, then `sem2`, in both modes.
+/// Every thread of the ring but the last: `sem`i, then `sem`i+1, in every mode.
 #[inline(never)]
 fn thread_a(lab: &Lab, me: &Thread<Lab>) {
-    lab.take(me, &lab.sem1, &lab.sem2);
-}
-
-/// Thread B: `sem2`, then `sem1` (the inversion), or `sem1`, then `sem2` once fixed.
-#[inline(never)]
-fn thread_b(lab: &Lab, me: &Thread<Lab>) {
-    let (first, second) = lab
-        .mode
-        .pick((&lab.sem2, &lab.sem1), (&lab.sem1, &lab.sem2));
+    let (first, second) = lab.pair(me);
+    if lab.locks == 2 && lab.mode == Mode::Fixed(1) {
+        return lab.in_order(me);
+    }
     lab.take(me, first, second);
 }
 
+/// The last thread of the ring (thread B of the ABBA): `sem`N, then `sem1`, closing the ring;
+/// `sem1` then `sem`N once fixed; or `sem`N then a try of `sem1`, with back-off.
+#[inline(never)]
+fn thread_b(lab: &Lab, me: &Thread<Lab>) {
+    let (first, second) = lab.pair(me);
+    match lab.mode {
+        Mode::Broken => lab.take(me, first, second),
+        // The order the type forbids cannot be written with it: the broken and the back-off
+        // orders take the semaphores untyped. So does a ring of more than two, whose order is
+        // chosen at load time.
+        Mode::Fixed(1) if lab.locks == 2 => lab.in_order(me),
+        Mode::Fixed(1) => lab.take(me, second, first),
+        Mode::Fixed(_) => lab.back_off(me, first, second),
+    }
+}
+
 impl Lab {
-    /// One round: `first`, then `second`. Inlined, so that lockdep's `at:` lines name
-    /// `thread_a` and `thread_b`.
+    /// Semaphore `i` (0 is `sem1`).
+    fn sem(&self, i: u32) -> &Semaphore {
+        match i {
+            0 => self.sem1.untyped(),
+            1 => self.sem2.untyped(),
+            2 => &self.sem3,
+            3 => &self.sem4,
+            4 => &self.sem5,
+            5 => &self.sem6,
+            6 => &self.sem7,
+            _ => &self.sem8,
+        }
+    }
+
+    /// The two semaphores of `me`'s place in the ring, in the ring's order.
+    fn pair(&self, me: &Thread<Self>) -> (&Semaphore, &Semaphore) {
+        let place = self.place(me.index);
+        (self.sem(place), self.sem(self.place(place + 1)))
+    }
+
+    /// One round in the order the compiler checks: `sem1`, then `sem2`. Taking them the other
+    /// way round here does not build (see `tests/compile-fail/`).
+    #[inline(always)]
+    fn in_order(&self, me: &Thread<Self>) {
+        let mut none = Locked::start();
+        let (held1, mut at1) = none.down(&self.sem1);
+        let (held2, _at2) = at1.down(&self.sem2);
+        self.critical(
+            me,
+            [self.sem1.untyped(), self.sem2.untyped()],
+            [&held1, &held2],
+        );
+    }
+
+    /// One round: `first`, then `second`. Inlined, so that lockdep's `at:` lines name the
+    /// thread functions.
     #[inline(always)]
     fn take(&self, me: &Thread<Self>, first: &Semaphore, second: &Semaphore) {
         let held_first = first.down();
@@ -99,88 +189,180 @@ impl Lab {
                 second.name()
             );
         }
-        let inside = self.inside.fetch_add(1, Relaxed) + 1;
-        // Once the exit path has added units, threads may overlap on their way out.
-        if inside != 1 && !self.unblocked.load(Relaxed) {
-            pr_err!("!!! {me}: {inside} threads in the critical section\n");
-            self.errors.fetch_add(1, Relaxed);
+        self.critical(me, [first, second], [&held_first, &held_second]);
+    }
+
+    /// One round with back-off: `first`, then only a try of `second` (`lab/backoff.rs`).
+    #[inline(always)]
+    fn back_off(&self, me: &Thread<Self>, first: &Semaphore, second: &Semaphore) {
+        let mut backoffs = 0;
+        let held = backoff::take_both(first, second, &mut backoffs, || {
+            self.unblocked.load(Relaxed)
+        });
+        self.backoffs[me.index as usize].fetch_add(backoffs, Relaxed);
+        if let Some((held_first, held_second)) = held {
+            self.critical(me, [first, second], [&held_first, &held_second]);
+        }
+    }
+
+    /// Inside both semaphores: no other thread may be inside either.
+    fn critical(&self, me: &Thread<Self>, sems: [&Semaphore; 2], held: [&SemaphoreGuard<'_>; 2]) {
+        let places = sems.map(|s| self.place_of(s));
+        for p in places {
+            let inside = self.inside[p].fetch_add(1, Relaxed) + 1;
+            // Once the exit path has added units, threads may overlap on their way out.
+            if inside != 1 && !self.unblocked.load(Relaxed) {
+                pr_err!(
+                    "!!! {me}: {inside} threads hold {}\n",
+                    self.sem(p as u32).name()
+                );
+                self.errors.fetch_add(1, Relaxed);
+            }
         }
         if self.hold_us > 0 {
             fsleep(Delta::from_micros(self.hold_us));
         }
-        self.inside.fetch_sub(1, Relaxed);
-        let waited = u64::from(held_first.waited()) + u64::from(held_second.waited());
-        self.waits.fetch_add(waited, Relaxed);
+        for p in places {
+            self.inside[p].fetch_sub(1, Relaxed);
+        }
+        let waited = held.iter().filter(|h| h.waited()).count();
+        self.waits.fetch_add(waited as u64, Relaxed);
     }
 
-    /// `me` holds `first` and must sleep for `second`. If a task already sleeps waiting for
-    /// `first`, each waits for what the other holds: say so, once.
+    /// Where `sem` is in the ring.
+    fn place_of(&self, sem: &Semaphore) -> usize {
+        (0..self.locks)
+            .find(|&i| core::ptr::eq(self.sem(i), sem))
+            .unwrap_or(0) as usize
+    }
+
+    /// `me` holds `first` and must sleep for `second`. If every other thread of the ring already
+    /// sleeps, each waits for what the next one holds: say so, once.
     fn about_to_sleep(&self, me: &Thread<Self>, first: &Semaphore, second: &Semaphore) {
-        if self.mode == Mode::Broken && first.sleepers() > 0 && !self.told.xchg(true, Full) {
-            let (a, b) = (first.name(), second.name());
-            pr_info!("deadlocked: {me} holds {a} and sleeps in down({b}), while a task sleeps in down({a}); they stay in state D until rmmod deadlock_lab\n");
+        let asleep: u32 = (0..self.locks).map(|i| self.sem(i).sleepers()).sum();
+        if self.mode == Mode::Broken
+            && asleep + 1 >= self.locks
+            && first.sleepers() > 0
+            && !self.told.xchg(true, Full)
+        {
+            let (a, b, n) = (first.name(), second.name(), self.locks);
+            match n {
+                2 => pr_info!("deadlocked: {me} holds {a} and sleeps in down({b}), while a task sleeps in down({a}); they stay in state D until rmmod deadlock_lab\n"),
+                _ => pr_info!("deadlocked: {me} holds {a} and sleeps in down({b}), and each of the ring's {n} threads sleeps for the semaphore the next one holds; they stay in state D until rmmod deadlock_lab\n"),
+            }
         }
+    }
+
+    /// Where thread `i` is in its ring. (A checked remainder: objtool's list of Rust functions
+    /// that never return misses `panic_const_rem_by_zero`, and a `%` of a run-time divisor calls
+    /// it.)
+    fn place(&self, i: u32) -> u32 {
+        i.checked_rem(self.locks).unwrap_or(0)
+    }
+
+    /// Whether thread `i` is the last of its ring, which closes it.
+    fn closes_ring(&self, i: u32) -> bool {
+        self.place(i) + 1 == self.locks
+    }
+
+    /// The name of thread `i`.
+    fn name_of(&self, i: u32) -> (&'static CStr, u32) {
+        (
+            NAMES[self.place(i) as usize],
+            i.checked_div(self.locks).unwrap_or(0),
+        )
     }
 }
 
 impl Scenario for Lab {
     fn setup(mode: Mode) -> Result<impl PinInit<Self, Error>> {
         let annotate = param::annotate()? == 1;
+        let locks = param::locks()? as u32;
+        let threads = (param::threads()? as u32).max(locks);
         Ok(try_pin_init!(Self {
-            sem1 <- new_semaphore!(1, "sem1", annotate),
-            sem2 <- new_semaphore!(1, "sem2", annotate),
-            meet <- Rendezvous::new(2, false),
+            sem1 <- Ordered::new(new_semaphore!(1, "sem1", annotate)),
+            sem2 <- Ordered::new(new_semaphore!(1, "sem2", annotate)),
+            sem3 <- new_semaphore!(1, "sem3", annotate),
+            sem4 <- new_semaphore!(1, "sem4", annotate),
+            sem5 <- new_semaphore!(1, "sem5", annotate),
+            sem6 <- new_semaphore!(1, "sem6", annotate),
+            sem7 <- new_semaphore!(1, "sem7", annotate),
+            sem8 <- new_semaphore!(1, "sem8", annotate),
+            meet <- Rendezvous::new(locks, false),
             mode,
             annotate,
             overlap: param::overlap()? == 1,
-            threads: param::threads()? as u32,
+            locks,
+            threads,
             rounds: param::rounds()? as u64,
             hold_us: param::hold_us()?,
             unblocked: Atomic::new(false),
             told: Atomic::new(false),
-            inside: Atomic::new(0),
+            inside: core::array::from_fn(|_| Atomic::new(0)),
             errors: Atomic::new(0),
             waits: Atomic::new(0),
+            backoffs: core::array::from_fn(|_| Atomic::new(0)),
         }))
     }
 
-    /// Plain semaphores hide the order from lockdep; without overlap nothing blocks.
+    /// Plain semaphores hide the order from lockdep; without overlap nothing blocks; back-off
+    /// never blocks.
     fn expect(&self, mode: Mode) -> Expect {
-        if mode != Mode::Broken {
-            return Self::FIXED;
-        }
         let base = Self::BROKEN;
-        let (what, lockdep, blocked) = match (self.annotate, self.overlap) {
-            (true, true) => (base.what, Lockdep::Reports, 2..=self.threads),
-            (false, true) => ("inverted order on plain semaphores deadlocked and recovered: lockdep could not see it, the hung-task detector can", Lockdep::Silent, 2..=self.threads),
-            (true, false) => ("inverted order never overlapped, nothing blocked, and lockdep still predicted the deadlock", Lockdep::Reports, 0..=0),
-            (false, false) => ("inverted order on plain semaphores never overlapped: nothing blocked, nothing was reported", Lockdep::Silent, 0..=0),
+        let ring = self.locks > 2;
+        match mode {
+            Mode::Fixed(1) if ring => {
+                return Expect::silent(
+                    "fixed ring: every thread takes its two semaphores in ascending order",
+                    "fixed ring, every round done",
+                )
+            }
+            Mode::Fixed(1) => return Self::FIXED,
+            Mode::Fixed(_) => {
+                return Expect::silent(
+                    "back-off: the last thread takes its first semaphore, then only tries the second, and backs off if it is taken",
+                    "back-off, every round done",
+                )
+            }
+            Mode::Broken => {}
+        }
+        let does = match ring {
+            true => {
+                "inverted ring: each thread takes sem(i) then sem(i+1), the last one semN then sem1"
+            }
+            false => base.does,
+        };
+        let (what, lockdep, blocked) = match (self.annotate, self.overlap, ring) {
+            (true, true, false) => (base.what, Lockdep::Reports, 2..=self.threads),
+            (true, true, true) => ("inverted ring deadlocked and recovered", Lockdep::Reports, self.locks..=self.threads),
+            (false, true, _) => ("inverted order on plain semaphores deadlocked and recovered: lockdep could not see it, the hung-task detector can", Lockdep::Silent, self.locks..=self.threads),
+            (true, false, _) => ("inverted order never overlapped, nothing blocked, and lockdep still predicted the deadlock", Lockdep::Reports, 0..=0),
+            (false, false, _) => ("inverted order on plain semaphores never overlapped: nothing blocked, nothing was reported", Lockdep::Silent, 0..=0),
         };
         Expect {
+            does,
             what,
             lockdep,
             blocked,
-            ..base
         }
     }
 
     fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
-        let (rounds, hold_us, n) = (self.rounds, self.hold_us, self.threads);
+        let (rounds, hold_us, n, locks) = (self.rounds, self.hold_us, self.threads, self.locks);
         let (annotate, overlap) = (i32::from(self.annotate), i32::from(self.overlap));
-        pr_info!("starting {n} threads: rounds={rounds}, hold_us={hold_us}, annotate={annotate}, overlap={overlap}\n");
+        pr_info!("starting {n} threads on {locks} semaphores: rounds={rounds}, hold_us={hold_us}, annotate={annotate}, overlap={overlap}\n");
         for i in 0..n {
-            let (name, body): (_, fn(&Self, &Thread<Self>)) = match i % 2 {
-                0 => (c"deadlock_lab_a", thread_a),
-                _ => (c"deadlock_lab_b", thread_b),
-            };
+            let last = self.closes_ring(i);
+            let body: fn(&Self, &Thread<Self>) = if last { thread_b } else { thread_a };
+            let (name, number) = self.name_of(i);
             // Spread over the CPUs, so that the threads contend from all of them at once. (A
             // checked remainder: objtool's list of Rust functions that never return misses
             // `panic_const_rem_by_zero`, and a `%` of a run-time divisor calls it.)
             threads.start(Thread {
-                number: i / 2,
+                number,
                 rounds,
                 cpu: i.checked_rem(kernel::cpu::nr_cpu_ids()),
-                later: i % 2 == 1 && !self.overlap,
+                later: last && !self.overlap,
                 ..Thread::of(name, body)
             })?;
         }
@@ -193,15 +375,16 @@ impl Scenario for Lab {
     fn unblock(&self, mode: Mode) -> u32 {
         self.unblocked.store(true, Relaxed);
         self.meet.release();
-        // Contention in the fixed order ends by itself.
+        // Contention in a fixed order ends by itself.
         if mode != Mode::Broken {
             return 0;
         }
-        let asleep = self.sem1.sleepers() + self.sem2.sleepers();
+        let asleep = (0..self.locks).map(|i| self.sem(i).sleepers()).sum();
         let units = self.threads;
-        pr_info!("unloading: up(sem1) and up(sem2) {units} times each from the exit path (a semaphore has no owner, so any task may release it)\n");
-        self.sem1.up_unowned(units);
-        self.sem2.up_unowned(units);
+        pr_info!("unloading: up() {units} times on each of sem1..sem{} from the exit path (a semaphore has no owner, so any task may release it)\n", self.locks);
+        for i in 0..self.locks {
+            self.sem(i).up_unowned(units);
+        }
         asleep
     }
 
@@ -211,5 +394,15 @@ impl Scenario for Lab {
 
     fn report(&self) {
         pr_info!("contended acquisitions: {}\n", self.waits.load(Relaxed));
+        if self.mode == Mode::Fixed(2) {
+            for i in (0..self.threads).filter(|&i| self.closes_ring(i)) {
+                let (name, number) = self.name_of(i);
+                let n = self.backoffs[i as usize].load(Relaxed);
+                match number {
+                    0 => pr_info!("{name}: backed off {n} times\n"),
+                    k => pr_info!("{name}{k}: backed off {n} times\n"),
+                }
+            }
+        }
     }
 }

@@ -28,6 +28,17 @@ impl kernel::Module for LabKunit {
     }
 }
 
+/// A check in a test whose threads still run: a failure returns an error, so that the test's
+/// destructors stop and join its threads. (A failed KUnit assertion aborts the test's thread, which
+/// skips every destructor, and could leave a thread running module code after unload.)
+fn check(cond: bool) -> Result {
+    if cond {
+        Ok(())
+    } else {
+        Err(EINVAL)
+    }
+}
+
 /// Waits up to `ms` milliseconds for `cond`, polling every 10 ms (a shorter sleep costs several
 /// times its length under emulation).
 fn within(ms: i64, cond: impl Fn() -> bool) -> bool {
@@ -49,9 +60,11 @@ fn eventually(cond: impl Fn() -> bool) -> bool {
 
 #[kunit_tests(deadlock_lab_semaphore)]
 mod semaphore {
-    use super::eventually;
+    use super::{check, eventually};
+    use crate::lab::backoff;
     use crate::lab::harness::debug_locks;
     use crate::lab::kthread::KThread;
+    use crate::lab::order::{Locked, Ordered, Unlocked};
     use crate::new_semaphore;
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
@@ -97,10 +110,12 @@ mod semaphore {
             let guard = s.down();
             w.store(1 + u32::from(guard.waited()), Relaxed);
         })?;
-        assert!(eventually(|| sem.sleepers() == 1));
+        // The thread waits for `held`: give it back before any early return joins the thread.
+        let asleep = eventually(|| sem.sleepers() == 1);
         drop(held);
-        assert!(eventually(|| waited.load(Relaxed) != 0));
-        assert_eq!(waited.load(Relaxed), 2);
+        check(asleep)?;
+        check(eventually(|| waited.load(Relaxed) != 0))?;
+        check(waited.load(Relaxed) == 2)?;
         drop(thread);
         Ok(())
     }
@@ -115,12 +130,59 @@ mod semaphore {
             let _unit = s.down();
             d.store(true, Relaxed);
         })?;
-        assert!(eventually(|| sem.sleepers() == 1));
+        // The unit wakes the thread, so that any early return can join it.
+        let asleep = eventually(|| sem.sleepers() == 1);
         sem.up_unowned(1);
-        assert!(eventually(|| done.load(Relaxed)));
-        assert_eq!(sem.sleepers(), 0);
+        check(asleep)?;
+        check(eventually(|| done.load(Relaxed)))?;
+        check(sem.sleepers() == 0)?;
         drop(thread);
         drop(held);
+        Ok(())
+    }
+
+    #[test]
+    fn try_down_takes_a_free_unit_and_nothing_else() -> Result {
+        let sem = KBox::pin_init(new_semaphore!(1, "kunit_sem_try"), GFP_KERNEL)?;
+        let held = sem.try_down();
+        assert!(held.as_ref().is_some_and(|g| !g.waited()));
+        assert!(sem.try_down().is_none());
+        drop(held);
+        assert!(sem.try_down().is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn back_off_takes_both_when_both_are_free() -> Result {
+        let a = KBox::pin_init(new_semaphore!(1, "kunit_backoff_a"), GFP_KERNEL)?;
+        let b = KBox::pin_init(new_semaphore!(1, "kunit_backoff_b"), GFP_KERNEL)?;
+        let mut backoffs = 0;
+        assert!(backoff::take_both(&a, &b, &mut backoffs, || true).is_some());
+        assert_eq!(backoffs, 0);
+        // With the second taken, it backs off once and, told to, gives up holding nothing.
+        let _held = b.down();
+        assert!(backoff::take_both(&a, &b, &mut backoffs, || true).is_none());
+        assert_eq!(backoffs, 1);
+        assert!(a.try_down().is_some());
+        Ok(())
+    }
+
+    #[test]
+    fn the_typed_order_walks_its_levels() -> Result {
+        crate::lock_order!(Unlocked => First => Second);
+        let one = KBox::pin_init(
+            Ordered::<First>::new(new_semaphore!(1, "kunit_first")),
+            GFP_KERNEL,
+        )?;
+        let two = KBox::pin_init(
+            Ordered::<Second>::new(new_semaphore!(1, "kunit_second")),
+            GFP_KERNEL,
+        )?;
+        let mut none = Locked::start();
+        let (held1, mut at1) = none.down(&one);
+        let (held2, _at2) = at1.down(&two);
+        assert!(!held1.waited() && !held2.waited());
+        assert!(one.untyped().try_down().is_none());
         Ok(())
     }
 
@@ -143,7 +205,7 @@ mod semaphore {
 
 #[kunit_tests(deadlock_lab_kthread)]
 mod kthread {
-    use super::eventually;
+    use super::{check, eventually};
     use crate::lab::kthread::KThread;
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
@@ -188,8 +250,8 @@ mod kthread {
         let thread = KThread::spawn(c"kunit_bound", Some(0), move |_| {
             c.store(kernel::cpu::CpuId::current().as_u32(), Relaxed)
         })?;
-        assert!(eventually(|| cpu.load(Relaxed) != u32::MAX));
-        assert_eq!(cpu.load(Relaxed), 0);
+        check(eventually(|| cpu.load(Relaxed) != u32::MAX))?;
+        check(cpu.load(Relaxed) == 0)?;
         drop(thread);
         Ok(())
     }
@@ -203,7 +265,7 @@ mod kthread {
 
 #[kunit_tests(deadlock_lab_rendezvous)]
 mod rendezvous {
-    use super::eventually;
+    use super::{check, eventually};
     use crate::lab::kthread::KThread;
     use crate::lab::rendezvous::Rendezvous;
     use kernel::prelude::*;
@@ -227,7 +289,7 @@ mod rendezvous {
             let meet = Arc::pin_init(Rendezvous::new(2, spin), GFP_KERNEL)?;
             let (thread, passed) = meets(&meet)?;
             meet.meet();
-            assert!(eventually(|| passed.load(Relaxed)));
+            check(eventually(|| passed.load(Relaxed)))?;
             drop(thread);
         }
         Ok(())
@@ -238,9 +300,9 @@ mod rendezvous {
         let meet = Arc::pin_init(Rendezvous::new(2, false), GFP_KERNEL)?;
         let (thread, passed) = meets(&meet)?;
         // Alone, it waits: still waiting after 100 ms.
-        assert!(!super::within(100, || passed.load(Relaxed)));
+        check(!super::within(100, || passed.load(Relaxed)))?;
         meet.release();
-        assert!(eventually(|| passed.load(Relaxed)));
+        check(eventually(|| passed.load(Relaxed)))?;
         drop(thread);
         Ok(())
     }
@@ -281,7 +343,7 @@ mod params {
 
 #[kunit_tests(deadlock_lab_harness)]
 mod harness {
-    use super::eventually;
+    use super::{check, eventually};
     use crate::lab::harness::Declaration;
     use crate::lab::prelude::*;
     use kernel::prelude::*;
@@ -329,7 +391,7 @@ mod harness {
         FIXED.store(fixed, Relaxed);
         ROUNDS.store(0, Relaxed);
         let harness = Harness::<Counter>::start()?;
-        assert!(eventually(|| ROUNDS.load(Relaxed) == 10));
+        check(eventually(|| ROUNDS.load(Relaxed) == 10))?;
         Ok(harness)
     }
 

@@ -10,7 +10,7 @@
 check lockdep-on "lockdep is on (debug_locks 1)" debug_locks_is 1
 check insmod "insmod deadlock_lab_kunit succeeds" load
 # The suites run inside init_module: they are done when insmod returns.
-klog | sed 's/^\[[^]]*\] //' >/tmp/kunit.log
+klog | sed -E 's/^\[[^]]*\](\[[^]]*\])? ?//' >/tmp/kunit.log
 grep -E '^    (not )?ok [0-9]+ ' /tmp/kunit.log | sed 's/^    //' >/tmp/kunit.cases
 while read -r status n name; do
 	[ "$status" = not ] && name=${name#* }

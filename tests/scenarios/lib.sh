@@ -116,6 +116,16 @@ dmesg_count_at_least() { [ "$(dmesg_count "$1")" -ge "$2" ]; }
 # dmesg_near ANCHOR LINES PATTERN: within LINES lines after a line matching
 # ANCHOR, a line matches PATTERN.
 dmesg_near() { klog | grep -A"$2" -- "$1" | grep -q -- "$3"; }
+# tasks_finished THREAD...: the module logged each THREAD's "finished N rounds"
+# line in this scenario's part of the log (tasks_finished2: twice, for a
+# second load of the module).
+tasks_finished() { tasks_finished_n 1 "$@"; }
+tasks_finished2() { tasks_finished_n 2 "$@"; }
+tasks_finished_n() {
+	local n=$1 t
+	shift
+	for t in "$@"; do [ "$(dmesg_count "$LAB_MODULE: $t: finished ")" -ge "$n" ] || return 1; done
+}
 # module_said TEXT: the module under test logged a line starting with TEXT.
 module_said() { dmesg_has "$LAB_MODULE: $1"; }
 # verdict_is SUCCESS|FAILURE [WHAT]: the module's last verdict line.
