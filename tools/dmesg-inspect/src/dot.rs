@@ -51,6 +51,13 @@ impl DotDocument {
         }
     }
 
+    /// Takes the log's claims of which task holds or waits for which lock,
+    /// which name the locks of the wait-for graph (see
+    /// [`crate::graph::waits`]).
+    pub fn claims(&mut self, claims: &[crate::model::Claim]) {
+        self.waits.claims(claims);
+    }
+
     /// Takes finding number `n` (1-based, in log order).
     pub fn add(&mut self, n: u64, f: &Finding) {
         self.findings += 1;

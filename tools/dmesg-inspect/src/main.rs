@@ -210,12 +210,15 @@ fn main() -> ExitCode {
     if cli.dot {
         let mut doc = DotDocument::new(&input_name(&cli.log));
         let mut n: u64 = 0;
-        if let Err(e) = parse_input(input, |f| {
+        match parse_input(input, |f| {
             n += 1;
             doc.add(n, &f);
         }) {
-            eprintln!("dmesg-inspect: error reading {}: {e}", input_name(&cli.log));
-            return ExitCode::from(EXIT_ERROR);
+            Ok(summary) => doc.claims(&summary.claims),
+            Err(e) => {
+                eprintln!("dmesg-inspect: error reading {}: {e}", input_name(&cli.log));
+                return ExitCode::from(EXIT_ERROR);
+            }
         }
         return match doc.write(&mut out).and_then(|()| out.flush()) {
             Err(e) if !is_broken_pipe(&e) => {
@@ -270,6 +273,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_ERROR);
         }
     };
+    waits.claims(&summary.claims);
     if !cli.json && !cli.quiet && write_err.is_none() {
         let counts: Vec<(String, u64)> = counts.into_iter().collect();
         if let Err(e) = render::write_wait_for(&mut out, &waits)

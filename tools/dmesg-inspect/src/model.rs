@@ -282,4 +282,44 @@ pub struct Summary {
     pub lockdep_off_line: Option<u64>,
     /// Number of lines read.
     pub lines: u64,
+    /// What tasks said they hold or wait for, outside any report (the
+    /// first [`Claim::MAX`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
+}
+
+/// A line in which a task says which lock it holds or waits for, in the
+/// form `TASK: holding LOCK` or `TASK: waiting for LOCK` (after any prefix
+/// of its own, such as a module's `NAME: `), as the lab's modules print
+/// them. The wait-for graph names a lock by them where no report does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claim {
+    /// The task's name (`comm`).
+    pub task: String,
+    pub lock: String,
+    /// `holding` (true) or `waiting for` (false).
+    pub holds: bool,
+    pub line: u64,
+}
+
+impl Claim {
+    /// Claims kept per log.
+    pub const MAX: usize = 256;
+
+    /// The claim a message makes, if it makes one.
+    pub fn of(text: &str, line: u64) -> Option<Claim> {
+        let (head, last) = text.trim_end().rsplit_once(": ")?;
+        let (holds, lock) = match last.strip_prefix("holding ") {
+            Some(l) => (true, l),
+            None => (false, last.strip_prefix("waiting for ")?),
+        };
+        let task = head.rsplit(": ").next()?;
+        let word = |s: &str| !s.is_empty() && !s.contains(char::is_whitespace);
+        (word(task) && word(lock)).then(|| Claim {
+            task: task.to_string(),
+            lock: lock.to_string(),
+            holds,
+            line,
+        })
+    }
 }

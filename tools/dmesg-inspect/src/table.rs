@@ -65,6 +65,8 @@ pub const TRIGGERS: &[&str] = &[
     "Unable to handle",
     "UBSAN:",
     "PANIC:",
+    ": holding ",
+    ": waiting for ",
 ];
 
 /// The report table (see module documentation).

@@ -144,8 +144,8 @@ fn summary_spells_out_cycles_and_waits() {
         "{out}"
     );
     assert!(out.contains(
-        "\nwait-for: deadlock_lab_a/60 -> semaphore (held by deadlock_lab_b/61) \
-         -> semaphore (held by deadlock_lab_a/60)\n3 findings (circular: 1, hung_task: 2)"
+        "\nwait-for: deadlock_lab_a/60 -> sem2 (held by deadlock_lab_b/61) \
+         -> sem1 (held by deadlock_lab_a/60)\n3 findings (circular: 1, hung_task: 2)"
     ));
     let (_, out) = inspect(&[], "real_leak.log");
     assert!(out.contains(

@@ -84,33 +84,45 @@ fn inverted_abba_and_its_hung_tasks() {
         "sem1 --thread_a--> sem2 --thread_b--> sem1"
     );
     // Both hung tasks: a 2-task cycle. lockdep was off, so no held-lock
-    // list names the semaphores.
+    // list names the semaphores; lockdep's own report says what
+    // deadlock_lab_a was acquiring (sem2), and the module's lines name the
+    // other.
     assert!(r.findings[1..].iter().all(|f| f.kind == Kind::HungTask));
     assert!(locks::graph(&r.findings[1]).is_none());
-    let w = wait_for(&r);
+    let mut w = wait_for(&r);
     assert_eq!(w.findings(), (&[2, 3][..], 2));
+    assert_eq!(
+        nodes(&w.graph().unwrap()),
+        [
+            "deadlock_lab_a/60 (hung task)",
+            "sem2 (semaphore)",
+            "deadlock_lab_b/61 (hung task)",
+            "semaphore",
+        ]
+    );
+    w.claims(&r.summary.claims);
     let g = w.graph().unwrap();
     assert_eq!(
         nodes(&g),
         [
             "deadlock_lab_a/60 (hung task)",
-            "semaphore",
+            "sem2 (semaphore)",
             "deadlock_lab_b/61 (hung task)",
-            "semaphore",
+            "sem1 (semaphore)",
         ]
     );
     assert_eq!(
         edges(&g),
         [
-            "deadlock_lab_a/60 -> semaphore [waits] cycle",
-            "semaphore -> deadlock_lab_b/61 [last held by] cycle",
-            "deadlock_lab_b/61 -> semaphore [waits] cycle",
-            "semaphore -> deadlock_lab_a/60 [last held by] cycle",
+            "deadlock_lab_a/60 -> sem2 [waits] cycle",
+            "sem2 -> deadlock_lab_b/61 [last held by] cycle",
+            "deadlock_lab_b/61 -> sem1 [waits] cycle",
+            "sem1 -> deadlock_lab_a/60 [last held by] cycle",
         ]
     );
     assert_eq!(
         w.lines(),
-        ["deadlock_lab_a/60 -> semaphore (held by deadlock_lab_b/61) -> semaphore (held by deadlock_lab_a/60)"]
+        ["deadlock_lab_a/60 -> sem2 (held by deadlock_lab_b/61) -> sem1 (held by deadlock_lab_a/60)"]
     );
 }
 
@@ -131,13 +143,14 @@ fn recursive_self_loop_and_self_wait() {
     assert_eq!(
         edges(&w.graph().unwrap()),
         [
-            "deadlock_rec/63 -> semaphore [waits] cycle",
-            "semaphore -> deadlock_rec/63 [last held by] cycle",
+            "deadlock_rec/63 -> table_lock [waits] cycle",
+            "table_lock -> deadlock_rec/63 [last held by] cycle",
         ]
     );
+    // Named by lockdep's own report: the task acquires table_lock and holds it.
     assert_eq!(
         w.lines(),
-        ["deadlock_rec/63 -> semaphore (held by deadlock_rec/63)"]
+        ["deadlock_rec/63 -> table_lock (held by deadlock_rec/63)"]
     );
 }
 

@@ -136,6 +136,52 @@ fn inverted_abba_on_semaphores() {
     assert!(r.summary.lockdep_off);
 }
 
+/// `deadlock_lab locks=3`, on a kernel with `CONFIG_PRINTK_CALLER`: one
+/// circular report whose chain holds the whole ring, one hung task per
+/// thread, and the module's own holding/waiting lines kept as claims.
+#[test]
+fn ring_of_three_semaphores() {
+    let r = parse("ring");
+    assert_eq!(r.findings.len(), 4);
+    let c = &r.findings[0];
+    check(
+        c,
+        Kind::Circular,
+        "possible deadlock in deadlock_lab::thread_a",
+        "deadlock_lab::thread_a",
+        &["deadlock_lab_a/54"],
+    );
+    assert_eq!(locks(c), ["sem2 acquiring", "sem1 held"]);
+    let chain: Vec<&str> = c.chain.iter().map(|e| e.class.as_str()).collect();
+    assert_eq!(chain, ["sem1", "sem3", "sem2"]);
+    for (f, me, next) in [
+        (&r.findings[1], "deadlock_lab_a/54", "deadlock_lab_b/55"),
+        (&r.findings[2], "deadlock_lab_b/55", "deadlock_lab_c/56"),
+        (&r.findings[3], "deadlock_lab_c/56", "deadlock_lab_a/54"),
+    ] {
+        assert_eq!(f.kind, Kind::HungTask);
+        assert_eq!(tasks(f)[..2], [me.to_string(), next.to_string()]);
+        assert_eq!(blocked_on(f).as_deref(), Some(&*format!("semaphore {next}")));
+    }
+    let claims: Vec<String> = r
+        .summary
+        .claims
+        .iter()
+        .map(|c| format!("{} {} {}", c.task, if c.holds { "holds" } else { "waits for" }, c.lock))
+        .collect();
+    assert_eq!(
+        claims,
+        [
+            "deadlock_lab_a holds sem1",
+            "deadlock_lab_b holds sem2",
+            "deadlock_lab_c holds sem3",
+            "deadlock_lab_c waits for sem1",
+            "deadlock_lab_b waits for sem3",
+            "deadlock_lab_a waits for sem2",
+        ]
+    );
+}
+
 #[test]
 fn gdb_abba_stops_before_the_hung_tasks() {
     let r = parse("gdb-abba");
@@ -287,6 +333,40 @@ fn leak_hung_waiter_then_exit_with_lock_held() {
         assert!(!r.summary.lockdep_off);
     }
     assert_eq!(parse("leak").findings[0].end_line, 229);
+}
+
+/// The spinlock ABBA on a kernel with `CONFIG_PRINTK_CALLER`: the soft
+/// lockup is printed by the stuck CPU (`[    C1]`), the other CPU's NMI
+/// backtrace by that CPU (`[    C0]`). Its lines belong to the report
+/// although their caller differs: the report named only the task of CPU 1
+/// until the CPUs that "Sending NMI from CPU 1 to CPUs 0:" asks were
+/// accepted (a real suite run failed on it).
+#[test]
+fn spin_with_printk_caller_ids_keeps_the_nmi_backtrace() {
+    let r = parse("spin-caller");
+    assert_eq!(r.findings.len(), 2);
+    assert_eq!(r.findings[0].kind, Kind::Circular);
+    let s = &r.findings[1];
+    check(
+        s,
+        Kind::SoftLockup,
+        "BUG: soft lockup in deadlock_spin::thread_b",
+        "deadlock_spin::thread_b",
+        &["deadlock_spin_b/64", "deadlock_spin_a/63"],
+    );
+    assert_eq!(s.cpu, Some(1));
+    assert_eq!(s.other_stacks[1].label, "NMI backtrace for cpu 0");
+    assert!(s.other_stacks[1]
+        .frames
+        .iter()
+        .any(|fr| fr.starts_with("deadlock_spin::thread_a+")));
+    assert_eq!(
+        s.notes,
+        [
+            "Sending NMI from CPU 1 to CPUs 0:",
+            "Kernel panic - not syncing: softlockup: hung tasks"
+        ]
+    );
 }
 
 #[test]

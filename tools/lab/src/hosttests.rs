@@ -17,12 +17,19 @@ pub enum HostTest {
     ModuleRustfmt,
     ModuleClippy,
     Modinfo,
+    CompileFail,
     Interrupt,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 5] =
-    [HostTest::Inspector, HostTest::ModuleRustfmt, HostTest::ModuleClippy, HostTest::Modinfo, HostTest::Interrupt];
+pub const ALL: [HostTest; 6] = [
+    HostTest::Inspector,
+    HostTest::ModuleRustfmt,
+    HostTest::ModuleClippy,
+    HostTest::Modinfo,
+    HostTest::CompileFail,
+    HostTest::Interrupt,
+];
 
 impl HostTest {
     pub fn name(self) -> &'static str {
@@ -31,6 +38,7 @@ impl HostTest {
             HostTest::ModuleRustfmt => "module_rustfmt",
             HostTest::ModuleClippy => "module_clippy",
             HostTest::Modinfo => "modinfo",
+            HostTest::CompileFail => "compile_fail",
             HostTest::Interrupt => "interrupt",
         }
     }
@@ -42,6 +50,7 @@ impl HostTest {
             HostTest::ModuleRustfmt => rustfmt(suite),
             HostTest::ModuleClippy => clippy(suite),
             HostTest::Modinfo => modinfo(suite),
+            HostTest::CompileFail => compile_fail(suite),
             HostTest::Interrupt => interrupt(suite),
         }
     }
@@ -90,6 +99,10 @@ pub fn crate_roots(root: &Path) -> Vec<std::path::PathBuf> {
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
             let p = e.path();
+            // A case's `lab` is a link to src/lab, whose files are no crate roots.
+            if e.file_type().is_ok_and(|t| t.is_symlink()) {
+                continue;
+            }
             if p.is_dir() {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
@@ -213,6 +226,77 @@ fn modinfo(suite: &Setup) -> (bool, Vec<String>) {
         if harness && !m.has_fixed() {
             ok = false;
             diags.push(format!("{}: a module of the lab's harness has no fixed parameter", m.name));
+        }
+    }
+    (ok, diags)
+}
+
+/// Each case of `tests/compile-fail/` (a file of marked regions, see
+/// [`crate::regions`]) built with Kbuild against the lab kernel: its broken
+/// text fails with the error code and the message its header names
+/// (`//! expect-error:`, `//! expect-message:`), pointing into the case
+/// itself; its fixed twin builds.
+fn compile_fail(suite: &Setup) -> (bool, Vec<String>) {
+    use crate::regions::{header, variant, Variant};
+    let dir = suite.lab.root.join("tests/compile-fail");
+    let mut cases: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let p = e.path();
+            let name = p.file_stem()?.to_str()?.to_string();
+            (p.extension()? == "rs").then(|| std::fs::read_to_string(&p).ok().map(|t| (name, t)))?
+        })
+        .collect();
+    cases.sort();
+    if cases.is_empty() {
+        return (false, vec![format!("no case in {}", dir.display())]);
+    }
+    let mut roots = Vec::new();
+    let mut diags = Vec::new();
+    for (name, text) in &cases {
+        for (v, suffix) in [(Variant::Broken, "broken"), (Variant::Fixed, "fixed")] {
+            match variant(text, v, None) {
+                Ok(t) => roots.push((format!("{name}_{suffix}"), t)),
+                Err(e) => return (false, vec![format!("tests/compile-fail/{name}.rs: {e}")]),
+            }
+        }
+    }
+    let scratch = match crate::build::Scratch::new(&suite.lab, "compile-fail", &roots) {
+        Ok(s) => s,
+        Err(e) => return (false, vec![e.to_string()]),
+    };
+    let (_, log) = scratch.build(&suite.kernel);
+    let mut ok = true;
+    for (name, text) in &cases {
+        let (code, messages) = (header(text, "expect-error"), header(text, "expect-message"));
+        let broken = format!("{name}_broken");
+        let errors = crate::build::errors_in(&log, &scratch.root_path(&broken));
+        let code = code.first().copied().unwrap_or("(no expect-error)");
+        let matching = errors.iter().find(|e| {
+            e.starts_with(&format!("error[{code}]")) && messages.iter().all(|m| e.contains(m))
+        });
+        match (matching, scratch.built(&broken)) {
+            (Some(e), false) => diags.push(format!("{name}: fails as stated: {}", e.lines().next().unwrap_or(""))),
+            (_, true) => {
+                ok = false;
+                diags.push(format!("{name}: the broken text built; it must fail with {code}"));
+            }
+            (None, false) => {
+                ok = false;
+                diags.push(format!("{name}: fails, but not with {code} and {messages:?}; its errors:"));
+                diags.extend(errors.iter().take(3).flat_map(|e| e.lines().take(6).map(str::to_string)));
+            }
+        }
+        if scratch.built(&format!("{name}_fixed")) {
+            diags.push(format!("{name}: its fixed twin builds"));
+        } else {
+            ok = false;
+            diags.push(format!("{name}: its fixed twin does not build:"));
+            for e in crate::build::errors_in(&log, &scratch.root_path(&format!("{name}_fixed"))).iter().take(2) {
+                diags.extend(e.lines().take(8).map(str::to_string));
+            }
         }
     }
     (ok, diags)

@@ -13,6 +13,7 @@
 pub mod accel;
 pub mod bench;
 pub mod boot;
+pub mod build;
 pub mod decl;
 pub mod gdb;
 pub mod guest;
@@ -29,6 +30,7 @@ pub mod paths;
 pub mod process;
 pub mod protocol;
 pub mod qemu;
+pub mod regions;
 pub mod relay;
 pub mod setup;
 pub mod shell;

@@ -11,17 +11,31 @@
 //! hung-task rounds show it: the last lock listed for the waiting task
 //! (lockdep lists a lock while it is being acquired) when the holder holds
 //! that class too (the same instance, when both addresses are printed).
-//! Otherwise the lock is known only by its primitive (`semaphore`), one node
-//! per holder. A holder that later reported exiting with locks held
+//! Failing that, by what the waiting task said of itself: a lockdep report's
+//! own lines (the task is trying to acquire one lock and holds others), and
+//! the [`Claim`]s of the log (`TASK: waiting for LOCK`, `TASK: holding
+//! LOCK`): the lock it waits for (of several, the one its holder said it
+//! holds). Lockdep
+//! turns itself off after its first report and prints no held locks after
+//! it, so these are often all there is. Otherwise the lock is known only by
+//! its primitive (`semaphore`), one node per holder. A holder that later reported exiting with locks held
 //! (`held_lock_exit`) is marked as such, and the waits that lead to it are
 //! highlighted as a cycle is: nothing it holds will be released by it.
 //!
 //! Memory is bounded: the first [`MAX_WAITS`] waiting tasks and the
 //! held-lock lists of the first [`MAX_TASKS`] tasks are kept.
 
-use crate::model::{Finding, Kind, Task};
+use crate::model::{Claim, Finding, Kind, Task};
 
 use super::{Graph, NodeKind};
+
+/// A class without lockdep's `/subclass` suffix.
+fn base_class(c: &str) -> &str {
+    match c.rsplit_once('/') {
+        Some((b, n)) if !b.is_empty() && n.bytes().all(|x| x.is_ascii_digit()) => b,
+        _ => c,
+    }
+}
 
 /// Waiting tasks kept.
 pub const MAX_WAITS: usize = 256;
@@ -51,6 +65,8 @@ pub struct WaitFor {
     exited: Vec<(Task, Vec<String>)>,
     numbers: Vec<u64>,
     findings: u64,
+    /// What tasks said they hold (true) or wait for, by task name.
+    claims: Vec<(String, String, bool)>,
 }
 
 impl WaitFor {
@@ -94,6 +110,22 @@ impl WaitFor {
                 }
                 true
             }
+            Kind::Circular | Kind::Recursive => {
+                // The reporting task waits for the lock it is acquiring and
+                // holds the others it lists.
+                if let Some(t) = f.tasks.first() {
+                    for l in &f.locks {
+                        match l.role.as_str() {
+                            "acquiring" => self.claim(&t.name, &l.class, false),
+                            "held" if l.holder.as_ref().is_none_or(|h| h == t) => {
+                                self.claim(&t.name, &l.class, true)
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                false
+            }
             Kind::HeldLockExit => {
                 if let Some(t) = f.tasks.first() {
                     if self.exited.len() < MAX_TASKS && !self.exited.iter().any(|(e, _)| e == t) {
@@ -104,6 +136,20 @@ impl WaitFor {
                 false
             }
             _ => false,
+        }
+    }
+
+    /// Takes the log's claims (see [`Claim`]).
+    pub fn claims(&mut self, claims: &[Claim]) {
+        for c in claims {
+            self.claim(&c.task, &c.lock, c.holds);
+        }
+    }
+
+    fn claim(&mut self, task: &str, lock: &str, holds: bool) {
+        let entry = (task.to_string(), base_class(lock).to_string(), holds);
+        if self.claims.len() < MAX_TASKS * 4 && !self.claims.contains(&entry) {
+            self.claims.push(entry);
         }
     }
 
@@ -120,8 +166,35 @@ impl WaitFor {
             .map_or(&[], |(_, l)| l.as_slice())
     }
 
-    /// Class of the lock `w` waits for, when the held-lock lists show it.
+    /// Class of the lock `w` waits for, when the held-lock lists show it, or
+    /// else what the waiter and the holder said.
     fn class(&self, w: &Wait) -> Option<&str> {
+        self.listed_class(w).or_else(|| self.claimed_class(w))
+    }
+
+    /// The lock the waiter said it waits for (the blocker line says who holds
+    /// that one); of several, the one the holder said it holds.
+    fn claimed_class(&self, w: &Wait) -> Option<&str> {
+        let waited: Vec<&String> = self
+            .claims
+            .iter()
+            .filter(|(t, _, holds)| *t == w.waiter.name && !holds)
+            .map(|(_, l, _)| l)
+            .collect();
+        let held = |l: &&String| {
+            w.holder.as_ref().is_some_and(|h| {
+                self.claims
+                    .iter()
+                    .any(|(t, c, holds)| *t == h.name && *holds && c == *l)
+            })
+        };
+        match waited[..] {
+            [one] => Some(one.as_str()),
+            _ => waited.into_iter().find(held).map(String::as_str),
+        }
+    }
+
+    fn listed_class(&self, w: &Wait) -> Option<&str> {
         let (class, inst) = self.held_by(&w.waiter).last()?;
         let same = |(c, i): &(String, Option<String>)| {
             c == class && (i.is_none() || inst.is_none() || i == inst)

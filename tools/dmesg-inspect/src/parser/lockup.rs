@@ -95,6 +95,13 @@ impl Lockup {
         if t.starts_with("Sending NMI from CPU ")
             || t.starts_with("After ") && t.contains("haven't responded to the NMI")
         {
+            // The CPUs asked print their own backtraces: with printk caller
+            // ids, their lines carry theirs (`[    C0]`), and belong here.
+            if let Some(list) = t.split(" to CPUs ").nth(1) {
+                for cpu in cpu_list(list.trim_end_matches(':')) {
+                    c.callers_too.push(format!("C{cpu}"));
+                }
+            }
             c.note(t.to_string());
             return Some(Take::Used);
         }
@@ -143,5 +150,28 @@ impl Lockup {
     pub(super) fn finish(self, f: &mut Finding) {
         f.cpu = self.cpu;
         f.timeout_secs = self.secs;
+    }
+}
+
+/// The CPUs of a list as the kernel prints a CPU mask (`%*pbl`): `0`,
+/// `0-3`, `0,2-3`; at most 64 of them.
+fn cpu_list(list: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for part in list.split(',') {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        if let (Ok(a), Ok(b)) = (a.trim().parse::<u32>(), b.trim().parse::<u32>()) {
+            out.extend((a..=b.min(a.saturating_add(63))).take(64 - out.len().min(64)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cpu_lists() {
+        assert_eq!(super::cpu_list("0"), [0]);
+        assert_eq!(super::cpu_list("0,2-3"), [0, 2, 3]);
+        assert_eq!(super::cpu_list("junk"), Vec::<u32>::new());
     }
 }

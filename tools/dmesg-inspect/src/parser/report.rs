@@ -31,6 +31,9 @@ pub(super) struct Common {
     pub(super) header: String,
     /// The printk caller id of the start line, if the log has them.
     caller: Option<String>,
+    /// Other callers whose lines belong to the report too (the CPUs a
+    /// lockup report asked for an NMI backtrace).
+    pub(super) callers_too: Vec<String>,
     pub(super) start_line: u64,
     pub(super) end_line: u64,
     /// `end_line` before the last line was taken.
@@ -225,6 +228,7 @@ impl Builder {
             def,
             header: demangle_text(header).into_owned(),
             caller: msg.caller.map(str::to_string),
+            callers_too: Vec::new(),
             start_line,
             end_line: line,
             end_before_last: line,
@@ -255,7 +259,7 @@ impl Builder {
     pub(super) fn feed(&mut self, line: u64, msg: &Message, t: &str) -> Take {
         let c = &mut self.common;
         if let (Some(mine), Some(theirs)) = (c.caller.as_deref(), msg.caller) {
-            if mine != theirs {
+            if mine != theirs && !c.callers_too.iter().any(|o| o == theirs) {
                 return c.ignored();
             }
         }

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 
 use super::report::Builder;
 use super::{is_banner, Take, MAX_HELD, MAX_NOTES, MAX_TASKS};
-use crate::model::{Finding, Kind, Summary};
+use crate::model::{Claim, Finding, Kind, Summary};
 use crate::prefix::Message;
 use crate::symbols::demangle_text;
 use crate::table::{self, ReportDef};
@@ -236,6 +236,12 @@ impl<F: FnMut(Finding)> Parser<F> {
                 self.start(def, hdr, msg, line);
             }
             return;
+        }
+        if self.summary.claims.len() < Claim::MAX {
+            if let Some(c) = Claim::of(t, line) {
+                self.summary.claims.push(c);
+                return;
+            }
         }
         if lockdep_off {
             if let Some(p) = self.held.back_mut() {

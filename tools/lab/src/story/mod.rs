@@ -8,6 +8,7 @@
 
 mod abba;
 mod cpu;
+mod prevent;
 mod show;
 
 use std::path::PathBuf;
@@ -24,11 +25,11 @@ pub use show::Log;
 
 /// The stories told in code; every declaration with a `story` title adds
 /// one.
-const TOLD: [&str; 3] = ["abba", "cpu", "gdb"];
+const TOLD: [&str; 4] = ["abba", "prevent", "cpu", "gdb"];
 
 /// The story names, in the order `all` tells them.
 pub fn names(suite: &Setup) -> Vec<String> {
-    let mut names: Vec<String> = vec!["abba".into()];
+    let mut names: Vec<String> = vec!["abba".into(), "prevent".into()];
     names.extend(suite.decls.iter().filter(|d| d.scenario.story.is_some()).map(|d| d.name.clone()));
     names.push("cpu".into());
     names.push("gdb".into());
@@ -63,6 +64,7 @@ fn tell_one(suite: &Setup, what: &str) -> Result<(), Error> {
     let ctx = Ctx { suite, accel };
     match what {
         "abba" => abba::tell(&ctx),
+        "prevent" => prevent::tell(&ctx),
         "cpu" => cpu::tell(&ctx),
         "gdb" => gdb(&ctx),
         name if !TOLD.contains(&name) => generic(&ctx, name),

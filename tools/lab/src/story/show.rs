@@ -108,6 +108,7 @@ impl Log {
             let _ = dmesg_inspect::render::write_finding(&mut out, n, f);
         }
         let summary = dmesg_inspect::parse_bytes(self.kernel.as_bytes()).summary;
+        waits.claims(&summary.claims);
         let counts: Vec<(String, u64)> = counts.into_iter().collect();
         let _ = dmesg_inspect::render::write_wait_for(&mut out, &waits);
         let _ = dmesg_inspect::render::write_summary(&mut out, &summary, &counts);
@@ -121,6 +122,7 @@ impl Log {
         for (i, f) in self.findings.iter().enumerate() {
             doc.add(i as u64 + 1, f);
         }
+        doc.claims(&dmesg_inspect::parse_bytes(self.kernel.as_bytes()).summary.claims);
         let base = self.boot.dir.join(&self.name);
         let dot = base.with_extension("dot");
         let mut text = Vec::new();
@@ -164,10 +166,18 @@ impl Log {
     }
 }
 
-/// A kernel line without its `[    1.234567] ` stamp.
+/// A kernel line without its `[    1.234567]` stamp and its `[  T42]` caller, if printed.
 pub fn strip_stamp(line: &str) -> &str {
-    match line.strip_prefix('[').and_then(|r| r.split_once("] ")) {
-        Some((_, rest)) => rest,
-        None => line,
+    let mut rest = line;
+    for _ in 0..2 {
+        match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+            Some((_, r)) => rest = r,
+            None => break,
+        }
+    }
+    if rest.len() == line.len() {
+        line
+    } else {
+        rest.strip_prefix(' ').unwrap_or(rest)
     }
 }
