@@ -33,6 +33,11 @@ unsafe impl Send for KThread {}
 unsafe impl Sync for KThread {}
 
 /// Proof that the code holding it runs in a [`KThread`], given to the thread's closure.
+///
+/// # Invariants
+///
+/// A `ThreadContext` exists only inside a kernel thread made by [`KThread::spawn`], made by its
+/// trampoline, and is neither [`Send`] nor [`Sync`]: it cannot leave that thread.
 pub(crate) struct ThreadContext {
     _not_send: PhantomData<*mut ()>,
 }
@@ -165,6 +170,7 @@ where
 {
     // SAFETY: Guaranteed by the caller; from here on the box belongs to this thread.
     let f = unsafe { KBox::from_raw(data.cast::<F>()) };
+    // INVARIANT: This is the thread `KThread::spawn` made, running its closure.
     let ctx = ThreadContext {
         _not_send: PhantomData,
     };

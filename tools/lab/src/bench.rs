@@ -59,6 +59,7 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
     if opts.suite_runs > 0 {
         ok &= warm_suite(suite, opts.suite_runs, empty)?;
     }
+    ok &= backoff(suite)?;
     let inspector = suite.lab.root.join("tools/dmesg-inspect/bench.sh");
     if opts.inspector && inspector.is_file() {
         let status = Command::new(&inspector).status().map_err(|e| Error::new(e.to_string()))?;
@@ -172,6 +173,43 @@ fn warm_suite(suite: &Setup, runs: usize, empty: f64) -> Result<bool, Error> {
         eprintln!("# a suite run failed; the last one's log: {}", log.display());
     }
     Ok(ok)
+}
+
+/// What back-off costs against the fixed order, from one boot of the
+/// `backoff` scenario: the same load (its declared rounds and hold_us) with
+/// `fixed=1`, then `fixed=2`; each thread's rounds per second, and how often
+/// thread B backed off.
+fn backoff(suite: &Setup) -> Result<bool, Error> {
+    let Some(d) = suite.decl("backoff") else { return Ok(true) };
+    let accel = crate::accel::choose(&suite.kernel, &suite.initrd(d))?;
+    let a = Boot::start(&suite.kernel, &suite.lab.logs_dir(), suite.spec(&["backoff".to_string()]), &accel)?.wait()?;
+    let line = a
+        .guest
+        .scenario("backoff")
+        .and_then(|s| s.lines.iter().find_map(|(_, l)| l.strip_prefix("# back-off figures: ").map(str::to_string)));
+    let Some(line) = line else {
+        eprintln!("# the backoff boot printed no figures; its log: {}", a.dir.join("console.log").display());
+        return Ok(false);
+    };
+    let get = |k: &str| -> f64 {
+        line.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{k}="))).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+    };
+    let rounds: f64 = d
+        .scenario
+        .params
+        .split_whitespace()
+        .find_map(|p| p.strip_prefix("rounds="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let per_s = |ms: f64| if ms > 0.0 { rounds * 1000.0 / ms } else { 0.0 };
+    let params = d.scenario.params.replace("fixed=2 ", "");
+    for (label, key) in [("fixed_order_a", "fixed_a_ms"), ("fixed_order_b", "fixed_b_ms"), ("backoff_a", "backoff_a_ms"), ("backoff_b", "backoff_b_ms")] {
+        fig(&format!("{label}_rounds_per_s({params})"), format!("{:.0}", per_s(get(key))), "rounds/s");
+    }
+    fig("backoff_b_backoffs", get("backoffs_b"), "back-offs");
+    fig("backoff_b_vs_fixed_b", format!("{:.2}", per_s(get("backoff_b_ms")) / per_s(get("fixed_b_ms")).max(1e-9)), "x (rounds/s)");
+    fig("backoff_a_vs_backoff_b", format!("{:.2}", per_s(get("backoff_a_ms")) / per_s(get("backoff_b_ms")).max(1e-9)), "x (A's rounds/s over B's: B's starvation)");
+    Ok(true)
 }
 
 /// The boot records written under `logs` since `since`.
