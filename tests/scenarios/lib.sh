@@ -142,6 +142,8 @@ at_least() { is_number "$1" && [ "$1" -ge "$2" ]; }
 # not PREDICATE [ARGS...]: the predicate does not hold.
 not() { ! "$@"; }
 at_most() { is_number "$1" && [ "$1" -le "$2" ]; }
+# greater A B: A is a number greater than B.
+greater() { is_number "$1" && is_number "$2" && [ "$1" -gt "$2" ]; }
 equals() { [ "$1" = "$2" ]; }
 
 # kunit_case_passed NAME: KUnit printed "ok N NAME" for a test case (in the
