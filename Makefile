@@ -8,6 +8,7 @@
 #   make shell      a shell in the guest  make lab-env  the lab's settings
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
 #   make bench      timings               make clean    remove out/
+#   make doctor     can the modules be built against KDIR (default: the lab kernel), and what will they show
 #   make test-matrix  the suite on every supported kernel series Debian offers
 #   LAB_SERIES=7.N  (any target) pin the kernel series; default: the newest
 
@@ -27,7 +28,7 @@ with_lab = set -euo pipefail; . $(LAB_ENV);
 # gdb, the shell, the benchmark and the series matrix.
 LAB := $(CURDIR)/target/release/lab
 
-.PHONY: all modules setup kernel lab-env host initramfs run test test-matrix shell gdb bench \
+.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench \
 	rust-analyzer clean distclean-lab FORCE
 
 all: modules
@@ -50,11 +51,20 @@ modules: $(LAB_ENV)
 lab-env: $(LAB_ENV)
 	@cat $(LAB_ENV)
 
+doctor: $(LAB_ENV) host
+	@$(LAB) doctor
+
 rust-analyzer: $(LAB_ENV)
 	@$(with_lab) $(MAKE) -s -C "$$KDIR" M=$(CURDIR) LLVM="$$LLVM" RUSTC="$$RUSTC" BINDGEN="$$BINDGEN" rust-analyzer
 else
-# Any Rust-enabled kernel tree, in the standard external-module shape.
-modules:
+# Any Rust-enabled kernel tree, in the standard external-module shape;
+# the doctor's check comes first, so that a tree the modules cannot be built
+# against stops with its reason, not with Kbuild's.
+doctor: host
+	@$(LAB) doctor --kdir=$(KDIR) --llvm="$(LLVM)" --rustc="$(RUSTC)"
+
+modules: host
+	@$(LAB) doctor --problems --kdir=$(KDIR) --llvm="$(LLVM)" --rustc="$(RUSTC)"
 	@CLIPPY="$(CLIPPY)" CLIPPY_DRIVER="$(CLIPPY_DRIVER)" scripts/build-module.sh $(KDIR) "$(LLVM)" "$(RUSTC)" $(MODULE_OUT)
 
 rust-analyzer:

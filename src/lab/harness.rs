@@ -501,7 +501,9 @@ impl<S: Scenario> Harness<S> {
         let expect = self.scenario.expect(self.mode);
         let (before, after) = (self.debug_locks_at_load, debug_locks());
         let errors = self.scenario.errors();
-        let unmet = if !before {
+        let unmet = if !cfg!(CONFIG_PROVE_LOCKING) && matches!(expect.lockdep, Lockdep::Reports) {
+            Some("lockdep absent (the kernel has no CONFIG_PROVE_LOCKING), cannot judge")
+        } else if !before {
             Some("lockdep was off before the load (debug_locks 0), so it could not judge it")
         } else if matches!(expect.lockdep, Lockdep::Reports) && after {
             Some("lockdep did not report (debug_locks still 1)")

@@ -18,16 +18,18 @@ pub enum HostTest {
     ModuleClippy,
     Modinfo,
     CompileFail,
+    Doctor,
     Interrupt,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 6] = [
+pub const ALL: [HostTest; 7] = [
     HostTest::Inspector,
     HostTest::ModuleRustfmt,
     HostTest::ModuleClippy,
     HostTest::Modinfo,
     HostTest::CompileFail,
+    HostTest::Doctor,
     HostTest::Interrupt,
 ];
 
@@ -39,6 +41,7 @@ impl HostTest {
             HostTest::ModuleClippy => "module_clippy",
             HostTest::Modinfo => "modinfo",
             HostTest::CompileFail => "compile_fail",
+            HostTest::Doctor => "doctor",
             HostTest::Interrupt => "interrupt",
         }
     }
@@ -51,6 +54,7 @@ impl HostTest {
             HostTest::ModuleClippy => clippy(suite),
             HostTest::Modinfo => modinfo(suite),
             HostTest::CompileFail => compile_fail(suite),
+            HostTest::Doctor => doctor(suite),
             HostTest::Interrupt => interrupt(suite),
         }
     }
@@ -299,6 +303,69 @@ fn compile_fail(suite: &Setup) -> (bool, Vec<String>) {
             }
         }
     }
+    (ok, diags)
+}
+
+/// The doctor passes the lab's own tree, and on a headers-only copy of it
+/// (what the kernel's `scripts/package/install-extmod-build` installs, the
+/// shape of a distribution's headers package: no Rust metadata) both `make
+/// doctor KDIR=...` and `make KDIR=...` stop naming the missing metadata,
+/// before Kbuild's own error.
+fn doctor(suite: &Setup) -> (bool, Vec<String>) {
+    let k = &suite.kernel;
+    let mut diags = Vec::new();
+    let own = crate::doctor::examine(&crate::doctor::Tree {
+        kdir: k.kdir(),
+        llvm: k.get("LLVM").into(),
+        rustc: k.get("RUSTC").into(),
+        fragment: Some(suite.lab.root.join("scripts/lab.config")),
+    });
+    let own_ok = !own.iter().any(|f| f.level == crate::doctor::Level::Fail);
+    diags.push(format!("the lab's tree: {}", if own_ok { "no problem" } else { "PROBLEMS" }));
+    diags.extend(own.iter().filter(|f| f.level == crate::doctor::Level::Fail).map(|f| format!("  {}", f.what)));
+    let Ok(copy) = crate::qemu::tempdir("headers") else { return (false, vec!["no temporary directory".into()]) };
+    let src = k.path("KERNEL_SRC");
+    let clang = format!("clang{}", if k.get("LLVM") == "1" { "" } else { k.get("LLVM") });
+    let (made, text) = output(
+        Command::new("sh")
+            .arg(src.join("scripts/package/install-extmod-build"))
+            .arg(&copy)
+            .current_dir(k.kdir())
+            .env("srctree", &src)
+            .env("SRCARCH", "x86")
+            .env("CC", &clang)
+            .env("HOSTCC", &clang)
+            .env("MAKE", "make"),
+    );
+    let _ = std::fs::copy(k.kdir().join(".config"), copy.join(".config"));
+    if !made {
+        let _ = std::fs::remove_dir_all(&copy);
+        return (false, vec![format!("install-extmod-build failed: {text}")]);
+    }
+    let make = |target: Option<&str>| {
+        let mut cmd = Command::new("make");
+        cmd.arg("-s").arg("-C").arg(&suite.lab.root);
+        cmd.args(target);
+        cmd.arg(format!("KDIR={}", copy.display()))
+            .arg(format!("LLVM={}", k.get("LLVM")))
+            .arg(format!("RUSTC={}", k.get("RUSTC")))
+            .arg(format!("LAB_OUT={}", copy.join("out").display()));
+        output(&mut cmd)
+    };
+    let mut ok = own_ok;
+    for (what, target) in [("make doctor KDIR=<headers-only copy>", Some("doctor")), ("make KDIR=<headers-only copy>", None)] {
+        let (passed, text) = make(target);
+        let named = text.contains("the Rust metadata is missing");
+        let kbuild = text.contains("error[E0463]");
+        diags.push(format!(
+            "{what}: {}, {}, {}",
+            if passed { "passed (it must not)" } else { "failed" },
+            if named { "naming the missing Rust metadata" } else { "NOT naming the Rust metadata" },
+            if kbuild { "with Kbuild's E0463 (too late)" } else { "before Kbuild" }
+        ));
+        ok &= !passed && named && !kbuild;
+    }
+    let _ = std::fs::remove_dir_all(&copy);
     (ok, diags)
 }
 

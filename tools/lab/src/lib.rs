@@ -15,6 +15,7 @@ pub mod bench;
 pub mod boot;
 pub mod build;
 pub mod decl;
+pub mod doctor;
 pub mod gdb;
 pub mod guest;
 pub mod hosttests;

@@ -62,6 +62,19 @@ enum Cmd {
     },
     /// The suite on every kernel series Debian offers (make test-matrix).
     Matrix { series: Vec<String> },
+    /// Checks a kernel tree (default: the lab's) before anything is built
+    /// against it (make doctor [KDIR=...]).
+    Doctor {
+        #[arg(long)]
+        kdir: Option<std::path::PathBuf>,
+        #[arg(long, default_value = "")]
+        llvm: String,
+        #[arg(long, default_value = "")]
+        rustc: String,
+        /// Print only the problems (for make KDIR=..., before its build).
+        #[arg(long)]
+        problems: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -122,6 +135,28 @@ fn run(cli: Cli) -> Result<bool, Error> {
         Cmd::Matrix { series } => {
             let series: Vec<String> = series.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
             lab::matrix::run(&lab, &series)
+        }
+        Cmd::Doctor { kdir, llvm, rustc, problems } => {
+            let tree = match kdir {
+                Some(kdir) => lab::doctor::Tree { kdir, llvm, rustc, fragment: None },
+                None => {
+                    let k = lab.kernel()?;
+                    lab::doctor::Tree {
+                        kdir: k.kdir(),
+                        llvm: k.get("LLVM").to_string(),
+                        rustc: k.get("RUSTC").to_string(),
+                        fragment: Some(lab.root.join("scripts/lab.config")),
+                    }
+                }
+            };
+            let mut findings = lab::doctor::examine(&tree);
+            if problems {
+                findings.retain(|f| f.level == lab::doctor::Level::Fail);
+                if findings.is_empty() {
+                    return Ok(true);
+                }
+            }
+            lab::doctor::report(&tree, &findings)
         }
         Cmd::Shell => lab::shell::run(&Setup::load(lab)?),
         Cmd::Gdb => lab::story::tell(&Setup::load(lab)?, Some("gdb")),
