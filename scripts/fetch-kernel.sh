@@ -111,7 +111,10 @@ for suite in "${suites[@]}"; do
 done
 stage_done
 if [ $list = 1 ]; then
-	for s in $(printf '%s\n' "${!suite_of[@]}" | sort -V); do echo "$s ${suite_of[$s]}"; done
+	for s in $(printf '%s\n' "${!suite_of[@]}" | sort -V); do
+		echo "$s ${suite_of[$s]} $(apt_in "${suite_of[$s]}" apt-cache show "linux-source-$s" 2>/dev/null |
+			awk '/^Version:/ {print $2}' | sort -V | tail -n 1)"
+	done
 	exit 0
 fi
 
@@ -131,12 +134,30 @@ version=$(apt_in "$suite" apt-cache show "$pkg" 2>/dev/null | awk '/^Version:/ {
 note "offered: $(printf '%s\n' "${found[@]}" | tr '\n' ' ')"
 note "chose: $pkg $version from $suite ($([ -n "${LAB_SERIES:-}" ] && echo "LAB_SERIES=$LAB_SERIES" || echo "the newest series"))"
 
-stage "Fetching $pkg $version from Debian $suite"
-dir=$LAB_CACHE/apt/$suite
-(cd "$dir/archives" && apt_in "$suite" apt-get -q download "$pkg=$version" >"$dir/download.log" 2>&1) ||
-	die "downloading $pkg $version from the Debian package registry failed" "log: $dir/download.log"
-deb=$(ls -t "$dir"/archives/"${pkg}"_*.deb | head -n 1)
-note "downloaded $(basename "$deb") ($(du -h "$deb" | cut -f1))"
+# LAB_KEEP_SOURCE_PACKAGE=1 keeps the .deb in $LAB_CACHE/debs and uses it
+# again: a CI cache of the package (160 MB) is cheaper than one of the
+# unpacked tree (1.8 GB, 250 MB compressed), which unpacking remakes.
+kept=$LAB_CACHE/debs
+deb=""
+for d in "$kept"/"${pkg}"_*.deb; do
+	[ -f "$d" ] && [ "$(dpkg-deb -f "$d" Version)" = "$version" ] && deb=$d
+done
+if [ -n "$deb" ]; then
+	stage "Fetching $pkg $version: the kept package"
+	note "kept: $deb"
+else
+	stage "Fetching $pkg $version from Debian $suite"
+	dir=$LAB_CACHE/apt/$suite
+	(cd "$dir/archives" && apt_in "$suite" apt-get -q download "$pkg=$version" >"$dir/download.log" 2>&1) ||
+		die "downloading $pkg $version from the Debian package registry failed" "log: $dir/download.log"
+	deb=$(ls -t "$dir"/archives/"${pkg}"_*.deb | head -n 1)
+	note "downloaded $(basename "$deb") ($(du -h "$deb" | cut -f1))"
+	if [ "${LAB_KEEP_SOURCE_PACKAGE:-0}" = 1 ]; then
+		mkdir -p "$kept"
+		rm -f "$kept"/"${pkg}"_*.deb
+		mv "$deb" "$kept/" && deb=$kept/$(basename "$deb")
+	fi
+fi
 
 stage "Unpacking $pkg $version"
 mkdir -p "$src_root"
@@ -153,7 +174,7 @@ rm -rf "$dest"
 mv "$tmp/tree" "$dest"
 ln -sfn "$(basename "$dest")" "$src_root/series-$series"
 [ -n "${LAB_SERIES:-}" ] || ln -sfn "$(basename "$dest")" "$src_root/current"
-rm -f "$deb"
+[ "${LAB_KEEP_SOURCE_PACKAGE:-0}" = 1 ] || rm -f "$deb"
 stage_done
 note "kernel source: $dest ($(make -s -C "$dest" kernelversion))"
 echo "$dest"

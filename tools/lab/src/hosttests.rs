@@ -19,17 +19,19 @@ pub enum HostTest {
     Modinfo,
     CompileFail,
     Doctor,
+    Actionlint,
     Interrupt,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 7] = [
+pub const ALL: [HostTest; 8] = [
     HostTest::Inspector,
     HostTest::ModuleRustfmt,
     HostTest::ModuleClippy,
     HostTest::Modinfo,
     HostTest::CompileFail,
     HostTest::Doctor,
+    HostTest::Actionlint,
     HostTest::Interrupt,
 ];
 
@@ -42,6 +44,7 @@ impl HostTest {
             HostTest::Modinfo => "modinfo",
             HostTest::CompileFail => "compile_fail",
             HostTest::Doctor => "doctor",
+            HostTest::Actionlint => "actionlint",
             HostTest::Interrupt => "interrupt",
         }
     }
@@ -55,6 +58,7 @@ impl HostTest {
             HostTest::Modinfo => modinfo(suite),
             HostTest::CompileFail => compile_fail(suite),
             HostTest::Doctor => doctor(suite),
+            HostTest::Actionlint => actionlint(suite),
             HostTest::Interrupt => interrupt(suite),
         }
     }
@@ -366,6 +370,30 @@ fn doctor(suite: &Setup) -> (bool, Vec<String>) {
         ok &= !passed && named && !kbuild;
     }
     let _ = std::fs::remove_dir_all(&copy);
+    (ok, diags)
+}
+
+/// Every workflow of `.github/workflows/` passes actionlint (installed into
+/// the cache by `make setup`).
+fn actionlint(suite: &Setup) -> (bool, Vec<String>) {
+    let bin = suite.kernel.cache().join("tools/actionlint/bin/actionlint");
+    if !bin.is_file() {
+        return (false, vec![format!("no {}: run make setup", bin.display())]);
+    }
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(suite.lab.root.join(".github/workflows"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return (false, vec!["no workflow in .github/workflows".into()]);
+    }
+    let (ok, text) = output(Command::new(&bin).arg("-no-color").args(&files).current_dir(&suite.lab.root));
+    let mut diags = vec![format!("{} workflow(s): {}", files.len(), output(Command::new(&bin).arg("--version")).1.lines().next().unwrap_or(""))];
+    diags.extend(text.lines().take(40).map(str::to_string));
     (ok, diags)
 }
 
