@@ -77,17 +77,20 @@ host:
 initramfs: modules host
 	@scripts/build-initramfs.sh $(LAB) $(MODULE_OUT) $(OUT)/initramfs.cpio.gz
 
+# MODULE_DIR=path: a module from outside the lab (see README: Your own module).
+outside = $(if $(MODULE_DIR),--module-dir=$(MODULE_DIR))
+
 run: initramfs
-	@$(LAB) run $(SCENARIO)
+	@$(LAB) run $(outside) $(SCENARIO)
 
 test: initramfs
-	@$(LAB) test $(if $(J),--jobs $(J)) $(TESTS)
+	@$(LAB) test $(if $(J),--jobs $(J)) $(outside) $(TESTS)
 
 test-matrix: setup host
 	@$(LAB) matrix $(SERIES)
 
 shell: initramfs
-	@$(LAB) shell
+	@$(LAB) shell $(outside)
 
 gdb: initramfs
 	@$(LAB) gdb

@@ -66,8 +66,13 @@ pub struct Scenario {
     #[serde(default)]
     pub params: String,
     /// The checks the guest script runs, by name, in order (up to the panic,
-    /// for a scenario that ends in one).
+    /// for a scenario that ends in one). An outside module's scenario
+    /// without a script of its own runs the lab's generic flow, whose
+    /// checks these are.
+    #[serde(default)]
     pub checks: Vec<String>,
+    /// Seconds the generic flow waits after loading the module (default 5).
+    pub wait: Option<u64>,
     /// Seconds the scenario may take in the guest.
     #[serde(default = "default_timeout")]
     pub timeout: u64,
@@ -98,13 +103,15 @@ pub struct Declaration {
     pub script: PathBuf,
     pub scenario: Scenario,
     pub expect: Expectation,
+    /// The initramfs of an outside module's scenario (None: the lab's own).
+    pub image: Option<PathBuf>,
 }
 
 /// Scenarios of one class may share a boot.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BootClass {
     /// Expects no report of any kind and needs nothing special of its boot.
-    Shared { append: String, cpus: u32, initrd: Option<Initrd> },
+    Shared { append: String, cpus: u32, initrd: Option<Initrd>, image: Option<PathBuf> },
     /// Needs a boot of its own.
     Own(String),
 }
@@ -133,9 +140,6 @@ impl Declaration {
         for re in &scenario.console {
             regex::Regex::new(re).map_err(|e| at(format!("console pattern {re:?}: {e}")))?;
         }
-        if scenario.checks.is_empty() {
-            return Err(at("\"checks\" is empty: a scenario runs at least one check".into()));
-        }
         for id in &scenario.checks {
             if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_.:-{}".contains(c)) {
                 return Err(at(format!("check name {id:?}: use letters, digits and _ . : - only")));
@@ -145,7 +149,39 @@ impl Declaration {
             return Err(at(format!("\"{name}\" is the guest init's own name; pick another")));
         }
         let script = file.with_file_name(format!("{name}.sh"));
-        Ok(Declaration { name: name.to_string(), file: file.to_path_buf(), script, scenario, expect })
+        let d = Declaration { name: name.to_string(), file: file.to_path_buf(), script, scenario, expect, image: None };
+        Ok(d)
+    }
+
+    /// A scenario whose guest script is the lab's generic flow (`generic`,
+    /// its text): its checks are that flow's, up to `lab_flush` for a
+    /// scenario that ends in a panic. Declared checks of its own are an
+    /// error, since no script of its own would run them.
+    pub fn use_generic(&mut self, generic_path: &Path, generic: &str) -> Result<(), Error> {
+        if !self.scenario.checks.is_empty() {
+            return Err(Error::new(format!(
+                "{}: \"checks\" names checks, but there is no guest script {} to run them",
+                self.file.display(),
+                self.script.display()
+            ))
+            .hint("drop \"checks\" to use the lab's generic flow, or write the script"));
+        }
+        let cut = if self.panics() { generic.find("lab_flush").unwrap_or(generic.len()) } else { generic.len() };
+        self.scenario.checks = literal_checks(&generic[..cut]);
+        self.script = generic_path.to_path_buf();
+        Ok(())
+    }
+
+    /// What the guest must have besides the declaration: a script with at
+    /// least one check.
+    pub fn require_checks(&self) -> Result<(), Error> {
+        if self.scenario.checks.is_empty() {
+            return Err(Error::new(format!(
+                "{}: \"checks\" is empty: a scenario runs at least one check",
+                self.file.display()
+            )));
+        }
+        Ok(())
     }
 
     /// The checks the guest script must report, in order, placeholders
@@ -170,7 +206,7 @@ impl Declaration {
             && s.ends.is_none()
             && s.driver.is_none()
         {
-            BootClass::Shared { append: s.append.clone(), cpus: s.cpus, initrd: s.initrd }
+            BootClass::Shared { append: s.append.clone(), cpus: s.cpus, initrd: s.initrd, image: self.image.clone() }
         } else {
             BootClass::Own(self.name.clone())
         }
@@ -183,13 +219,20 @@ impl Declaration {
 
     /// The guest's environment for this scenario, as shell assignments.
     pub fn guest_env(&self, plan: &[String]) -> String {
-        format!(
+        let mut env = format!(
             "LAB_SCENARIO='{}'\nLAB_MODULE='{}'\nLAB_PARAMS='{}'\nLAB_PLAN={}\n",
             self.name,
             self.scenario.module,
             self.scenario.params,
             plan.len()
-        )
+        );
+        if let Some(w) = self.scenario.wait {
+            env.push_str(&format!("LAB_WAIT={w}\n"));
+        }
+        if self.panics() {
+            env.push_str("LAB_ENDS=panic\n");
+        }
+        env
     }
 
     /// Compares the script's literal check names with the declaration:
@@ -243,12 +286,13 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Declaration>, Error> {
         if !d.script.is_file() {
             return Err(Error::new(format!("no guest script {} for {}", d.script.display(), d.file.display())));
         }
+        d.require_checks()?;
         decls.push(d);
     }
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
         let Some(stem) = p.file_name().and_then(|f| f.to_str()).and_then(|f| f.strip_suffix(".sh")) else { continue };
-        if stem != "lib" && !decls.iter().any(|d| d.name == stem) {
+        if !stem.starts_with("lib") && !decls.iter().any(|d| d.name == stem) {
             return Err(Error::new(format!("{} has no declaration", p.display()))
                 .hint(format!("write {}/{stem}{SUFFIX}", dir.display())));
         }
@@ -279,7 +323,7 @@ mod tests {
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
         assert_eq!(d.scenario.timeout, 60);
         assert_eq!(d.scenario.cpus, 2);
-        assert_eq!(d.boot_class(), BootClass::Shared { append: String::new(), cpus: 2, initrd: None });
+        assert_eq!(d.boot_class(), BootClass::Shared { append: String::new(), cpus: 2, initrd: None, image: None });
         let own = GOOD.replace("\"findings\": []", r#""findings": [{"kind": "circular"}]"#);
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), &own).unwrap();
         assert_eq!(d.boot_class(), BootClass::Own("x".into()));

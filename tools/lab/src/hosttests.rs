@@ -20,11 +20,12 @@ pub enum HostTest {
     CompileFail,
     Doctor,
     Actionlint,
+    OutsideErrors,
     Interrupt,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 8] = [
+pub const ALL: [HostTest; 9] = [
     HostTest::Inspector,
     HostTest::ModuleRustfmt,
     HostTest::ModuleClippy,
@@ -32,6 +33,7 @@ pub const ALL: [HostTest; 8] = [
     HostTest::CompileFail,
     HostTest::Doctor,
     HostTest::Actionlint,
+    HostTest::OutsideErrors,
     HostTest::Interrupt,
 ];
 
@@ -45,6 +47,7 @@ impl HostTest {
             HostTest::CompileFail => "compile_fail",
             HostTest::Doctor => "doctor",
             HostTest::Actionlint => "actionlint",
+            HostTest::OutsideErrors => "outside_errors",
             HostTest::Interrupt => "interrupt",
         }
     }
@@ -59,6 +62,7 @@ impl HostTest {
             HostTest::CompileFail => compile_fail(suite),
             HostTest::Doctor => doctor(suite),
             HostTest::Actionlint => actionlint(suite),
+            HostTest::OutsideErrors => outside_errors(suite),
             HostTest::Interrupt => interrupt(suite),
         }
     }
@@ -394,6 +398,61 @@ fn actionlint(suite: &Setup) -> (bool, Vec<String>) {
     let (ok, text) = output(Command::new(&bin).arg("-no-color").args(&files).current_dir(&suite.lab.root));
     let mut diags = vec![format!("{} workflow(s): {}", files.len(), output(Command::new(&bin).arg("--version")).1.lines().next().unwrap_or(""))];
     diags.extend(text.lines().take(40).map(str::to_string));
+    (ok, diags)
+}
+
+/// A broken outside directory (`make test MODULE_DIR=...`) is refused
+/// before any boot, with a message that names what is wrong: an empty one,
+/// one without Kbuild, a misspelt key in its declaration, a compile error,
+/// a declaration naming a module that was not built. Each is made from the
+/// C example of `tests/examples/c-abba`.
+fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
+    let example = suite.lab.root.join("tests/examples/c-abba");
+    let read = |f: &str| std::fs::read_to_string(example.join(f)).unwrap_or_default();
+    let (source, kbuild, decl) = (read("c_abba.c"), read("Kbuild"), read("fixed.expect.json"));
+    let cases: Vec<(&str, Vec<(&str, String)>, &str)> = vec![
+        ("an empty directory", vec![], "is empty"),
+        ("no Kbuild or Makefile", vec![("c_abba.c", source.clone()), ("fixed.expect.json", decl.clone())], "has no Kbuild or Makefile"),
+        (
+            "a misspelt key in its declaration",
+            vec![("c_abba.c", source.clone()), ("Kbuild", kbuild.clone()), ("fixed.expect.json", decl.replace("\"params\"", "\"parms\""))],
+            "unknown field `parms`",
+        ),
+        (
+            "a compile error",
+            vec![("c_abba.c", source.replace("static int fixed;", "static int fixed")), ("Kbuild", kbuild.clone()), ("fixed.expect.json", decl.clone())],
+            "failed",
+        ),
+        (
+            "a declaration naming a module that was not built",
+            vec![("c_abba.c", source.clone()), ("Kbuild", kbuild.clone()), ("fixed.expect.json", decl.replace("\"c_abba\"", "\"c_abbb\""))],
+            "module \"c_abbb\" was not built",
+        ),
+    ];
+    let mut ok = true;
+    let mut diags = Vec::new();
+    for (what, files, want) in cases {
+        let Ok(dir) = crate::qemu::tempdir("outside") else { return (false, vec!["no temporary directory".into()]) };
+        for (name, text) in &files {
+            let _ = std::fs::write(dir.join(name), text);
+        }
+        let r = crate::outside::prepare(&suite.lab, &suite.kernel, &dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(suite.lab.out.join("outside").join(dir.file_name().unwrap_or_default()));
+        match r {
+            Err(e) if e.to_string().contains(want) => {
+                diags.push(format!("{what}: refused: {}", e.to_string().lines().take(2).collect::<Vec<_>>().join(" / ")))
+            }
+            Err(e) => {
+                ok = false;
+                diags.push(format!("{what}: refused, but not saying {want:?}: {e}"));
+            }
+            Ok(_) => {
+                ok = false;
+                diags.push(format!("{what}: accepted (it must be refused)"));
+            }
+        }
+    }
     (ok, diags)
 }
 

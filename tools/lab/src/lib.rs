@@ -27,6 +27,7 @@ pub mod live;
 pub mod matrix;
 
 pub mod modules;
+pub mod outside;
 pub mod paths;
 pub mod process;
 pub mod protocol;

@@ -28,6 +28,10 @@ enum Cmd {
         /// Boots at once (default: the number of CPUs).
         #[arg(short, long, env = "J")]
         jobs: Option<String>,
+        /// A module from outside the lab: build, boot and judge only its
+        /// scenarios (make test MODULE_DIR=path).
+        #[arg(long, env = "MODULE_DIR")]
+        module_dir: Option<std::path::PathBuf>,
     },
     /// Checks the declarations against the built modules and writes the
     /// guest's files (protocol, facts, scenario environments) into DIR.
@@ -40,13 +44,20 @@ enum Cmd {
         timeout: u64,
     },
     /// A shell in the guest (make shell), Rust symbols demangled.
-    Shell,
+    Shell {
+        /// With a module from outside the lab in /lib/modules.
+        #[arg(long, env = "MODULE_DIR")]
+        module_dir: Option<std::path::PathBuf>,
+    },
     /// gdb on the stuck ABBA threads (make gdb).
     Gdb,
     /// The demo's stories (make run [SCENARIO=...]).
     Run {
         #[arg(env = "SCENARIO")]
         story: Option<String>,
+        /// A module from outside the lab: its scenarios' story.
+        #[arg(long, env = "MODULE_DIR")]
+        module_dir: Option<std::path::PathBuf>,
     },
     /// The lab's timings (make bench).
     Bench {
@@ -103,8 +114,19 @@ fn jobs(j: Option<String>) -> Result<usize, Error> {
 fn run(cli: Cli) -> Result<bool, Error> {
     let lab = Lab::locate()?;
     match cli.command {
-        Cmd::Test { tests, jobs: j } => {
-            let suite = Arc::new(Setup::load(lab)?);
+        Cmd::Test { tests, jobs: j, module_dir } => {
+            let mut setup = Setup::load(lab)?;
+            let mut tests = tests;
+            match module_dir.filter(|d| !d.as_os_str().is_empty()) {
+                Some(dir) => {
+                    let o = setup.add_outside(&dir)?;
+                    if tests.is_empty() {
+                        tests = o.decls.iter().map(|d| d.name.clone()).chain(["ktap".to_string()]).collect();
+                    }
+                }
+                None => setup.add_examples()?,
+            }
+            let suite = Arc::new(setup);
             let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
             suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })
         }
@@ -158,8 +180,24 @@ fn run(cli: Cli) -> Result<bool, Error> {
             }
             lab::doctor::report(&tree, &findings)
         }
-        Cmd::Shell => lab::shell::run(&Setup::load(lab)?),
+        Cmd::Shell { module_dir } => {
+            let mut setup = Setup::load(lab)?;
+            let image = match module_dir.filter(|d| !d.as_os_str().is_empty()) {
+                Some(d) => Some(setup.add_outside(&d)?.image.clone()),
+                None => None,
+            };
+            lab::shell::run(&setup, image)
+        }
         Cmd::Gdb => lab::story::tell(&Setup::load(lab)?, Some("gdb")),
-        Cmd::Run { story } => lab::story::tell(&Setup::load(lab)?, story.as_deref().filter(|s| !s.is_empty())),
+        Cmd::Run { story, module_dir } => {
+            let mut setup = Setup::load(lab)?;
+            match module_dir.filter(|d| !d.as_os_str().is_empty()) {
+                Some(d) => {
+                    let name = setup.add_outside(&d)?.name.clone();
+                    lab::story::tell_outside(&setup, &name)
+                }
+                None => lab::story::tell(&setup, story.as_deref().filter(|s| !s.is_empty())),
+            }
+        }
     }
 }

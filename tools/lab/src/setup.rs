@@ -23,6 +23,8 @@ pub struct Setup {
     pub facts: Facts,
     pub decls: Vec<Declaration>,
     pub plans: HashMap<String, Vec<String>>,
+    /// Modules from outside the lab, and their scenarios (among `decls`).
+    pub outside: Vec<crate::outside::Outside>,
 }
 
 impl Setup {
@@ -39,7 +41,39 @@ impl Setup {
         for d in &decls {
             plans.insert(d.name.clone(), crate::guest::check(d, &facts)?);
         }
-        Ok(Setup { lab, kernel, facts, decls, plans })
+        Ok(Setup { lab, kernel, facts, decls, plans, outside: Vec::new() })
+    }
+
+    /// Adds the scenarios of a module from outside the lab, built and
+    /// checked (see [`crate::outside`]).
+    pub fn add_outside(&mut self, dir: &std::path::Path) -> Result<&crate::outside::Outside, Error> {
+        let o = crate::outside::prepare(&self.lab, &self.kernel, dir)?;
+        for d in &o.decls {
+            if self.decl(&d.name).is_some() {
+                return Err(Error::new(format!("two scenarios are called {}", d.name)));
+            }
+            self.plans.insert(d.name.clone(), d.plan(&o.facts)?);
+            self.decls.push(d.clone());
+        }
+        self.outside.push(o);
+        Ok(self.outside.last().unwrap())
+    }
+
+    /// The examples of outside modules the suite runs through the same path
+    /// as `make test MODULE_DIR=...`: every folder of `tests/examples/`.
+    pub fn add_examples(&mut self) -> Result<(), Error> {
+        let mut dirs: Vec<PathBuf> = std::fs::read_dir(self.lab.root.join("tests/examples"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        dirs.sort();
+        for d in dirs {
+            self.add_outside(&d)?;
+        }
+        Ok(())
     }
 
     pub fn decl(&self, name: &str) -> Option<&Declaration> {
@@ -59,6 +93,9 @@ impl Setup {
     }
 
     pub fn initrd(&self, d: &Declaration) -> PathBuf {
+        if let Some(image) = &d.image {
+            return image.clone();
+        }
         match d.scenario.initrd {
             Some(crate::decl::Initrd::Perf) => self.lab.out.join("initramfs-perf.cpio.gz"),
             None => self.lab.out.join("initramfs.cpio.gz"),

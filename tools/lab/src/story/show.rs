@@ -123,14 +123,14 @@ impl Log {
             doc.add(i as u64 + 1, f);
         }
         doc.claims(&dmesg_inspect::parse_bytes(self.kernel.as_bytes()).summary.claims);
-        let base = self.boot.dir.join(&self.name);
-        let dot = base.with_extension("dot");
+        let file = |ext: &str| self.boot.dir.join(format!("{}.{ext}", self.name));
+        let dot = file("dot");
         let mut text = Vec::new();
         if doc.write(&mut text).is_err() || std::fs::write(&dot, &text).is_err() {
             return;
         }
         for fmt in ["svg", "png"] {
-            let _ = Command::new("dot").arg(format!("-T{fmt}")).arg(&dot).arg("-o").arg(base.with_extension(fmt)).status();
+            let _ = Command::new("dot").arg(format!("-T{fmt}")).arg(&dot).arg("-o").arg(file(fmt)).status();
         }
         for l in self.inspector_text().lines() {
             let t = l.trim_start();
@@ -138,7 +138,7 @@ impl Log {
                 println!("  {t}");
             }
         }
-        println!("  picture: {} (and .png)", base.with_extension("svg").display());
+        println!("  picture: {} (and .png)", file("svg").display());
     }
 
     /// The module's own lines whose text after `MODULE: ` matches `pattern`.

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+//! A module from outside the lab (`make test MODULE_DIR=path`), built
+//! against the lab kernel, put into the guest, and judged like the lab's
+//! own scenarios.
+//!
+//! The directory holds the module's source with its own `Kbuild` or
+//! `Makefile` (C or Rust; a Rust crate root may say `mod lab;` and use the
+//! lab's library) and at least one scenario declaration `NAME.expect.json`
+//! in the lab's format. `NAME.sh`, a guest script, is needed only for checks
+//! of its own: without one the scenario runs the lab's generic flow
+//! (`tests/scenarios/lib-generic.sh`). Its scenarios are named
+//! `DIR.NAME` in the suite. Everything it makes goes to `out/outside/DIR/`:
+//! the build tree (links to the directory's files, and `lab` to the
+//! library), the build, and the initramfs, the lab's with one more archive
+//! of the directory's modules, scripts and environments.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::decl::{Declaration, SUFFIX};
+use crate::modules::{Facts, Module};
+use crate::paths::{KernelEnv, Lab};
+use crate::process::output;
+use crate::Error;
+
+/// The lab's generic guest flow.
+pub const GENERIC: &str = "tests/scenarios/lib-generic.sh";
+
+/// An outside directory, built and ready to boot.
+#[derive(Debug, Clone)]
+pub struct Outside {
+    /// The directory's name, the prefix of its scenarios.
+    pub name: String,
+    pub dir: PathBuf,
+    pub decls: Vec<Declaration>,
+    pub facts: Facts,
+    pub image: PathBuf,
+}
+
+/// Builds `dir` and checks its declarations, before any boot: every problem
+/// is an error that names it.
+pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Error> {
+    let dir = dir.canonicalize().map_err(|e| Error::new(format!("MODULE_DIR={}: {e}", dir.display())))?;
+    let name = dir.file_name().unwrap_or_default().to_string_lossy().replace(['.', ' '], "-");
+    let entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    if entries.is_empty() {
+        return Err(Error::new(format!("{} is empty", dir.display()))
+            .hint("it needs the module's source, a Kbuild or Makefile, and a NAME.expect.json (see README: Your own module)"));
+    }
+    if !dir.join("Kbuild").is_file() && !dir.join("Makefile").is_file() {
+        return Err(Error::new(format!("{} has no Kbuild or Makefile", dir.display()))
+            .hint("add a Kbuild with the module's obj-m line, for example: obj-m += my_module.o"));
+    }
+    let generic_path = lab.root.join(GENERIC);
+    let generic = std::fs::read_to_string(&generic_path).map_err(|e| Error::new(format!("{GENERIC}: {e}")))?;
+    let mut decls = Vec::new();
+    let mut stems: Vec<String> = entries
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str()?.strip_suffix(SUFFIX).map(str::to_string))
+        .collect();
+    stems.sort();
+    if stems.is_empty() {
+        return Err(Error::new(format!("{} has no scenario declaration (NAME{SUFFIX})", dir.display()))
+            .hint("see README: Your own module, for a declaration to start from"));
+    }
+    for stem in &stems {
+        let mut d = Declaration::load(&dir, stem)?;
+        if !d.script.is_file() {
+            d.use_generic(&generic_path, &generic)?;
+        }
+        d.require_checks()?;
+        d.name = format!("{name}.{stem}");
+        decls.push(d);
+    }
+    let out = lab.out.join("outside").join(&name);
+    let build = out.join("build");
+    build_tree(lab, kernel, &dir, &entries, &out, &build)?;
+    let mut facts = Facts::default();
+    for ko in kos(&build) {
+        facts.modules.push(Module::read(&ko)?);
+    }
+    for d in &decls {
+        if facts.module(&d.scenario.module).is_none() {
+            let built: Vec<&str> = facts.modules.iter().map(|m| m.name.as_str()).collect();
+            return Err(Error::new(format!("{}: module {:?} was not built", d.file.display(), d.scenario.module))
+                .hint(format!("{} built: {}", dir.display(), if built.is_empty() { "nothing".into() } else { built.join(", ") })));
+        }
+        let plan = d.plan(&facts)?;
+        if d.script != generic_path {
+            let text = std::fs::read_to_string(&d.script).unwrap_or_default();
+            d.lint_script(&text)?;
+        }
+        let _ = plan;
+    }
+    let image = out.join("initramfs.cpio.gz");
+    pack(lab, kernel, &out, &decls, &facts, &image)?;
+    for d in &mut decls {
+        d.image = Some(image.clone());
+    }
+    Ok(Outside { name, dir, decls, facts, image })
+}
+
+/// Builds the directory's modules in a tree of links to its files.
+fn build_tree(lab: &Lab, kernel: &KernelEnv, dir: &Path, entries: &[PathBuf], out: &Path, build: &Path) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::new(format!("{}: {e}", out.display()));
+    let tree = out.join("tree");
+    let _ = std::fs::remove_dir_all(&tree);
+    std::fs::create_dir_all(&tree).map_err(io)?;
+    std::fs::create_dir_all(build).map_err(io)?;
+    let mut parts: Vec<String> = Vec::new();
+    let lab_parts: Vec<String> = std::fs::read_dir(lab.root.join("src/lab"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_string))
+        .collect();
+    let mut uses_lab = false;
+    for p in entries {
+        let Some(f) = p.file_name() else { continue };
+        std::os::unix::fs::symlink(p, tree.join(f)).map_err(io)?;
+        if p.extension().is_some_and(|x| x == "rs") {
+            let text = std::fs::read_to_string(p).unwrap_or_default();
+            uses_lab |= text.lines().any(|l| l.trim() == "mod lab;");
+            // The rule of src/Kbuild: --cfg lab_PART for every lab::PART named.
+            for part in &lab_parts {
+                if text.contains(&format!("lab::{part}")) && !parts.contains(part) {
+                    parts.push(part.clone());
+                }
+            }
+        }
+    }
+    if uses_lab && !tree.join("lab").exists() {
+        std::os::unix::fs::symlink(lab.root.join("src/lab"), tree.join("lab")).map_err(io)?;
+    }
+    let flags: Vec<String> = parts.iter().map(|p| format!("--cfg lab_{p}")).collect();
+    let (ok, log) = output(
+        Command::new("make")
+            .arg("-C")
+            .arg(kernel.kdir())
+            .arg(format!("M={}", tree.display()))
+            .arg(format!("MO={}", build.display()))
+            .arg(format!("LLVM={}", kernel.get("LLVM")))
+            .arg(format!("RUSTC={}", kernel.get("RUSTC")))
+            .arg(format!("KRUSTFLAGS={}", flags.join(" ")))
+            .arg("modules"),
+    );
+    let _ = std::fs::write(out.join("build.log"), &log);
+    if !ok {
+        let first: Vec<&str> = log
+            .lines()
+            .skip_while(|l| !(l.contains("error") || l.contains("Error")))
+            .take(8)
+            .collect();
+        return Err(Error::new(format!("the build of {} failed", dir.display()))
+            .hints(first.iter().map(|l| l.to_string()))
+            .hint(format!("the whole log: {}", out.join("build.log").display())));
+    }
+    if kos(build).is_empty() {
+        return Err(Error::new(format!("{} built no module (.ko)", dir.display()))
+            .hint("its Kbuild needs an obj-m line, for example: obj-m += my_module.o"));
+    }
+    Ok(())
+}
+
+/// The `.ko` files under `dir`.
+fn kos(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "ko") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The lab's initramfs with one more archive: the directory's modules
+/// (without their debug info), each scenario's script and environment.
+fn pack(lab: &Lab, kernel: &KernelEnv, out: &Path, decls: &[Declaration], facts: &Facts, image: &Path) -> Result<(), Error> {
+    let io = |e: std::io::Error| Error::new(format!("{}: {e}", out.display()));
+    let staged = out.join("staged");
+    let _ = std::fs::remove_dir_all(&staged);
+    std::fs::create_dir_all(&staged).map_err(io)?;
+    let strip = format!("llvm-strip{}", if kernel.get("LLVM") == "1" { "" } else { kernel.get("LLVM") });
+    let mut spec = String::new();
+    for m in &facts.modules {
+        let dest = staged.join(format!("{}.ko", m.name));
+        let (ok, text) = output(Command::new(&strip).arg("--strip-debug").arg("-o").arg(&dest).arg(&m.path));
+        if !ok {
+            return Err(Error::new(format!("{strip} {}: {text}", m.path.display())));
+        }
+        spec.push_str(&format!("file /lib/modules/{}.ko {} 644 0 0\n", m.name, dest.display()));
+    }
+    for d in decls {
+        let plan = d.plan(facts)?;
+        let env = staged.join(format!("{}.env", d.name));
+        std::fs::write(&env, d.guest_env(&plan)).map_err(io)?;
+        spec.push_str(&format!("file /scenarios/{}.env {} 644 0 0\n", d.name, env.display()));
+        spec.push_str(&format!("file /scenarios/{}.sh {} 644 0 0\n", d.name, d.script.display()));
+    }
+    let spec_file = staged.join("spec");
+    std::fs::write(&spec_file, spec).map_err(io)?;
+    let extra = staged.join("extra.cpio.gz");
+    let gen = kernel.kdir().join("usr/gen_init_cpio");
+    let (ok, text) = output(Command::new("sh").arg("-c").arg(format!(
+        "'{}' '{}' | gzip -n -6 >'{}'",
+        gen.display(),
+        spec_file.display(),
+        extra.display()
+    )));
+    if !ok {
+        return Err(Error::new(format!("{} could not pack {}: {text}", gen.display(), extra.display())));
+    }
+    let base = std::fs::read(lab.out.join("initramfs.cpio.gz"))
+        .map_err(|e| Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs"))?;
+    let mut all = base;
+    all.extend(std::fs::read(&extra).map_err(io)?);
+    std::fs::write(image, all).map_err(io)?;
+    Ok(())
+}
