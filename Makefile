@@ -9,6 +9,8 @@
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
 #   make bench      timings               make clean    remove out/
 #   make doctor     can the modules be built against KDIR (default: the lab kernel), and what will they show
+#   make exercise N=1 [DIR=...]   an exercise's skeleton   make grade N=1 [DIR=...]   grade it
+#   MODULE_DIR=path (run, test, shell)   a module from outside the lab
 #   make test-matrix  the suite on every supported kernel series Debian offers
 #   LAB_SERIES=7.N  (any target) pin the kernel series; default: the newest
 
@@ -29,6 +31,7 @@ with_lab = set -euo pipefail; . $(LAB_ENV);
 LAB := $(CURDIR)/target/release/lab
 
 .PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench \
+	exercise grade \
 	rust-analyzer clean distclean-lab FORCE
 
 all: modules
@@ -91,6 +94,13 @@ test-matrix: setup host
 
 shell: initramfs
 	@$(LAB) shell $(outside)
+
+# Exercises (tests/exercises/): N=1, DIR=path (default out/exercises/N-NAME).
+exercise: host
+	@$(LAB) exercise $(N) $(if $(DIR),--dir=$(DIR))
+
+grade: initramfs
+	@$(LAB) grade $(N) $(if $(DIR),--dir=$(DIR))
 
 gdb: initramfs
 	@$(LAB) gdb

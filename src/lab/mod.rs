@@ -6,21 +6,25 @@
 //! Each module's crate root includes this folder with `mod lab;` and compiles only the parts it
 //! uses: `src/Kbuild` passes `--cfg lab_PART` to every module whose source names `lab::PART`
 //! (`semaphore`, `rendezvous`, `irqsave`, ...), and `irqsave` is left out where the kernel crate
-//! has its own `SpinLockIrq` (`--cfg kernel_spinlock_irq`). The lockdep map comes with the
-//! semaphore, the semaphore with the typed order and the back-off built on it, and the
-//! semaphore's try operation with the back-off alone. Everything else is used by every module, so the compiler's dead-code check holds
+//! has its own `SpinLockIrq` (`--cfg kernel_spinlock_irq`). A part brings what it needs along: the
+//! harness (and its `prelude`) the kernel thread and the parameters, the semaphore its lockdep
+//! map, the typed order and the back-off the semaphore, and the back-off the semaphore's try
+//! operation. So every part a module compiles is used, and the compiler's dead-code check holds
 //! for the whole library.
 
 #[cfg(lab_backoff)]
 pub(crate) mod backoff;
+#[cfg(any(lab_prelude, lab_harness))]
 pub(crate) mod harness;
 #[cfg(all(lab_irqsave, not(kernel_spinlock_irq)))]
 pub(crate) mod irqsave;
+#[cfg(any(lab_prelude, lab_harness, lab_kthread))]
 pub(crate) mod kthread;
 #[cfg(any(lab_semaphore, lab_order, lab_backoff))]
 pub(crate) mod lockdep;
 #[cfg(lab_order)]
 pub(crate) mod order;
+#[cfg(any(lab_prelude, lab_harness, lab_params))]
 pub(crate) mod params;
 #[cfg(lab_rendezvous)]
 pub(crate) mod rendezvous;
@@ -28,6 +32,7 @@ pub(crate) mod rendezvous;
 pub(crate) mod semaphore;
 
 /// What a scenario's crate root needs of the library.
+#[cfg(any(lab_prelude, lab_harness))]
 pub(crate) mod prelude {
     pub(crate) use super::harness::{Expect, Harness, Scenario, Thread, Threads};
     pub(crate) use super::params::Mode;

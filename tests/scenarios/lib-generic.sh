@@ -11,7 +11,7 @@
 # Every hung task reported 1 s after it blocked.
 hung_task_fast 1 16
 
-check insmod "insmod $LAB_MODULE $LAB_PARAMS succeeds" load
+check insmod "insmod $LAB_MODULE${LAB_PARAMS:+ $LAB_PARAMS} succeeds" load
 say "waiting ${LAB_WAIT:-5} s for the module to do its work"
 if [ "${LAB_ENDS:-}" = panic ]; then
 	say "this scenario ends in a kernel panic: waiting for it"

@@ -105,6 +105,9 @@ pub struct Declaration {
     pub expect: Expectation,
     /// The initramfs of an outside module's scenario (None: the lab's own).
     pub image: Option<PathBuf>,
+    /// For an exercise's skeleton: the subtests its grader must fail (the
+    /// scenario passes when it fails exactly for those reasons).
+    pub must_fail: Vec<String>,
 }
 
 /// Scenarios of one class may share a boot.
@@ -149,7 +152,15 @@ impl Declaration {
             return Err(at(format!("\"{name}\" is the guest init's own name; pick another")));
         }
         let script = file.with_file_name(format!("{name}.sh"));
-        let d = Declaration { name: name.to_string(), file: file.to_path_buf(), script, scenario, expect, image: None };
+        let d = Declaration {
+            name: name.to_string(),
+            file: file.to_path_buf(),
+            script,
+            scenario,
+            expect,
+            image: None,
+            must_fail: Vec::new(),
+        };
         Ok(d)
     }
 

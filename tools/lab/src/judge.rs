@@ -203,6 +203,42 @@ pub fn shared_boot(r: &mut TestResult, boot: &Analysis) {
     }
 }
 
+/// An exercise's skeleton judged by its grader: it passes when the grader
+/// failed it, it loaded, and the failing subtests include every one stated
+/// (`stated`, parts of their names). The grader's subtests stay as
+/// diagnostics: a skeleton's expected failures are no failures of the suite.
+pub fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
+    let lines = graded.subtests.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
+    let tests: Vec<(bool, String)> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Test { ok, name } => Some((*ok, name.clone())),
+            Line::Diag(_) => None,
+        })
+        .collect();
+    let loaded = tests.iter().any(|(ok, n)| *ok && n.starts_with("insmod "));
+    let failing: Vec<&String> = tests.iter().filter(|(ok, _)| !ok).map(|(_, n)| n).collect();
+    let missing: Vec<&String> = stated.iter().filter(|s| !failing.iter().any(|f| f.contains(s.as_str()))).collect();
+    let mut diags = vec![format!(
+        "the skeleton, graded: {} of {} subtests passed; it must load and fail: {}",
+        tests.iter().filter(|(ok, _)| *ok).count(),
+        tests.len(),
+        stated.join("; ")
+    )];
+    diags.extend(tests.iter().map(|(ok, n)| format!("  {} {n}", if *ok { "ok" } else { "not ok" })));
+    let ok = !graded.ok && loaded && missing.is_empty();
+    if !loaded {
+        diags.push("it did not load: a skeleton must build and load".into());
+    }
+    if graded.ok {
+        diags.push("the grader passed it: the skeleton has no bug to fix".into());
+    }
+    for m in missing {
+        diags.push(format!("it did not fail the stated subtest {m:?}"));
+    }
+    TestResult { name: graded.name, ok, directive: None, seconds: graded.seconds, diags, subtests: None }
+}
+
 /// Whether a part of the kernel log holds any kernel report.
 pub fn reported(part: &str) -> bool {
     !dmesg_inspect::parse_bytes(part.as_bytes()).findings.is_empty()

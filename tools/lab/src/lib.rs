@@ -16,6 +16,7 @@ pub mod boot;
 pub mod build;
 pub mod decl;
 pub mod doctor;
+pub mod exercise;
 pub mod gdb;
 pub mod guest;
 pub mod hosttests;

@@ -71,6 +71,18 @@ enum Cmd {
         #[arg(long)]
         no_inspector: bool,
     },
+    /// Writes exercise N's skeleton (make exercise N=1 [DIR=path]).
+    Exercise {
+        n: u32,
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Grades the file of exercise N in DIR (make grade N=1 [DIR=path]).
+    Grade {
+        n: u32,
+        #[arg(long)]
+        dir: Option<std::path::PathBuf>,
+    },
     /// The suite on every kernel series Debian offers (make test-matrix).
     Matrix { series: Vec<String> },
     /// Checks a kernel tree (default: the lab's) before anything is built
@@ -124,11 +136,17 @@ fn run(cli: Cli) -> Result<bool, Error> {
                         tests = o.decls.iter().map(|d| d.name.clone()).chain(["ktap".to_string()]).collect();
                     }
                 }
-                None => setup.add_examples()?,
+                // The examples and the exercises are modules from outside the
+                // lab; their scenarios' names hold a dot (DIR.NAME).
+                None if tests.is_empty() || tests.iter().any(|t| t.contains('.')) => {
+                    setup.add_examples()?;
+                    setup.add_exercises()?;
+                }
+                None => {}
             }
             let suite = Arc::new(setup);
             let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
-            suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })
+            Ok(suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })?.0)
         }
         Cmd::GuestFiles { dir } => {
             let suite = Setup::load(lab)?;
@@ -179,6 +197,35 @@ fn run(cli: Cli) -> Result<bool, Error> {
                 }
             }
             lab::doctor::report(&tree, &findings)
+        }
+        Cmd::Exercise { n, dir } => {
+            let ex = lab::exercise::find(&lab, n)?;
+            let dest = dir.unwrap_or_else(|| lab.out.join("exercises").join(&ex.name));
+            ex.write_skeleton(&dest)?;
+            println!("exercise {n}: {}/{} (and its Kbuild)", dest.display(), ex.file);
+            println!("grade it with: make grade N={n} DIR={}", dest.display());
+            Ok(true)
+        }
+        Cmd::Grade { n, dir } => {
+            let ex = lab::exercise::find(&lab, n)?;
+            let from = dir.unwrap_or_else(|| lab.out.join("exercises").join(&ex.name));
+            let file = from.join(&ex.file);
+            let source = std::fs::read_to_string(&file)
+                .map_err(|e| Error::new(format!("{}: {e}", file.display())).hint(format!("write it first: make exercise N={n} DIR={}", from.display())))?;
+            let mut setup = Setup::load(lab)?;
+            let at = ex.grading_dir(&setup.lab.out.join("grade").join(&ex.name), &source)?;
+            let names: Vec<String> = setup.add_outside(&at)?.decls.iter().map(|d| d.name.clone()).collect();
+            let suite = Arc::new(setup);
+            let (ok, results) = suite::run(suite, suite::Options { tests: names, jobs: jobs(None)?, share: 4 })?;
+            let (mut passed, mut declared) = (0, 0);
+            for r in &results {
+                if let Some((n, lines)) = &r.subtests {
+                    declared += n;
+                    passed += lines.iter().filter(|l| matches!(l, lab::ktap::Line::Test { ok: true, .. })).count();
+                }
+            }
+            println!("score: {passed} of {declared} checks passed{}", if ok { ": solved" } else { "" });
+            Ok(ok)
         }
         Cmd::Shell { module_dir } => {
             let mut setup = Setup::load(lab)?;

@@ -112,12 +112,7 @@ fn build_tree(lab: &Lab, kernel: &KernelEnv, dir: &Path, entries: &[PathBuf], ou
     std::fs::create_dir_all(&tree).map_err(io)?;
     std::fs::create_dir_all(build).map_err(io)?;
     let mut parts: Vec<String> = Vec::new();
-    let lab_parts: Vec<String> = std::fs::read_dir(lab.root.join("src/lab"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_string))
-        .collect();
+    let word = regex::Regex::new(r"lab::([a-z_]+)").unwrap();
     let mut uses_lab = false;
     for p in entries {
         let Some(f) = p.file_name() else { continue };
@@ -126,9 +121,9 @@ fn build_tree(lab: &Lab, kernel: &KernelEnv, dir: &Path, entries: &[PathBuf], ou
             let text = std::fs::read_to_string(p).unwrap_or_default();
             uses_lab |= text.lines().any(|l| l.trim() == "mod lab;");
             // The rule of src/Kbuild: --cfg lab_PART for every lab::PART named.
-            for part in &lab_parts {
-                if text.contains(&format!("lab::{part}")) && !parts.contains(part) {
-                    parts.push(part.clone());
+            for c in word.captures_iter(&text) {
+                if !parts.contains(&c[1].to_string()) {
+                    parts.push(c[1].to_string());
                 }
             }
         }

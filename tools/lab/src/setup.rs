@@ -59,6 +59,26 @@ impl Setup {
         Ok(self.outside.last().unwrap())
     }
 
+    /// Every exercise twice, as modules from outside the lab: its solution,
+    /// which must pass its grader, and its skeleton, which must fail it for
+    /// the stated reason.
+    pub fn add_exercises(&mut self) -> Result<(), Error> {
+        let base = self.lab.out.join("exercises-test");
+        for ex in crate::exercise::list(&self.lab)? {
+            let sol = ex.grading_dir(&base.join(format!("{}-solution", ex.name)), &ex.solution()?)?;
+            self.add_outside(&sol)?;
+            let skel = ex.grading_dir(&base.join(format!("{}-skeleton", ex.name)), &ex.skeleton()?)?;
+            let names: Vec<String> = self.add_outside(&skel)?.decls.iter().map(|d| d.name.clone()).collect();
+            for d in self.decls.iter_mut().filter(|d| names.contains(&d.name)) {
+                d.must_fail = ex.skeleton_fails.clone();
+                if d.must_fail.is_empty() {
+                    return Err(Error::new(format!("{}/{}: no \"//! skeleton-fails:\" line says why its skeleton fails", ex.dir.display(), ex.file)));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The examples of outside modules the suite runs through the same path
     /// as `make test MODULE_DIR=...`: every folder of `tests/examples/`.
     pub fn add_examples(&mut self) -> Result<(), Error> {

@@ -119,7 +119,7 @@ pub struct Options {
 }
 
 /// Runs the suite; returns whether everything passed.
-pub fn run(suite: Arc<Setup>, opts: Options) -> Result<bool, Error> {
+pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), Error> {
     let scenario_names: Vec<String> = suite.decls.iter().map(|d| d.name.clone()).collect();
     let host: Vec<&str> = hosttests::ALL.iter().map(|t| t.name()).collect();
     let all: Vec<String> = host.iter().map(|s| s.to_string()).chain(scenario_names.iter().cloned()).chain(["ktap".to_string()]).collect();
@@ -217,7 +217,7 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<bool, Error> {
     let junit = suite.lab.out.join("test-results.xml");
     std::fs::write(&junit, ktap::junit(&results)).map_err(|e| Error::new(format!("{}: {e}", junit.display())))?;
     note(format!("KTAP: {}; JUnit XML: {}", ktap_path.display(), junit.display()));
-    Ok(results.iter().all(|r| r.ok) && !interrupt::interrupted())
+    Ok((results.iter().all(|r| r.ok) && !interrupt::interrupted(), results))
 }
 
 /// Judges scenario `name` of a finished boot; a shared boot in which
@@ -237,7 +237,11 @@ fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResul
         Ok((analysis, driver)) => {
             let mut r = judge::judge(decl, plan, analysis, driver.as_ref(), &suite.kernel.kunit_py());
             judge::shared_boot(&mut r, analysis);
-            r
+            if decl.must_fail.is_empty() {
+                r
+            } else {
+                judge::fails_as_stated(r, &decl.must_fail)
+            }
         }
     }
 }
