@@ -6,8 +6,9 @@
 # reboots, which ends QEMU. What the host waits for goes over the lab's own
 # serial line (ttyS1), in the protocol of /lib/lab/protocol.sh (written by
 # the host program, tools/lab/src/protocol.rs): the kernel's console (ttyS0)
-# is the kernel's alone. Each scenario's part of the kernel log starts with
-# a "deadlock-lab: scenario NAME start" line.
+# is the kernel's alone, and the host reads the kernel log from it (the boot
+# has ignore_loglevel: every line). Each scenario's part of the kernel log
+# starts with a "deadlock-lab: scenario NAME start" line.
 /bin/busybox --install -s
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -69,9 +70,6 @@ MSG
 	for name in $(echo "$run" | tr , ' '); do
 		scenario "$name"
 	done
-	lab_event kmsg begin
-	dmesg >>"$LAB_TTY"
-	lab_event kmsg end
 	;;
 esac
 lab_event done

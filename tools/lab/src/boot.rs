@@ -9,8 +9,7 @@
 //! - `boot.json`: how the boot was made and how it ended ([`Record`]);
 //!
 //! and, derived from those once the boot is over, `dmesg.txt` (the kernel
-//! log the guest dumped at the end; `kernel-console.txt`, the console's
-//! kernel lines, if it never got that far), and per scenario NAME:
+//! log: the console's kernel lines), and per scenario NAME:
 //! `NAME.dmesg.txt` (its part of the kernel log), `NAME.checks` (its
 //! checks, `ok ID DESCRIPTION`), `NAME.exit` and `NAME.seconds`. The link
 //! `out/logs/latest-NAME` points at the last boot of each scenario.
@@ -212,28 +211,17 @@ pub fn scenario_start_line(name: &str) -> String {
 }
 
 impl Analysis {
-    /// The boot's kernel log: the guest's dump, or, if it never got that far
-    /// (a panic, a timeout), the kernel's lines of the console.
-    pub fn kernel_log(&self) -> (String, &'static str) {
-        match &self.guest.kmsg {
-            Some(k) => (k.clone(), "dmesg.txt"),
-            None => {
-                let lines: String = self
-                    .console
-                    .lines()
-                    .filter(|l| is_kernel_line(l))
-                    .flat_map(|l| [l, "\n"])
-                    .collect();
-                (lines, "kernel-console.txt")
-            }
-        }
+    /// The boot's kernel log: the kernel's lines of its console (every line
+    /// the kernel logged: the boot has `ignore_loglevel`).
+    pub fn kernel_log(&self) -> String {
+        self.console.lines().filter(|l| is_kernel_line(l)).flat_map(|l| [l, "\n"]).collect()
     }
 
     /// Each scenario's part of the kernel log: from its start line to the
     /// next scenario's. The boot's own lines belong to the first scenario,
     /// so that every kernel line is judged.
     pub fn kernel_part(&self, name: &str) -> String {
-        let (log, _) = self.kernel_log();
+        let log = self.kernel_log();
         let mut owner = self.names.first().cloned().unwrap_or_default();
         let mut out = String::new();
         for line in log.lines() {
@@ -262,8 +250,7 @@ impl Analysis {
         let w = |f: String, text: &str| {
             fs::write(self.dir.join(&f), text).map_err(|e| Error::new(format!("{}/{f}: {e}", self.dir.display())))
         };
-        let (log, file) = self.kernel_log();
-        w(file.to_string(), &log)?;
+        w("dmesg.txt".to_string(), &self.kernel_log())?;
         for name in &self.names {
             w(format!("{name}.dmesg.txt"), &self.kernel_part(name))?;
             if let Some(s) = self.guest.scenario(name) {
@@ -302,9 +289,6 @@ pub fn is_kernel_line(line: &str) -> bool {
 pub fn stage_of(console: &str, guest: &GuestLog) -> String {
     if guest.done.is_some() {
         return "finished".into();
-    }
-    if guest.last.as_ref().is_some_and(|r| r.event == crate::protocol::Event::KmsgBegin) || guest.kmsg.is_some() {
-        return "dumping the kernel log after the scenarios".into();
     }
     if let Some(s) = guest.scenarios.iter().rev().find(|s| s.start.is_some() && s.exit.is_none()) {
         let last = s

@@ -73,14 +73,12 @@ pub fn kernel_uptime(line: &str) -> Option<f64> {
 }
 
 /// Follows a boot's folder, printing what is shown, until `over` says the
-/// boot is over (then prints the rest). Stops at the guest's dump of its
-/// kernel log.
+/// boot is over (then prints the rest).
 pub struct Follower {
     console: Tail,
     lab: Tail,
     pending: Vec<(Shown, Instant)>,
     seen: (f64, f64),
-    dumping: bool,
 }
 
 impl Follower {
@@ -90,7 +88,6 @@ impl Follower {
             lab: Tail::new(dir.join("lab.log")),
             pending: Vec::new(),
             seen: (0.0, 0.0),
-            dumping: false,
         }
     }
 
@@ -107,16 +104,9 @@ impl Follower {
             }
         }
         for l in self.lab.lines() {
-            if self.dumping {
-                continue;
-            }
             let Some(rec) = parse_line(&l) else { continue };
             self.seen.1 = self.seen.1.max(rec.uptime);
             let text = match (&rec.event, &rec.scenario) {
-                (Event::KmsgBegin, _) => {
-                    self.dumping = true;
-                    continue;
-                }
                 (Event::Say(s), _) => format!("# {s}"),
                 (Event::Start, Some(n)) => format!("# scenario {n} starts"),
                 (Event::Exit { status }, Some(n)) => format!("# scenario {n} exits {status}"),

@@ -12,9 +12,7 @@
 //! 2.32 lab start inverted             a scenario's script starts
 //! 2.33 lab missing nope               no script for a scenario
 //! 7.80 lab exit inverted 0            it ended, with this status
-//! 9.10 lab kmsg begin                 the raw kernel log follows, unstamped
-//! 9.40 lab kmsg end
-//! 9.41 lab done                       the guest is about to reboot
+//! 7.81 lab done                       the guest is about to reboot
 //! ```
 //!
 //! and a scenario's script prints `# TEXT` (a diagnostic), `@check ok ID
@@ -40,8 +38,6 @@ pub enum Event {
     Start,
     Missing,
     Exit { status: i32 },
-    KmsgBegin,
-    KmsgEnd,
     Done,
     Say(String),
     Check { ok: bool, id: String, description: String },
@@ -80,8 +76,6 @@ pub fn parse_line(line: &str) -> Option<Record> {
                 let status = words.next()?.parse().ok()?;
                 return Some(Record::of(uptime, name, Event::Exit { status }));
             }
-            ("kmsg", Some("begin")) => Event::KmsgBegin,
-            ("kmsg", Some("end")) => Event::KmsgEnd,
             ("done", _) => Event::Done,
             _ => return None,
         };
@@ -160,9 +154,6 @@ impl ScenarioLog {
 pub struct GuestLog {
     pub booted: Option<(f64, String)>,
     pub scenarios: Vec<ScenarioLog>,
-    /// The kernel log the guest dumped at the end, if it got that far and
-    /// the dump ended.
-    pub kmsg: Option<String>,
     pub done: Option<f64>,
     /// Lines that were no record (a torn last line, noise).
     pub unparsed: Vec<String>,
@@ -174,20 +165,7 @@ impl GuestLog {
     /// Reads a protocol stream.
     pub fn parse(text: &str) -> GuestLog {
         let mut log = GuestLog::default();
-        let mut kmsg: Option<String> = None;
         for line in text.split_inclusive('\n') {
-            if let Some(k) = kmsg.as_mut() {
-                match parse_line(line) {
-                    Some(Record { event: Event::KmsgEnd, .. }) => {
-                        log.kmsg = kmsg.take();
-                    }
-                    _ => {
-                        k.push_str(line.trim_end_matches(['\r', '\n']));
-                        k.push('\n');
-                    }
-                }
-                continue;
-            }
             let Some(rec) = parse_line(line) else {
                 if !line.trim().is_empty() {
                     log.unparsed.push(line.trim_end().to_string());
@@ -195,9 +173,6 @@ impl GuestLog {
                 continue;
             };
             log.apply(&rec);
-            if rec.event == Event::KmsgBegin {
-                kmsg = Some(String::new());
-            }
             log.last = Some(rec);
         }
         log
@@ -228,7 +203,7 @@ impl GuestLog {
             Event::Output(text) => s.lines.push((t, text.clone())),
             Event::Ready(what) => s.ready.push(what.clone()),
             Event::Flush => s.flushed = Some(t),
-            Event::Booted { .. } | Event::KmsgBegin | Event::KmsgEnd | Event::Done => {}
+            Event::Booted { .. } | Event::Done => {}
         }
     }
 
@@ -329,20 +304,13 @@ mod tests {
     #[test]
     fn a_whole_stream() {
         let text = "1.0 lab booted a\n1.1 lab start a\n1.2 a # hi\n1.3 a @check ok one the first\n\
-                    1.5 lab exit a 0\n1.6 lab kmsg begin\n[    0.1] x\n[    0.2] y\n1.7 lab kmsg end\n1.8 lab done\n";
+                    1.5 lab exit a 0\n1.8 lab done\n";
         let log = GuestLog::parse(text);
         let a = log.scenario("a").unwrap();
         assert_eq!(a.checks.len(), 1);
         assert_eq!(a.exit, Some((0, 1.5)));
         assert!((a.seconds().unwrap() - 0.4).abs() < 1e-9);
-        assert_eq!(log.kmsg.as_deref(), Some("[    0.1] x\n[    0.2] y\n"));
         assert_eq!(log.done, Some(1.8));
     }
 
-    #[test]
-    fn a_dump_that_never_ended_is_no_dump() {
-        let log = GuestLog::parse("1.0 lab booted a\n1.6 lab kmsg begin\n[    0.1] x\n");
-        assert_eq!(log.kmsg, None);
-        assert_eq!(log.done, None);
-    }
 }
