@@ -27,6 +27,10 @@ use crate::setup::Setup;
 use crate::qemu::{self, Accel};
 use crate::{interrupt, note, Error};
 
+/// Guest seconds a shared boot is filled up to (a scenario longer than that
+/// has its boot alone).
+const SHARE_SECS: f64 = 15.0;
+
 /// A scheduled boot: the scenarios it runs.
 #[derive(Debug, Clone)]
 pub struct Planned {
@@ -45,10 +49,23 @@ pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings)
             class => shared.entry(class).or_default().push(n.clone()),
         }
     }
-    for (_, list) in shared {
-        for chunk in list.chunks(share.max(1)) {
-            own.push(chunk.to_vec());
+    // Longest first into boots of at most `share` scenarios and about
+    // SHARE_SECS of guest time, so that two long ones do not share a boot.
+    let secs = |n: &String| last.guest_secs(n).unwrap_or(setup.decl(n).unwrap().scenario.timeout as f64 / 4.0);
+    for (_, mut list) in shared {
+        list.sort_by(|a, b| secs(b).total_cmp(&secs(a)));
+        let mut groups: Vec<(Vec<String>, f64)> = Vec::new();
+        for n in list {
+            let t = secs(&n);
+            match groups.iter_mut().find(|(g, sum)| g.len() < share.max(1) && sum + t <= SHARE_SECS) {
+                Some((g, sum)) => {
+                    g.push(n);
+                    *sum += t;
+                }
+                None => groups.push((vec![n], t)),
+            }
         }
+        own.extend(groups.into_iter().map(|(g, _)| g));
     }
     let mut boots: Vec<Planned> = own
         .into_iter()
@@ -93,22 +110,44 @@ impl Timings {
 /// What one boot came back with.
 type BootOutcome = Result<(Analysis, Option<DriverChecks>), Error>;
 
-/// The boots running in the background; `results` fills as they end.
+/// The jobs running in the background (the boots, and the host tests,
+/// which take one of the slots like a boot); `results` fills as they end.
+#[derive(Default)]
 struct Running {
-    results: Mutex<HashMap<usize, BootOutcome>>,
+    results: Mutex<Results>,
     done: Condvar,
 }
 
+#[derive(Default)]
+struct Results {
+    boots: HashMap<usize, BootOutcome>,
+    host: HashMap<String, TestResult>,
+}
+
 impl Running {
-    fn wait(&self, i: usize) -> BootOutcome {
+    fn wait_for<T: Clone>(&self, get: impl Fn(&Results) -> Option<T>) -> T {
         let mut r = self.results.lock().unwrap();
         loop {
-            if let Some(v) = r.get(&i) {
-                return v.clone();
+            if let Some(v) = get(&r) {
+                return v;
             }
             r = self.done.wait(r).unwrap();
         }
     }
+    fn wait(&self, i: usize) -> BootOutcome {
+        self.wait_for(|r| r.boots.get(&i).cloned())
+    }
+    fn host(&self, name: &str) -> TestResult {
+        self.wait_for(|r| r.host.get(name).cloned())
+    }
+}
+
+/// Something the suite runs in one of its slots.
+#[derive(Debug, Clone)]
+enum Job {
+    Boot(usize, Planned),
+    /// The host tests, one after the other.
+    Host(Vec<hosttests::HostTest>),
 }
 
 /// Options of one run.
@@ -152,11 +191,24 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         qemu::preflight(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?;
         Some(crate::accel::choose(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?)
     };
-    let running = Arc::new(Running { results: Mutex::new(HashMap::new()), done: Condvar::new() });
+    let running = Arc::new(Running::default());
     if let Some(accel) = &accel {
         note(format!("{} boot(s), {} at once, on {} ({})", boots.len(), opts.jobs, accel.name, accel.why));
-        start_boots(suite.clone(), boots.clone(), opts.jobs, accel.clone(), running.clone());
     }
+    // The host tests take a slot as a boot does, scheduled by their time in
+    // the last run like the boots: never in the way of the longest boot.
+    let host_tests: Vec<hosttests::HostTest> =
+        hosttests::ALL.iter().copied().filter(|h| selected.iter().any(|t| t == h.name())).collect();
+    let mut jobs: Vec<(Job, f64)> = boots.iter().cloned().enumerate().map(|(i, b)| {
+        let e = b.estimate;
+        (Job::Boot(i, b), e)
+    }).collect();
+    if !host_tests.is_empty() {
+        let e = host_tests.iter().map(|h| timings.guest_secs(h.name()).unwrap_or(20.0)).sum();
+        jobs.push((Job::Host(host_tests), e));
+    }
+    jobs.sort_by(|a, b| b.1.total_cmp(&a.1));
+    start_jobs(suite.clone(), jobs.into_iter().map(|(j, _)| j).collect(), opts.jobs, accel.clone(), running.clone());
 
     let started = Instant::now();
     let ktap_path = suite.lab.out.join("test-results.ktap");
@@ -168,12 +220,12 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         if interrupt::interrupted() {
             break;
         }
-        let t0 = Instant::now();
         let result = if t == "ktap" {
             hosttests::ktap_check(&suite, &out.text, &results)
-        } else if let Some(h) = hosttests::ALL.iter().find(|h| h.name() == t) {
-            let (ok, diags) = h.run(&suite);
-            TestResult::plain(t, ok, t0.elapsed().as_secs_f64(), diags)
+        } else if hosttests::ALL.iter().any(|h| h.name() == t) {
+            let r = running.host(t);
+            new_timings.guest.insert(t.clone(), r.seconds);
+            r
         } else {
             let i = boot_of[t];
             let r = judge_scenario(&suite, t, &running.wait(i));
@@ -246,29 +298,46 @@ fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResul
     }
 }
 
-/// Starts the boots in the background, at most `jobs` at once, in order.
-fn start_boots(suite: Arc<Setup>, boots: Vec<Planned>, jobs: usize, accel: Accel, running: Arc<Running>) {
+/// Starts the jobs in the background, at most `slots` at once, in order.
+fn start_jobs(suite: Arc<Setup>, jobs: Vec<Job>, slots: usize, accel: Option<Accel>, running: Arc<Running>) {
     std::thread::spawn(move || {
-        let slots = Arc::new((Mutex::new(0usize), Condvar::new()));
-        for (i, b) in boots.into_iter().enumerate() {
+        let free = Arc::new((Mutex::new(0usize), Condvar::new()));
+        for job in jobs {
             {
-                let (n, cv) = &*slots;
+                let (n, cv) = &*free;
                 let mut n = n.lock().unwrap();
-                while *n >= jobs.max(1) {
+                while *n >= slots.max(1) {
                     n = cv.wait(n).unwrap();
                 }
                 *n += 1;
             }
-            let (suite, accel, running, slots) = (suite.clone(), accel.clone(), running.clone(), slots.clone());
+            let (suite, accel, running, free) = (suite.clone(), accel.clone(), running.clone(), free.clone());
             std::thread::spawn(move || {
-                let outcome = if interrupt::interrupted() {
-                    Err(Error::new("interrupted before it started"))
-                } else {
-                    one_boot(&suite, &b.names, &accel)
-                };
-                running.results.lock().unwrap().insert(i, outcome);
-                running.done.notify_all();
-                let (n, cv) = &*slots;
+                match job {
+                    Job::Boot(i, b) => {
+                        let outcome = match (&accel, interrupt::interrupted()) {
+                            (_, true) => Err(Error::new("interrupted before it started")),
+                            (Some(accel), false) => one_boot(&suite, &b.names, accel),
+                            (None, false) => Err(Error::new("no accelerator was chosen")),
+                        };
+                        running.results.lock().unwrap().boots.insert(i, outcome);
+                        running.done.notify_all();
+                    }
+                    Job::Host(tests) => {
+                        for h in tests {
+                            let t0 = Instant::now();
+                            let (ok, diags) = if interrupt::interrupted() {
+                                (false, vec!["interrupted before it started".to_string()])
+                            } else {
+                                h.run(&suite)
+                            };
+                            let r = TestResult::plain(h.name(), ok, t0.elapsed().as_secs_f64(), diags);
+                            running.results.lock().unwrap().host.insert(h.name().to_string(), r);
+                            running.done.notify_all();
+                        }
+                    }
+                }
+                let (n, cv) = &*free;
                 *n.lock().unwrap() -= 1;
                 cv.notify_all();
             });
