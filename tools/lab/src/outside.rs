@@ -78,7 +78,14 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     }
     let out = lab.out.join("outside").join(&name);
     let build = out.join("build");
-    build_tree(lab, kernel, &dir, &entries, &out, &build)?;
+    let image = out.join("initramfs.cpio.gz");
+    // Built and packed before from the same inputs: nothing to do again.
+    let key = inputs_key(lab, kernel, &entries, &generic);
+    let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key) && image.is_file();
+    if !fresh {
+        let _ = std::fs::remove_file(out.join("key"));
+        build_tree(lab, kernel, &dir, &entries, &out, &build)?;
+    }
     let mut facts = Facts::default();
     for ko in kos(&build) {
         facts.modules.push(Module::read(&ko)?);
@@ -96,12 +103,34 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         }
         let _ = plan;
     }
-    let image = out.join("initramfs.cpio.gz");
-    pack(lab, kernel, &out, &decls, &facts, &image)?;
+    if !fresh {
+        pack(lab, kernel, &out, &decls, &facts, &image)?;
+        std::fs::write(out.join("key"), &key).map_err(|e| Error::new(format!("{}: {e}", out.display())))?;
+    }
     for d in &mut decls {
         d.image = Some(image.clone());
     }
     Ok(Outside { name, dir, decls, facts, image })
+}
+
+/// A key of everything a build and its image come from: the directory's
+/// files, the lab's library, the kernel tree and compilers, the lab's
+/// initramfs and its generic flow.
+fn inputs_key(lab: &Lab, kernel: &KernelEnv, entries: &[PathBuf], generic: &str) -> String {
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    let mut files: Vec<PathBuf> = entries.to_vec();
+    files.extend(std::fs::read_dir(lab.root.join("src/lab")).into_iter().flatten().flatten().map(|e| e.path()));
+    files.push(kernel.kdir().join(".config"));
+    files.push(kernel.kdir().join("Module.symvers"));
+    files.push(lab.out.join("initramfs.cpio.gz.key"));
+    files.sort();
+    for f in files {
+        parts.push(f.to_string_lossy().into_owned().into_bytes());
+        parts.push(std::fs::read(&f).unwrap_or_default());
+    }
+    parts.push(format!("{} {}", kernel.get("LLVM"), kernel.get("RUSTC")).into_bytes());
+    parts.push(generic.as_bytes().to_vec());
+    crate::hosttests::hash(&parts)
 }
 
 /// Builds the directory's modules in a tree of links to its files.
