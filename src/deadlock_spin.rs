@@ -33,7 +33,7 @@ lab_module! {
 }
 
 /// Rounds each thread takes both spinlocks with `fixed=1`.
-const ROUNDS: u64 = 100_000;
+const ROUNDS: u64 = 20_000;
 
 /// The two locks; the counter each protects must always agree with the other.
 #[pin_data]

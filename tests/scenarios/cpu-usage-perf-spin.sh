@@ -19,7 +19,7 @@ check on-cpu2 "this script runs on CPU 2 only" equals "$(taskset -p $$ | sed 's/
 before=$(cpu_busy 1)
 say "busy before: $before"
 check insmod-fixed "insmod deadlock_spin fixed=1 succeeds" insmod $MODULE fixed=1
-check fixed-rounds "both threads finish their rounds" wait_until 60 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: finished 100000 rounds" 2
+check fixed-rounds "both threads finish their rounds" wait_until 60 dmesg_count_is "deadlock_spin: deadlock_spin_[ab]: finished 20000 rounds" 2
 check rmmod-fixed "rmmod deadlock_spin succeeds within 2 s" rmmod_within 2 deadlock_spin
 after=$(cpu_busy 1)
 say "busy after the fixed run: $after"

@@ -9,8 +9,8 @@ check two-cpus "two CPUs are online" cpus_online_is 2
 set_sysctl kernel/watchdog_thresh 1
 check watchdog-thresh "watchdog_thresh is 1 s (soft lockup after 2 s)" sysctl_is kernel/watchdog_thresh 1
 check insmod "insmod deadlock_spin $LAB_PARAMS succeeds" load
-check a-rounds "deadlock_spin_a finishes 100000 rounds" wait_until 60 module_said "deadlock_spin_a: finished 100000 rounds"
-check b-rounds "deadlock_spin_b finishes 100000 rounds" wait_until 60 module_said "deadlock_spin_b: finished 100000 rounds"
+check a-rounds "deadlock_spin_a finishes 20000 rounds" wait_until 60 module_said "deadlock_spin_a: finished 20000 rounds"
+check b-rounds "deadlock_spin_b finishes 20000 rounds" wait_until 60 module_said "deadlock_spin_b: finished 20000 rounds"
 show_threads
 lockdep_state "after the rounds" "spin[12]"
 check one-order "lockdep learned the one order, spin1 -> spin2, and not the other" lockdep_depends_only spin1 spin2
