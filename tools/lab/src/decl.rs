@@ -71,7 +71,8 @@ pub struct Scenario {
     /// checks these are.
     #[serde(default)]
     pub checks: Vec<String>,
-    /// Seconds the generic flow waits after loading the module (default 5).
+    /// The most seconds the generic flow waits after loading the module
+    /// (default 5); it goes on once the module's threads are all idle (S) or gone.
     pub wait: Option<u64>,
     /// Seconds the scenario may take in the guest.
     #[serde(default = "default_timeout")]
