@@ -78,7 +78,7 @@ host:
 	@scripts/build-host.sh
 
 initramfs: modules host
-	@scripts/build-initramfs.sh $(LAB) $(MODULE_OUT) $(OUT)/initramfs.cpio.gz
+	@scripts/build-initramfs.sh $(LAB) $(MODULE_OUT) $(OUT)/initramfs.cpio
 
 # MODULE_DIR=path: a module from outside the lab (see README: Your own module).
 outside = $(if $(MODULE_DIR),--module-dir=$(MODULE_DIR))

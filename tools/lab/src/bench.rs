@@ -109,11 +109,11 @@ fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
         ),
     )
     .map_err(|e| Error::new(e.to_string()))?;
-    let out = dir.join("empty.cpio.gz");
+    let out = dir.join("empty.cpio");
     let gen = suite.kernel.kdir().join("usr/gen_init_cpio");
     let status = Command::new("sh")
         .arg("-c")
-        .arg(format!("'{}' '{}' | gzip -n -6 >'{}'", gen.display(), spec.display(), out.display()))
+        .arg(format!("'{}' '{}' >'{}'", gen.display(), spec.display(), out.display()))
         .status()
         .map_err(|e| Error::new(e.to_string()))?;
     if !status.success() {
@@ -125,7 +125,7 @@ fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
 /// The lab's own boot with nothing to run, `n` times: the median wall time
 /// and the median time to its init's first word.
 fn lab_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
-    let initrd = suite.lab.out.join("initramfs.cpio.gz");
+    let initrd = suite.lab.initramfs();
     let accel = crate::qemu::Accel { name: "tcg".into(), why: "the benchmark's baseline is TCG".into() };
     let (mut walls, mut inits) = (Vec::new(), Vec::new());
     for _ in 0..n {

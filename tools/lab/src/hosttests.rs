@@ -465,7 +465,7 @@ fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
     use std::time::{Duration, Instant};
     let mut diags = Vec::new();
     let Ok(out) = crate::qemu::tempdir("interrupt") else { return (false, vec!["no temporary directory".into()]) };
-    for f in ["lab.env", "module", "initramfs.cpio.gz", "initramfs-perf.cpio.gz"] {
+    for f in ["lab.env", "module", "initramfs.cpio", "initramfs-perf.cpio"] {
         let _ = std::os::unix::fs::symlink(suite.lab.out.join(f), out.join(f));
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| suite.lab.root.join("target/release/lab"));

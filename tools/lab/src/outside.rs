@@ -78,7 +78,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     }
     let out = lab.out.join("outside").join(&name);
     let build = out.join("build");
-    let image = out.join("initramfs.cpio.gz");
+    let image = out.join("initramfs.cpio");
     // Built and packed before from the same inputs: nothing to do again.
     let key = inputs_key(lab, kernel, &entries, &generic);
     let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key) && image.is_file();
@@ -122,7 +122,7 @@ fn inputs_key(lab: &Lab, kernel: &KernelEnv, entries: &[PathBuf], generic: &str)
     files.extend(std::fs::read_dir(lab.root.join("src/lab")).into_iter().flatten().flatten().map(|e| e.path()));
     files.push(kernel.kdir().join(".config"));
     files.push(kernel.kdir().join("Module.symvers"));
-    files.push(lab.out.join("initramfs.cpio.gz.key"));
+    files.push(lab.out.join("initramfs.cpio.key"));
     files.sort();
     for f in files {
         parts.push(f.to_string_lossy().into_owned().into_bytes());
@@ -234,10 +234,10 @@ fn pack(lab: &Lab, kernel: &KernelEnv, out: &Path, decls: &[Declaration], facts:
     }
     let spec_file = staged.join("spec");
     std::fs::write(&spec_file, spec).map_err(io)?;
-    let extra = staged.join("extra.cpio.gz");
+    let extra = staged.join("extra.cpio");
     let gen = kernel.kdir().join("usr/gen_init_cpio");
     let (ok, text) = output(Command::new("sh").arg("-c").arg(format!(
-        "'{}' '{}' | gzip -n -6 >'{}'",
+        "'{}' '{}' >'{}'",
         gen.display(),
         spec_file.display(),
         extra.display()
@@ -245,7 +245,7 @@ fn pack(lab: &Lab, kernel: &KernelEnv, out: &Path, decls: &[Declaration], facts:
     if !ok {
         return Err(Error::new(format!("{} could not pack {}: {text}", gen.display(), extra.display())));
     }
-    let base = std::fs::read(lab.out.join("initramfs.cpio.gz"))
+    let base = std::fs::read(lab.initramfs())
         .map_err(|e| Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs"))?;
     let mut all = base;
     all.extend(std::fs::read(&extra).map_err(io)?);

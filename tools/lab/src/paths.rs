@@ -45,6 +45,15 @@ impl Lab {
     pub fn modules_dir(&self) -> PathBuf {
         self.out.join("module/src")
     }
+    /// The guest's image (uncompressed: the kernel copies it at once, where
+    /// gunzip under TCG took a tenth of a second a boot).
+    pub fn initramfs(&self) -> PathBuf {
+        self.out.join("initramfs.cpio")
+    }
+    /// The same image followed by an archive of perf and its libraries.
+    pub fn initramfs_perf(&self) -> PathBuf {
+        self.out.join("initramfs-perf.cpio")
+    }
     pub fn inspector(&self) -> PathBuf {
         self.root.join("target/release/dmesg-inspect")
     }

@@ -150,7 +150,7 @@ mod tests {
     #[test]
     fn the_command_line() {
         let k = KernelEnv::parse("BZIMAGE=/k/bzImage\n");
-        let mut s = Spec::new("inverted,fixed", Path::new("/o/initramfs.cpio.gz"));
+        let mut s = Spec::new("inverted,fixed", Path::new("/o/initramfs.cpio"));
         s.append = "kmemleak=on".into();
         s.cpus = 3;
         let a = s.args(&k, "tcg", "file:/l/console.log", "file:/l/lab.log");

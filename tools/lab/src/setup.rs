@@ -117,8 +117,8 @@ impl Setup {
             return image.clone();
         }
         match d.scenario.initrd {
-            Some(crate::decl::Initrd::Perf) => self.lab.out.join("initramfs-perf.cpio.gz"),
-            None => self.lab.out.join("initramfs.cpio.gz"),
+            Some(crate::decl::Initrd::Perf) => self.lab.initramfs_perf(),
+            None => self.lab.initramfs(),
         }
     }
 }

@@ -51,7 +51,7 @@ impl Drop for RawMode {
 
 /// Runs the guest shell until QEMU exits.
 pub fn run(suite: &Setup, image: Option<std::path::PathBuf>) -> Result<bool, Error> {
-    let initrd = image.unwrap_or_else(|| suite.lab.out.join("initramfs.cpio.gz"));
+    let initrd = image.unwrap_or_else(|| suite.lab.initramfs());
     crate::qemu::preflight(&suite.kernel, &initrd)?;
     let accel = crate::accel::choose(&suite.kernel, &initrd)?;
     let dir = crate::boot::new_dir(&suite.lab.logs_dir(), "shell")?;

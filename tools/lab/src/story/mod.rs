@@ -58,7 +58,7 @@ fn tell_one(suite: &Setup, what: &str) -> Result<(), Error> {
     if crate::qemu::which("dot").is_none() {
         return Err(Error::new("dot (Graphviz) is missing").hint("run: make setup"));
     }
-    let initrd = suite.lab.out.join("initramfs.cpio.gz");
+    let initrd = suite.lab.initramfs();
     crate::qemu::preflight(&suite.kernel, &initrd)?;
     let accel = crate::accel::choose(&suite.kernel, &initrd)?;
     let ctx = Ctx { suite, accel };
