@@ -145,7 +145,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
                 None => {}
             }
             let suite = Arc::new(setup);
-            let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(4);
+            let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(suite::SHARE);
             Ok(suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })?.0)
         }
         Cmd::GuestFiles { dir } => {
@@ -158,7 +158,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
             let names: Vec<String> = run.split(',').map(str::to_string).collect();
             let mut spec = match names.iter().all(|n| suite.decl(n).is_some()) {
                 true => suite.spec(&names),
-                false => lab::qemu::Spec::new(&run, &suite.lab.out.join("initramfs.cpio.gz")),
+                false => lab::qemu::Spec::new(&run, &suite.lab.initramfs()),
             };
             spec.timeout = std::time::Duration::from_secs(timeout);
             let accel = lab::accel::choose(&suite.kernel, &spec.initrd)?;
@@ -216,7 +216,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
             let at = ex.grading_dir(&setup.lab.out.join("grade").join(&ex.name), &source)?;
             let names: Vec<String> = setup.add_outside(&at)?.decls.iter().map(|d| d.name.clone()).collect();
             let suite = Arc::new(setup);
-            let (ok, results) = suite::run(suite, suite::Options { tests: names, jobs: jobs(None)?, share: 4 })?;
+            let (ok, results) = suite::run(suite, suite::Options { tests: names, jobs: jobs(None)?, share: suite::SHARE })?;
             let (mut passed, mut declared) = (0, 0);
             for r in &results {
                 if let Some((n, lines)) = &r.subtests {

@@ -4,7 +4,8 @@
 //! `N passed, N failed`.
 //!
 //! Scenarios that expect no report of any kind and need nothing special of
-//! their boot share boots (at most `LAB_SHARE`, default 4, to a boot); if a
+//! their boot share boots (at most `LAB_SHARE`, default 6, to a boot, and
+//! about 20 guest seconds); if a
 //! shared boot shows a report, the scenario whose part of the log holds it
 //! fails and the others of that boot are not judged (reported as failed,
 //! never as passed). Boots start longest first, from the last run's guest
@@ -29,7 +30,10 @@ use crate::{interrupt, note, Error};
 
 /// Guest seconds a shared boot is filled up to (a scenario longer than that
 /// has its boot alone).
-const SHARE_SECS: f64 = 15.0;
+const SHARE_SECS: f64 = 20.0;
+
+/// How many scenarios share a boot at most, unless `LAB_SHARE` says.
+pub const SHARE: usize = 6;
 
 /// A scheduled boot: the scenarios it runs.
 #[derive(Debug, Clone)]
@@ -188,8 +192,8 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     let accel = if boots.is_empty() {
         None
     } else {
-        qemu::preflight(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?;
-        Some(crate::accel::choose(&suite.kernel, &suite.lab.out.join("initramfs.cpio.gz"))?)
+        qemu::preflight(&suite.kernel, &suite.lab.initramfs())?;
+        Some(crate::accel::choose(&suite.kernel, &suite.lab.initramfs())?)
     };
     let running = Arc::new(Running::default());
     if let Some(accel) = &accel {
