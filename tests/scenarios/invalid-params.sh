@@ -32,9 +32,9 @@ bounds_load() {
 # the parameter, and nothing is loaded.
 not_a_number() {
 	local out
-	out=$(insmod "/lib/modules/$1.ko" fixed=many 2>&1)
-	say "insmod $1 fixed=many: $out"
-	echo "$out" | grep -q 'Invalid argument' && dmesg_has "invalid for parameter \`fixed'" &&
+	out=$(modload "/lib/modules/$1.ko" fixed=many 2>&1)
+	echo "$out" | sed 's/^/# /'
+	echo "$out" | grep -q 'errno 22$' && echo "$out" | grep -q "^kernel: .*invalid for parameter \`fixed'" &&
 		not_loaded "$1" && no_lab_task
 }
 
