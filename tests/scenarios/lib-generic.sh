@@ -2,9 +2,9 @@
 # The generic guest flow, for a scenario of a module from outside the lab
 # (make test MODULE_DIR=...) that brings no guest script of its own: load
 # the module with the declared parameters, wait until the kernel threads it
-# started are all idle or gone (at most the declared wait), take a snapshot
-# (ps, the stacks of the tasks asleep in D, sysrq-w, lockdep's state), unload,
-# or, for a scenario declared to end in a kernel panic, wait for it. The
+# started are idle, gone, or hung and reported (at most the declared wait),
+# take a snapshot (ps, the stacks of the tasks asleep in D, sysrq-w,
+# lockdep's state), unload, or, for a scenario declared to end in a kernel panic, wait for it. The
 # verdict comes from what the kernel reported (the declaration's findings)
 # and from the unload. The host derives this flow's checks from the check
 # lines below (the ones before lab_flush, for a panic).
@@ -14,10 +14,22 @@ hung_task_fast 1 16
 
 # module_busy LAST: the kernel threads (kthreadd's children, workers aside)
 # started since pid LAST, the module's own, that are not idle in S: running,
-# or asleep in D (holding a lock for a while, or deadlocked).
+# or asleep in D (holding a lock for a while, or deadlocked); "PID STAT COMM".
 module_busy() {
 	ps -o pid,ppid,stat,comm | awk -v last="$1" \
-		'NR > 1 && $1 > last && $2 == 2 && $4 !~ /^kworker/ && $3 !~ /^S/ { print $1 }'
+		'NR > 1 && $1 > last && $2 == 2 && $4 !~ /^kworker/ && $3 !~ /^S/ { print $1, $3, $4 }'
+}
+# settled LAST: the module has shown what it will: each of its threads is
+# idle, gone, or asleep in D and reported by the hung-task detector.
+settled() {
+	local pid stat comm
+	module_busy "$1" >/tmp/busy
+	[ -s /tmp/busy ] || return 0
+	awk '$2 !~ /^D/ { bad = 1 } END { exit bad }' /tmp/busy || return 1
+	dmesg >/tmp/klog-now
+	while read -r pid stat comm; do
+		grep -q "INFO: task $comm:$pid blocked for more than" /tmp/klog-now || return 1
+	done </tmp/busy
 }
 read -r _ _ _ _ last </proc/loadavg
 check insmod "insmod $LAB_MODULE${LAB_PARAMS:+ $LAB_PARAMS} succeeds" load
@@ -29,17 +41,17 @@ if [ "${LAB_ENDS:-}" = panic ]; then
 	say "the kernel did not panic"
 	exit 1
 fi
-# A module whose threads have all been idle (S) or gone for three samples
-# in a row has done its work; one that deadlocked keeps them in D, and the
-# hung-task detector has the whole wait to report them.
+# Three samples in a row settled: a module whose threads are idle or gone
+# has done its work; one that deadlocked has them in D, each reported by the
+# hung-task detector (1 s after it blocked) within the wait.
 t0=$(uptime_cs)
 deadline=$((t0 + ${LAB_WAIT:-5} * 100))
-idle=0
-while [ $idle -lt 3 ] && ! uptime_past $deadline; do
-	if [ -z "$(module_busy "$last")" ]; then idle=$((idle + 1)); else idle=0; fi
+calm=0
+while [ $calm -lt 3 ] && ! uptime_past $deadline; do
+	if settled "$last"; then calm=$((calm + 1)); else calm=0; fi
 	sleep 0.1
 done
-say "after $(($(uptime_cs) - t0))0 ms: $(module_busy "$last" | wc -w) thread(s) of the module busy"
+say "after $(($(uptime_cs) - t0))0 ms: $(module_busy "$last" | wc -l) thread(s) of the module running or in D"
 say "snapshot: the tasks in D and their stacks"
 ps -o pid,stat,comm | awk 'NR == 1 || $2 ~ /^D/' | sed 's/^/#   /'
 for pid in $(ps -o pid,stat | awk '$2 ~ /^D/ { print $1 }'); do

@@ -72,7 +72,8 @@ pub struct Scenario {
     #[serde(default)]
     pub checks: Vec<String>,
     /// The most seconds the generic flow waits after loading the module
-    /// (default 5); it goes on once the module's threads are all idle (S) or gone.
+    /// (default 5); it goes on once the module's threads are all idle (S), gone, or in D and
+    /// reported by the hung-task detector.
     pub wait: Option<u64>,
     /// Seconds the scenario may take in the guest.
     #[serde(default = "default_timeout")]
