@@ -125,7 +125,7 @@ pub fn judge(text: &str) -> Vec<bool> {
         has("lx-symbols", "deadlock_lab.ko"),
         walked("a"),
         walked("b"),
-        section(text, "registers of the current vCPU").iter().any(|l| *l == "restored: yes"),
+        section(text, "registers of the current vCPU").contains(&"restored: yes"),
         text.lines().any(|l| l.starts_with("=== released the guest")) && text.contains("detached"),
     ]
 }

@@ -11,6 +11,7 @@
 //! `make run`'s stories.
 
 pub mod accel;
+pub mod behaviour;
 pub mod bench;
 pub mod boot;
 pub mod build;

@@ -130,7 +130,7 @@ fn inputs_key(lab: &Lab, kernel: &KernelEnv, entries: &[PathBuf], generic: &str)
     }
     parts.push(format!("{} {}", kernel.get("LLVM"), kernel.get("RUSTC")).into_bytes());
     parts.push(generic.as_bytes().to_vec());
-    crate::hosttests::hash(&parts)
+    crate::paths::cache_key(&parts)
 }
 
 /// Builds the directory's modules in a tree of links to its files.

@@ -128,3 +128,14 @@ impl KernelEnv {
         self.path("KERNEL_SRC").join("tools/testing/kunit/kunit.py")
     }
 }
+
+/// A short hash of byte strings, for cache keys.
+pub fn cache_key(parts: &[Vec<u8>]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}

@@ -69,7 +69,7 @@ pub fn parse_line(line: &str) -> Option<Verdict> {
 
 /// The last verdict of `module` in a kernel log.
 pub fn last(log: &str, module: &str) -> Option<Verdict> {
-    log.lines().filter_map(parse_line).filter(|v| v.module == module).last()
+    log.lines().rev().filter_map(parse_line).find(|v| v.module == module)
 }
 
 /// The guest's side: a shell function for the protocol helper.

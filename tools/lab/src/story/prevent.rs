@@ -58,7 +58,7 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
     inverted.module_lines("deadlocked:|End of test");
 
     title("Summary");
-    println!("  {:<34} {}", "prevention (the type)", "the inverted order does not build");
+    println!("  {:<34} the inverted order does not build", "prevention (the type)");
     println!(
         "  {:<34} {} back-off(s), {} lockdep report(s)",
         "avoidance (back-off)",

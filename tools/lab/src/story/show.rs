@@ -162,7 +162,7 @@ impl Log {
 
     /// The module's last verdict.
     pub fn verdict(&self) -> Option<crate::verdict::Verdict> {
-        self.kernel.lines().filter_map(crate::verdict::parse_line).last()
+        self.kernel.lines().rev().find_map(crate::verdict::parse_line)
     }
 }
 
