@@ -104,7 +104,12 @@ expected_steps=1440
 # build steps that the progress figure counts.
 MAKEFLAGS= "${kmake[@]}" -j"$jobs" bzImage modules scripts_gdb >"$log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null || true' EXIT INT TERM
+# The host programs build beside it: for long stretches the kernel build
+# runs one job (the Rust core crate, the final links). make builds them
+# again (a no-op if this one finished) after the kernel.
+"$LAB_ROOT/scripts/build-host.sh" >"$build/host-build.log" 2>&1 &
+host_pid=$!
+trap 'kill $pid $host_pid 2>/dev/null || true' EXIT INT TERM
 start=$(date +%s)
 interval=${LAB_PROGRESS_SECS:-30}
 while kill -0 "$pid" 2>/dev/null; do
@@ -121,10 +126,12 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 if ! wait "$pid"; then
 	trap - EXIT INT TERM
+	kill "$host_pid" 2>/dev/null || true
 	grep -E 'error|Error' "$log" | head -n 20 >&2 || tail -n 20 "$log" >&2
 	die "the kernel build failed" "log: $log" "run again to resume: make kernel"
 fi
 trap - EXIT INT TERM
+wait "$host_pid" || note "the host programs did not build beside the kernel (log: $build/host-build.log); make tries again next"
 note "$(grep -cE '^  [A-Z]' "$log") build steps"
 for f in arch/x86/boot/bzImage vmlinux Module.symvers; do
 	[ -s "$build/$f" ] || die "the kernel build finished without $f" "log: $log"
