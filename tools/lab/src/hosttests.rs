@@ -97,33 +97,8 @@ fn rustfmt(suite: &Setup) -> (bool, Vec<String>) {
 
 /// The crate roots of the modules: `src/*.rs`, and any under `tests/`.
 pub fn crate_roots(root: &Path) -> Vec<std::path::PathBuf> {
-    let mut roots = Vec::new();
-    let mut dirs = vec![root.join("src")];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "rs") {
-                roots.push(p);
-            }
-        }
-    }
-    let tests = root.join("tests");
-    let mut stack = vec![tests];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            // A case's `lab` is a link to src/lab, whose files are no crate roots.
-            if e.file_type().is_ok_and(|t| t.is_symlink()) {
-                continue;
-            }
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                roots.push(p);
-            }
-        }
-    }
-    roots.sort();
+    let mut roots = crate::paths::files_with_ext(&root.join("src"), "rs", false);
+    roots.extend(crate::paths::files_with_ext(&root.join("tests"), "rs", true));
     roots
 }
 

@@ -87,7 +87,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         build_tree(lab, kernel, &dir, &entries, &out, &build)?;
     }
     let mut facts = Facts::default();
-    for ko in kos(&build) {
+    for ko in crate::paths::files_with_ext(&build, "ko", true) {
         facts.modules.push(Module::read(&ko)?);
     }
     for d in &decls {
@@ -183,30 +183,13 @@ fn build_tree(lab: &Lab, kernel: &KernelEnv, dir: &Path, entries: &[PathBuf], ou
             .hints(first.iter().map(|l| l.to_string()))
             .hint(format!("the whole log: {}", out.join("build.log").display())));
     }
-    if kos(build).is_empty() {
+    if crate::paths::files_with_ext(build, "ko", true).is_empty() {
         return Err(Error::new(format!("{} built no module (.ko)", dir.display()))
             .hint("its Kbuild needs an obj-m line, for example: obj-m += my_module.o"));
     }
     Ok(())
 }
 
-/// The `.ko` files under `dir`.
-fn kos(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "ko") {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
-}
 
 /// The lab's initramfs with one more archive: the directory's modules
 /// (without their debug info), each scenario's script and environment.

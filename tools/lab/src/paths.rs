@@ -139,3 +139,23 @@ pub fn cache_key(parts: &[Vec<u8>]) -> String {
     }
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
+
+/// The files under `dir` named `*.ext`, sorted: in `dir` itself, or at any
+/// depth (`deep`). Symbolic links are not followed: a case's `lab` links to
+/// `src/lab`.
+pub fn files_with_ext(dir: &Path, ext: &str, deep: bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() && deep => stack.push(p),
+                Ok(t) if t.is_file() && p.extension().is_some_and(|x| x == ext) => out.push(p),
+                _ => {}
+            }
+        }
+    }
+    out.sort();
+    out
+}
