@@ -58,6 +58,10 @@ pub struct Record {
     pub wall_secs: f64,
     /// Wall time from QEMU's start to the guest init's first record.
     pub to_init_secs: Option<f64>,
+    /// Host CPU time QEMU used (user and system, all its threads): what a
+    /// boot costs the machine, where wall time depends on what ran beside it.
+    #[serde(default)]
+    pub cpu_secs: Option<f64>,
     pub ending: Ending,
     pub qemu_status: Option<i32>,
 }
@@ -70,6 +74,7 @@ pub struct Boot {
     _registered: interrupt::Registered,
     started: Instant,
     to_init: Option<f64>,
+    cpu: Option<f64>,
     accel: Accel,
     args: Vec<String>,
 }
@@ -107,6 +112,7 @@ impl Boot {
             _registered: registered,
             started: Instant::now(),
             to_init: None,
+            cpu: None,
             accel: accel.clone(),
             args,
         })
@@ -117,11 +123,15 @@ impl Boot {
         GuestLog::parse(&fs::read_to_string(self.dir.join("lab.log")).unwrap_or_default())
     }
 
-    /// Whether QEMU is still running; notes the time the guest init started.
+    /// Whether QEMU is still running; notes the time the guest init started,
+    /// and the CPU time QEMU has used so far.
     pub fn poll(&mut self) -> bool {
         if self.to_init.is_none() && fs::metadata(self.dir.join("lab.log")).map(|m| m.len() > 0).unwrap_or(false) {
             self.to_init = Some(self.started.elapsed().as_secs_f64());
         }
+        // Read before the exit is collected: an exited QEMU's record still
+        // holds the time of all its threads.
+        self.cpu = cpu_secs(self.child.id()).or(self.cpu);
         matches!(self.child.try_wait(), Ok(None))
     }
 
@@ -170,6 +180,7 @@ impl Boot {
             timeout_secs: self.spec.timeout.as_secs(),
             wall_secs: (wall * 10.0).round() / 10.0,
             to_init_secs: self.to_init.map(|t| (t * 100.0).round() / 100.0),
+            cpu_secs: self.cpu.map(|t| (t * 10.0).round() / 10.0),
             ending,
             qemu_status: status.and_then(|s| s.code()),
         };
@@ -275,6 +286,19 @@ impl Analysis {
         }
         Ok(())
     }
+}
+
+/// The CPU time (user and system) process `pid` and its threads have used,
+/// from `/proc/PID/stat`.
+fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses: utime and
+    // stime are the 14th and 15th of the line, the 12th and 13th after it.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
+    Some(ticks as f64 / hz as f64)
 }
 
 /// A line the kernel printed: `[    1.234567] ...`.
