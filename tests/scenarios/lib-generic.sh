@@ -49,7 +49,7 @@ deadline=$((t0 + ${LAB_WAIT:-5} * 100))
 calm=0
 while [ $calm -lt 3 ] && ! uptime_past $deadline; do
 	if settled "$last"; then calm=$((calm + 1)); else calm=0; fi
-	sleep 0.1
+	nap 0.1
 done
 say "after $(($(uptime_cs) - t0))0 ms: $(module_busy "$last" | wc -l) thread(s) of the module running or in D"
 say "snapshot: the tasks in D and their stacks"

@@ -56,19 +56,36 @@ set_sysctl() { echo "$2" >"/proc/sys/$1"; }
 load() { insmod "$MODULE" $LAB_PARAMS; }
 loaded() { grep -q "^$1 " /proc/modules; }
 not_loaded() { ! loaded "$1"; }
-# pid_of COMM: the PIDs of the tasks called COMM (one grep: forks are slow
-# under TCG).
-pid_of() { grep -lx -- "$1" /proc/[0-9]*/comm 2>/dev/null | cut -d/ -f3; }
-# state_of COMM: the task state letter (R, S, D, ...) of the task called COMM.
-state_of() {
-	local pid
-	pid=$(pid_of "$1")
-	[ -n "$pid" ] && sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1
+# The helpers polled while a scenario waits use shell builtins only: under
+# TCG every process the guest starts costs milliseconds of CPU, which the
+# module under test and the boots beside it want.
+# find_task COMM: sets TASK_PID to the PID of the task called COMM,
+# TASK_STAT to the fields of its /proc/PID/stat after the name (the 3rd
+# field on) and TASK_STATE to its state letter (R, S, D, ...); fails if
+# there is none.
+find_task() {
+	local f c line
+	TASK_PID= TASK_STAT= TASK_STATE=
+	for f in /proc/[0-9]*/comm; do
+		read -r c 2>/dev/null <"$f" || continue
+		[ "$c" = "$1" ] || continue
+		f=${f#/proc/}
+		TASK_PID=${f%/comm}
+		read -r line 2>/dev/null <"/proc/$TASK_PID/stat" || return 1
+		TASK_STAT=${line##*) }
+		TASK_STATE=${TASK_STAT%% *}
+		return 0
+	done
+	return 1
 }
-in_state() { [ "$(state_of "$1")" = "$2" ]; }
+# pid_of COMM: the PID of the task called COMM.
+pid_of() { find_task "$1" && echo "$TASK_PID"; }
+# state_of COMM: the task state letter (R, S, D, ...) of the task called COMM.
+state_of() { find_task "$1" && echo "$TASK_STATE"; }
+in_state() { find_task "$1" && [ "$TASK_STATE" = "$2" ]; }
 # task_cpu COMM: the CPU the task called COMM last ran on (field 39 of
 # /proc/PID/stat).
-task_cpu() { sed 's/.*) //' "/proc/$(pid_of "$1")/stat" | cut -d' ' -f37; }
+task_cpu() { find_task "$1" && set -- $TASK_STAT && echo "${37}"; }
 # tasks_in_state STATE COMM...: every COMM exists and is in STATE.
 tasks_in_state() {
 	local want=$1 t
@@ -77,19 +94,16 @@ tasks_in_state() {
 }
 tasks_exist() {
 	local t
-	for t in "$@"; do [ -n "$(pid_of "$t")" ] || return 1; done
+	for t in "$@"; do find_task "$t" || return 1; done
 }
 tasks_gone() {
 	local t
-	for t in "$@"; do [ -z "$(pid_of "$t")" ] || return 1; done
+	for t in "$@"; do find_task "$t" && return 1; done
+	return 0
 }
 # cpu_ticks COMM: clock ticks COMM has run, user and system time together
 # (fields 14 and 15 of /proc/PID/stat).
-cpu_ticks() {
-	local pid
-	pid=$(pid_of "$1")
-	[ -n "$pid" ] && sed 's/.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}'
-}
+cpu_ticks() { find_task "$1" && set -- $TASK_STAT && echo $((${12} + ${13})); }
 # tasks_ran TICKS COMM...: every COMM has run for at least TICKS clock ticks.
 tasks_ran() {
 	local want=$1 t
@@ -125,6 +139,15 @@ tasks_finished_n() {
 	local n=$1 t
 	shift
 	for t in "$@"; do [ "$(dmesg_count "$LAB_MODULE: $t: finished ")" -ge "$n" ] || return 1; done
+}
+# hung_reported COMM...: the hung-task detector reported each COMM in this
+# scenario's part of the log. (At least once: while it has warnings left,
+# it reports a blocked task again at every scan, so the number of reports
+# depends on when the scans fell, and is no property of the module.)
+hung_reported() {
+	local t
+	klog | grep -o "INFO: task [^ ]*:[0-9]* blocked for more than" >/tmp/hung-reported
+	for t in "$@"; do grep -q "^INFO: task $t:" /tmp/hung-reported || return 1; done
 }
 # module_said TEXT: the module under test logged a line starting with TEXT.
 module_said() { dmesg_has "$LAB_MODULE: $1"; }
@@ -241,8 +264,14 @@ lockdep_depends_only() { lockdep_depends "$1" "$2" && ! lockdep_depends "$2" "$1
 # ": CLASS" in /proc/lockdep match REGEX (e.g. '-' first: hard-irq only).
 lockdep_usage_is() { grep -qE "^[0-9a-f]+ .* $2[^ ]*: $1\$" /proc/lockdep; }
 
-# uptime_cs: the guest's uptime in hundredths of a second.
-uptime_cs() { cut -d' ' -f1 /proc/uptime | tr -d .; }
+# uptime_cs: the guest's uptime in hundredths of a second. (Not the digits
+# with the point removed: under a second that leaves a leading zero, and the
+# shell's arithmetic reads 098 as a bad octal number.)
+uptime_cs() {
+	local up
+	read -r up _ </proc/uptime
+	echo $((${up%.*} * 100 + 1${up#*.} - 100))
+}
 # uptime_past CS: the uptime is CS hundredths of a second or more.
 uptime_past() { [ "$(uptime_cs)" -ge "$1" ]; }
 
@@ -347,15 +376,27 @@ lockdep_state() {
 
 # --- waiting ---------------------------------------------------------------
 
-# wait_until SECS PREDICATE [ARGS...]: poll every 50 ms until the predicate
-# holds, for at most SECS seconds.
+# nap SECS: sleep SECS seconds (fractions too) without starting a process:
+# a read that times out on a FIFO nobody writes to.
+nap() {
+	[ -p /tmp/lab-nap ] || mkfifo /tmp/lab-nap
+	read -r -t "$1" _ <>/tmp/lab-nap
+	return 0
+}
+
+# wait_until SECS PREDICATE [ARGS...]: poll until the predicate holds, for at
+# most SECS seconds: every 50 ms for the first half second, then every
+# 200 ms. (A predicate that reads the kernel log costs about 30 ms of CPU
+# under TCG; polling it every 50 ms for long kept a CPU busy.)
 wait_until() {
-	local secs=$1 i=0
+	local end
+	end=$(($(uptime_cs) + $1 * 100))
 	shift
-	while [ $i -lt $((secs * 20)) ]; do
+	local i=0
+	while :; do
 		"$@" && return 0
-		sleep 0.05
+		[ "$(uptime_cs)" -lt $end ] || return 1
+		if [ $i -lt 10 ]; then nap 0.05; else nap 0.2; fi
 		i=$((i + 1))
 	done
-	return 1
 }

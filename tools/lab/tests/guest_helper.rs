@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The guest's side of the protocol is written from its definition
 //! (`protocol::guest_helper`); here it runs in busybox's shell, as in the
-//! guest, and what it writes is read back by the host's parser.
+//! guest, and what it writes is read back by the host's parser. So do the
+//! scenarios' library helpers that need no kernel.
 
 use std::process::Command;
 
@@ -50,5 +51,27 @@ lab_event done
     assert_eq!(s.exit.map(|e| e.0), Some(3));
     assert!(log.done.is_some());
     assert!(matches!(log.last.as_ref().map(|r| &r.event), Some(Event::Done)));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The scenarios' library's `uptime_cs`, run in busybox's shell on uptimes
+/// as `/proc/uptime` gives them: under a second too, where removing the
+/// point left a leading zero that the shell's arithmetic took for octal.
+#[test]
+fn uptime_in_hundredths_has_no_octal_trap() {
+    let lib = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/scenarios/lib.sh")).unwrap();
+    let start = lib.find("\nuptime_cs() {").expect("lib.sh defines uptime_cs") + 1;
+    let end = start + lib[start..].find("\n}\n").unwrap() + 3;
+    let dir = std::env::temp_dir().join(format!("lab-uptime-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("uptime");
+    let function = lib[start..end].replace("/proc/uptime", &fake.to_string_lossy());
+    let shell = if std::path::Path::new("/bin/busybox").exists() { vec!["/bin/busybox", "sh"] } else { vec!["sh"] };
+    for (uptime, cs) in [("0.98 1.50", "98"), ("0.05 0.09", "5"), ("0.00 0.00", "0"), ("7.09 13.10", "709"), ("123.40 200.00", "12340")] {
+        std::fs::write(&fake, format!("{uptime}\n")).unwrap();
+        let out = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(format!("{function}\nuptime_cs")).output().unwrap();
+        assert!(out.status.success(), "{uptime}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), cs, "uptime {uptime}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
