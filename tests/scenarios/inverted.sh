@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # The inverted order: thread B takes sem2 then sem1. Expect lockdep's
-# circular-dependency report, both threads stuck in D, one hung-task report
+# circular-dependency report, both threads stuck in D, a hung-task report
 # for each naming the other as last holder, and rmmod to recover. sysrq-w
 # and lockdep's own state (classes, chains, debug_locks) before, during and
 # after are kept as diagnostic lines.
@@ -14,12 +14,14 @@ check both-in-d "deadlock_lab_a and deadlock_lab_b sleep in D state" wait_until 
 show_threads deadlock_lab_a deadlock_lab_b
 sysrq_blocked
 # The hung-task detector only now (it reports 1 s after): its report would
-# otherwise land in the middle of the sysrq-w dump.
-hung_task_fast 1 2
+# otherwise land in the middle of the sysrq-w dump. Warnings to spare: a
+# scan that falls between the threads' blocking names only the first, and
+# the next names it again.
+hung_task_fast 1 4
 check sysrq-w-a "sysrq-w lists deadlock_lab_a in state D" sysrq_lists deadlock_lab_a
 check sysrq-w-b "sysrq-w lists deadlock_lab_b in state D" sysrq_lists deadlock_lab_b
 check sysrq-w-down "sysrq-w shows them waiting in down()" sysrq_shows " down+0x"
-check hung-task-reports "the hung-task detector reports both threads" wait_until 30 dmesg_count_at_least "INFO: task deadlock_lab_" 2
+check hung-task-reports "the hung-task detector reports both threads" wait_until 30 hung_reported deadlock_lab_a deadlock_lab_b
 lockdep_state "while deadlocked" "sem[12]"
 check lockdep-turned-off "lockdep turned itself off after its report (debug_locks 0)" debug_locks_is 0
 check both-classes "lockdep knows both classes, sem1 and sem2" lockdep_classes_is "sem[12]" 2
