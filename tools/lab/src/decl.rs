@@ -92,6 +92,11 @@ pub struct Scenario {
     #[serde(default = "default_cpus")]
     pub cpus: u32,
     pub initrd: Option<Initrd>,
+    /// Its figures need the guest's CPUs to run at the same instant (under
+    /// TCG: QEMU's multi-threaded TCG, which costs more host CPU; see
+    /// `Spec::accel_arg`).
+    #[serde(default)]
+    pub parallel: bool,
     /// `make run SCENARIO=NAME` tells this scenario (with `NAME-fixed`
     /// beside it, if declared), under this title.
     pub story: Option<String>,
@@ -116,7 +121,7 @@ pub struct Declaration {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BootClass {
     /// Expects no report of any kind and needs nothing special of its boot.
-    Shared { append: String, cpus: u32, initrd: Option<Initrd>, image: Option<PathBuf> },
+    Shared { append: String, cpus: u32, initrd: Option<Initrd>, image: Option<PathBuf>, parallel: bool },
     /// Needs a boot of its own.
     Own(String),
 }
@@ -219,7 +224,13 @@ impl Declaration {
             && s.ends.is_none()
             && s.driver.is_none()
         {
-            BootClass::Shared { append: s.append.clone(), cpus: s.cpus, initrd: s.initrd, image: self.image.clone() }
+            BootClass::Shared {
+                append: s.append.clone(),
+                cpus: s.cpus,
+                initrd: s.initrd,
+                image: self.image.clone(),
+                parallel: s.parallel,
+            }
         } else {
             BootClass::Own(self.name.clone())
         }
@@ -336,7 +347,7 @@ mod tests {
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
         assert_eq!(d.scenario.timeout, 60);
         assert_eq!(d.scenario.cpus, 2);
-        assert_eq!(d.boot_class(), BootClass::Shared { append: String::new(), cpus: 2, initrd: None, image: None });
+        assert_eq!(d.boot_class(), BootClass::Shared { append: String::new(), cpus: 2, initrd: None, image: None, parallel: false });
         let own = GOOD.replace("\"findings\": []", r#""findings": [{"kind": "circular"}]"#);
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), &own).unwrap();
         assert_eq!(d.boot_class(), BootClass::Own("x".into()));

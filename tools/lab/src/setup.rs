@@ -106,6 +106,7 @@ impl Setup {
         let mut spec = Spec::new(&names.join(","), &self.initrd(first));
         spec.cpus = first.scenario.cpus;
         spec.append = first.scenario.append.clone();
+        spec.parallel = first.scenario.parallel;
         spec.timeout = Duration::from_secs(
             BOOT_SECS + names.iter().map(|n| self.decl(n).unwrap().scenario.timeout).sum::<u64>(),
         );
