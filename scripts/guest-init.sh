@@ -37,6 +37,14 @@ scenario() {
 		lab_event missing "$1"
 		return
 	fi
+	# The kernel settings the scenario before changed (set_sysctl keeps
+	# their values from before it), back as the boot had them. Not after
+	# the last one: a scenario that reports may end with CPUs spinning for
+	# good, and the watchdog's settings wait for every CPU.
+	if [ -f /tmp/lab-restore ]; then
+		while read -r name value; do echo "$value" >"/proc/sys/$name"; done </tmp/lab-restore
+		rm -f /tmp/lab-restore
+	fi
 	echo "deadlock-lab: scenario $1 start" >/dev/kmsg
 	lab_event start "$1"
 	(

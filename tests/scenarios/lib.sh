@@ -43,12 +43,29 @@ finish() {
 # blocked for SECS seconds (default 1, its smallest useful timeout), at most
 # WARNINGS reports in all (default 2).
 hung_task_fast() {
-	echo "${1:-1}" >/proc/sys/kernel/hung_task_timeout_secs
-	echo "${2:-2}" >/proc/sys/kernel/hung_task_warnings
+	set_sysctl kernel/hung_task_timeout_secs "${1:-1}"
+	set_sysctl kernel/hung_task_warnings "${2:-2}"
 }
 
-# set_sysctl NAME VALUE: write a /proc/sys value (NAME as in kernel/hung_task_timeout_secs).
-set_sysctl() { echo "$2" >"/proc/sys/$1"; }
+# set_sysctl NAME VALUE: write a /proc/sys value (NAME as in
+# kernel/hung_task_timeout_secs). The value before the scenario's first
+# change goes to /tmp/lab-restore, from which the guest init puts it back
+# once the scenario ended: the next scenario of the boot starts from the
+# boot's settings.
+set_sysctl() {
+	local old
+	case " $LAB_CHANGED " in
+	*" $1 "*) ;;
+	*)
+		# cat, not read: a sysctl answers only a read from its start, and
+		# the shell's read takes a byte at a time (it would get "1" of 120).
+		old=$(cat "/proc/sys/$1")
+		echo "$1 $old" >>/tmp/lab-restore
+		LAB_CHANGED="$LAB_CHANGED $1"
+		;;
+	esac
+	echo "$2" >"/proc/sys/$1"
+}
 
 # --- predicates ------------------------------------------------------------
 

@@ -117,13 +117,30 @@ pub struct Declaration {
     pub must_fail: Vec<String>,
 }
 
-/// Scenarios of one class may share a boot.
+/// What a boot must be like for a scenario: scenarios of one class may
+/// share a boot (see [`Sharing`]). The initramfs is the class's base image,
+/// with the archives of the outside modules of the boot after it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum BootClass {
-    /// Expects no report of any kind and needs nothing special of its boot.
-    Shared { append: String, cpus: u32, initrd: Option<Initrd>, image: Option<PathBuf>, parallel: bool },
-    /// Needs a boot of its own.
-    Own(String),
+pub struct BootClass {
+    pub append: String,
+    pub cpus: u32,
+    pub initrd: Option<Initrd>,
+    pub parallel: bool,
+}
+
+/// How a scenario may share its boot with others of its class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sharing {
+    /// It expects no report of any kind: anywhere in a boot.
+    Silent,
+    /// It expects reports (lockdep's among them, which turn lockdep off for
+    /// the rest of the boot): last in a boot, after silent ones, so that
+    /// every report of its kind comes in its part of the log, with lockdep
+    /// as fresh as at boot.
+    Last,
+    /// A boot of its own: a host driver, a deliberate panic, or a skeleton
+    /// that must fail its grader (its reports are unexpected by design).
+    Alone,
 }
 
 /// The suffix of a declaration file.
@@ -219,20 +236,17 @@ impl Declaration {
 
     pub fn boot_class(&self) -> BootClass {
         let s = &self.scenario;
-        if self.expect.findings.is_empty()
-            && self.expect.lockdep_off != Some(true)
-            && s.ends.is_none()
-            && s.driver.is_none()
-        {
-            BootClass::Shared {
-                append: s.append.clone(),
-                cpus: s.cpus,
-                initrd: s.initrd,
-                image: self.image.clone(),
-                parallel: s.parallel,
-            }
+        BootClass { append: s.append.clone(), cpus: s.cpus, initrd: s.initrd, parallel: s.parallel }
+    }
+
+    pub fn sharing(&self) -> Sharing {
+        let s = &self.scenario;
+        if s.ends.is_some() || s.driver.is_some() || !self.must_fail.is_empty() {
+            Sharing::Alone
+        } else if self.expect.findings.is_empty() && self.expect.lockdep_off != Some(true) {
+            Sharing::Silent
         } else {
-            BootClass::Own(self.name.clone())
+            Sharing::Last
         }
     }
 
@@ -347,10 +361,15 @@ mod tests {
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
         assert_eq!(d.scenario.timeout, 60);
         assert_eq!(d.scenario.cpus, 2);
-        assert_eq!(d.boot_class(), BootClass::Shared { append: String::new(), cpus: 2, initrd: None, image: None, parallel: false });
-        let own = GOOD.replace("\"findings\": []", r#""findings": [{"kind": "circular"}]"#);
-        let d = Declaration::parse("x", Path::new("t/x.expect.json"), &own).unwrap();
-        assert_eq!(d.boot_class(), BootClass::Own("x".into()));
+        assert_eq!(d.boot_class(), BootClass { append: String::new(), cpus: 2, initrd: None, parallel: false });
+        assert_eq!(d.sharing(), Sharing::Silent);
+        let last = GOOD.replace("\"findings\": []", r#""findings": [{"kind": "circular"}]"#);
+        let mut d = Declaration::parse("x", Path::new("t/x.expect.json"), &last).unwrap();
+        assert_eq!(d.sharing(), Sharing::Last);
+        d.must_fail = vec!["dmesg findings match".into()];
+        assert_eq!(d.sharing(), Sharing::Alone);
+        let panics = GOOD.replace("\"checks\"", r#""ends": "panic", "checks""#);
+        assert_eq!(Declaration::parse("x", Path::new("t/x.expect.json"), &panics).unwrap().sharing(), Sharing::Alone);
     }
 
     #[test]

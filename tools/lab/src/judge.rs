@@ -174,15 +174,9 @@ fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
     if part.trim().is_empty() {
         return vec![Line::Diag(format!("no kernel log was captured for {}", decl.name)), test(false)];
     }
-    let report = dmesg_inspect::parse_bytes(part.as_bytes());
-    let mut ev = Evaluator::new(&decl.expect);
-    for f in &report.findings {
-        ev.feed(f);
-    }
-    let (listed, total) = ev.listed();
+    let (listed, total, mismatches) = evaluate(decl, part);
     let mut lines: Vec<Line> = vec![Line::Diag(format!("dmesg-inspect: {total} finding(s)"))];
     lines.extend(listed.iter().map(|l| Line::Diag(format!("  {l}"))));
-    let mismatches = ev.finish(&report.summary);
     if mismatches.is_empty() {
         lines.push(Line::Diag("dmesg-inspect: expectation met".into()));
     }
@@ -191,13 +185,36 @@ fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
     lines
 }
 
+/// The inspector on a part of the kernel log against a declaration: the
+/// findings as listed, their number, and what did not match.
+fn evaluate(decl: &Declaration, part: &str) -> (Vec<String>, u64, Vec<String>) {
+    let report = dmesg_inspect::parse_bytes(part.as_bytes());
+    let mut ev = Evaluator::new(&decl.expect);
+    for f in &report.findings {
+        ev.feed(f);
+    }
+    let (listed, total) = ev.listed();
+    let listed = listed.to_vec();
+    let mismatches = ev.finish(&report.summary);
+    (listed, total, mismatches)
+}
+
 /// A scenario that passed on its own in a boot it shared: not judged, if
-/// another scenario's part of the boot's kernel log holds a report.
-pub fn shared_boot(r: &mut TestResult, boot: &Analysis) {
+/// another scenario's part of the boot's kernel log holds a report that
+/// scenario does not declare (or not as it declares it): a report that
+/// nobody expected may be a late effect of any scenario before it. Reports
+/// that the scenario of their part declares, found as declared, are its
+/// own.
+pub fn shared_boot<'a>(r: &mut TestResult, boot: &Analysis, decl_of: &dyn Fn(&str) -> Option<&'a Declaration>) {
     if !r.ok || boot.names.len() < 2 {
         return;
     }
-    if let Some(o) = boot.names.iter().find(|o| **o != r.name && reported(&boot.kernel_part(o))) {
+    let unexplained = |o: &str| {
+        let part = boot.kernel_part(o);
+        reported(&part)
+            && !decl_of(o).is_some_and(|d| !d.expect.findings.is_empty() && evaluate(d, &part).2.is_empty())
+    };
+    if let Some(o) = boot.names.iter().find(|o| **o != r.name && unexplained(o)) {
         r.ok = false;
         r.directive = Some(format!("not judged: its boot was shared with {o}, whose part of the log holds a kernel report"));
     }

@@ -31,6 +31,7 @@ pub mod matrix;
 pub mod modules;
 pub mod outside;
 pub mod paths;
+pub mod plan;
 pub mod process;
 pub mod protocol;
 pub mod qemu;

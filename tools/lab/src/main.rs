@@ -149,7 +149,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
                 None => {}
             }
             let suite = Arc::new(setup);
-            let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(suite::SHARE);
+            let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(lab::plan::SHARE);
             Ok(suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })?.0)
         }
         Cmd::GuestFiles { dir } => {
@@ -220,7 +220,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
             let at = ex.grading_dir(&setup.lab.out.join("grade").join(&ex.name), &source)?;
             let names: Vec<String> = setup.add_outside(&at)?.decls.iter().map(|d| d.name.clone()).collect();
             let suite = Arc::new(setup);
-            let (ok, results) = suite::run(suite, suite::Options { tests: names, jobs: jobs(None)?, share: suite::SHARE })?;
+            let (ok, results) = suite::run(suite, suite::Options { tests: names, jobs: jobs(None)?, share: lab::plan::SHARE })?;
             let (mut passed, mut declared) = (0, 0);
             for r in &results {
                 if let Some((n, lines)) = &r.subtests {

@@ -34,7 +34,13 @@ pub struct Outside {
     pub dir: PathBuf,
     pub decls: Vec<Declaration>,
     pub facts: Facts,
+    /// The lab's initramfs with the archive of the directory's modules and
+    /// scenarios after it.
     pub image: PathBuf,
+    /// That archive alone, for a boot shared with other directories.
+    pub extra: PathBuf,
+    /// The key of everything the build and the image come from.
+    pub key: String,
 }
 
 /// Builds `dir` and checks its declarations, before any boot: every problem
@@ -79,9 +85,10 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     let out = lab.out.join("outside").join(&name);
     let build = out.join("build");
     let image = out.join("initramfs.cpio");
+    let extra = out.join("staged/extra.cpio");
     // Built and packed before from the same inputs: nothing to do again.
     let key = inputs_key(lab, kernel, &entries, &generic);
-    let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key) && image.is_file();
+    let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key) && image.is_file() && extra.is_file();
     if !fresh {
         let _ = std::fs::remove_file(out.join("key"));
         build_tree(lab, kernel, &dir, &entries, &out, &build)?;
@@ -110,7 +117,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     for d in &mut decls {
         d.image = Some(image.clone());
     }
-    Ok(Outside { name, dir, decls, facts, image })
+    Ok(Outside { name, dir, decls, facts, image, extra, key })
 }
 
 /// A key of everything a build and its image come from: the directory's

@@ -100,10 +100,77 @@ impl Setup {
         self.decls.iter().find(|d| d.name == name)
     }
 
+    /// The outside directory a scenario comes from (None: the lab's own).
+    pub fn outside_of(&self, name: &str) -> Option<&crate::outside::Outside> {
+        self.outside.iter().find(|o| o.decls.iter().any(|d| d.name == name))
+    }
+
+    /// Whether `names` (of one class) can run in one boot: each outside
+    /// directory adds its modules to the lab's image, so no two of them may
+    /// bring a module of the same name, and none may bring one of the lab's
+    /// own when a lab scenario is among them.
+    pub fn can_share(&self, names: &[&str]) -> bool {
+        let mut dirs: Vec<&crate::outside::Outside> = Vec::new();
+        let mut lab = false;
+        for n in names {
+            match self.outside_of(n) {
+                Some(o) if !dirs.iter().any(|d| d.name == o.name) => dirs.push(o),
+                Some(_) => {}
+                None => lab = true,
+            }
+        }
+        let mut seen: Vec<&str> = if lab { self.facts.modules.iter().map(|m| m.name.as_str()).collect() } else { Vec::new() };
+        for o in dirs {
+            for m in &o.facts.modules {
+                if seen.contains(&m.name.as_str()) {
+                    return false;
+                }
+                seen.push(&m.name);
+            }
+        }
+        true
+    }
+
+    /// The initramfs of a boot of `names`: the class's base image, or an
+    /// outside directory's, or for several directories the lab's image with
+    /// each one's archive after it (the kernel unpacks them in turn), made
+    /// once per set of inputs.
+    pub fn image_of(&self, names: &[String]) -> Result<PathBuf, Error> {
+        let mut dirs: Vec<&crate::outside::Outside> = Vec::new();
+        for n in names {
+            if let Some(o) = self.outside_of(n) {
+                if !dirs.iter().any(|d| d.name == o.name) {
+                    dirs.push(o);
+                }
+            }
+        }
+        match dirs[..] {
+            [] => return Ok(self.initrd(self.decl(&names[0]).unwrap())),
+            [one] => return Ok(one.image.clone()),
+            _ => {}
+        }
+        let base = self.lab.initramfs();
+        let mut parts = vec![std::fs::read(base.with_extension("cpio.key")).unwrap_or_default()];
+        parts.extend(dirs.iter().map(|d| d.key.clone().into_bytes()));
+        let image = self.lab.out.join("outside").join(format!("combined-{}.cpio", crate::paths::cache_key(&parts)));
+        if !image.is_file() {
+            let io = |e: std::io::Error| Error::new(format!("{}: {e}", image.display()));
+            let mut all = std::fs::read(&base).map_err(|e| Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs"))?;
+            for d in &dirs {
+                all.extend(std::fs::read(&d.extra).map_err(io)?);
+            }
+            let tmp = image.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, all).map_err(io)?;
+            std::fs::rename(&tmp, &image).map_err(io)?;
+        }
+        Ok(image)
+    }
+
     /// The boot of `names`, as the suite makes it.
     pub fn spec(&self, names: &[String]) -> Spec {
         let first = self.decl(&names[0]).unwrap();
-        let mut spec = Spec::new(&names.join(","), &self.initrd(first));
+        let initrd = self.image_of(names).unwrap_or_else(|_| self.initrd(first));
+        let mut spec = Spec::new(&names.join(","), &initrd);
         spec.cpus = first.scenario.cpus;
         spec.append = first.scenario.append.clone();
         spec.parallel = first.scenario.parallel;

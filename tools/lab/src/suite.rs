@@ -3,113 +3,26 @@
 //! as one KTAP document in the declared order, ending with
 //! `N passed, N failed`.
 //!
-//! Scenarios that expect no report of any kind and need nothing special of
-//! their boot share boots (at most `LAB_SHARE`, default 6, to a boot, and
-//! about 20 guest seconds); if a
-//! shared boot shows a report, the scenario whose part of the log holds it
-//! fails and the others of that boot are not judged (reported as failed,
-//! never as passed). Boots start longest first, from the last run's guest
-//! times kept in the cache.
+//! Scenarios share boots as [`crate::plan`] groups them. If a shared boot
+//! shows a report that the scenario whose part of the log holds it does not
+//! declare, that scenario fails and the others of the boot are not judged
+//! (reported as failed, never as passed).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 use crate::boot::{Analysis, Boot};
-use crate::decl::{BootClass, Driver};
+use crate::decl::Driver;
 use crate::hosttests;
+use crate::plan::{plan_boots, Planned, Timings};
 use crate::judge::{self, DriverChecks};
 use crate::ktap::{self, TestResult};
 
-use crate::paths::KernelEnv;
 use crate::setup::Setup;
 use crate::qemu::{self, Accel};
 use crate::{interrupt, note, Error};
-
-/// Guest seconds a shared boot is filled up to (a scenario longer than that
-/// has its boot alone).
-const SHARE_SECS: f64 = 20.0;
-
-/// How many scenarios share a boot at most, unless `LAB_SHARE` says.
-pub const SHARE: usize = 6;
-
-/// A scheduled boot: the scenarios it runs.
-#[derive(Debug, Clone)]
-pub struct Planned {
-    pub names: Vec<String>,
-    pub estimate: f64,
-}
-
-/// Groups `names` into boots, longest first.
-pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings) -> Vec<Planned> {
-    let mut own = Vec::new();
-    let mut shared: BTreeMap<BootClass, Vec<String>> = BTreeMap::new();
-    for n in names {
-        let d = setup.decl(n).expect("a selected scenario is declared");
-        match d.boot_class() {
-            BootClass::Own(_) => own.push(vec![n.clone()]),
-            class => shared.entry(class).or_default().push(n.clone()),
-        }
-    }
-    // Longest first into boots of at most `share` scenarios and about
-    // SHARE_SECS of guest time, so that two long ones do not share a boot.
-    let secs = |n: &String| last.guest_secs(n).unwrap_or(setup.decl(n).unwrap().scenario.timeout as f64 / 4.0);
-    for (_, mut list) in shared {
-        list.sort_by(|a, b| secs(b).total_cmp(&secs(a)));
-        let mut groups: Vec<(Vec<String>, f64)> = Vec::new();
-        for n in list {
-            let t = secs(&n);
-            match groups.iter_mut().find(|(g, sum)| g.len() < share.max(1) && sum + t <= SHARE_SECS) {
-                Some((g, sum)) => {
-                    g.push(n);
-                    *sum += t;
-                }
-                None => groups.push((vec![n], t)),
-            }
-        }
-        own.extend(groups.into_iter().map(|(g, _)| g));
-    }
-    let mut boots: Vec<Planned> = own
-        .into_iter()
-        .map(|names| {
-            let estimate = 4.0
-                + names
-                    .iter()
-                    .map(|n| last.guest_secs(n).unwrap_or(setup.decl(n).unwrap().scenario.timeout as f64 / 4.0))
-                    .sum::<f64>();
-            Planned { names, estimate }
-        })
-        .collect();
-    boots.sort_by(|a, b| b.estimate.total_cmp(&a.estimate));
-    boots
-}
-
-/// The guest seconds of each scenario in the last run, kept in the cache.
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
-pub struct Timings {
-    pub guest: BTreeMap<String, f64>,
-}
-
-impl Timings {
-    fn file(kernel: &KernelEnv) -> PathBuf {
-        kernel.cache().join("suite-timings.json")
-    }
-    pub fn load(kernel: &KernelEnv) -> Timings {
-        std::fs::read_to_string(Timings::file(kernel))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
-    }
-    pub fn save(&self, kernel: &KernelEnv) {
-        let _ = std::fs::create_dir_all(kernel.cache());
-        let _ = std::fs::write(Timings::file(kernel), serde_json::to_string_pretty(self).unwrap_or_default());
-    }
-    pub fn guest_secs(&self, name: &str) -> Option<f64> {
-        self.guest.get(name).copied()
-    }
-}
 
 /// What one boot came back with.
 type BootOutcome = Result<(Analysis, Option<DriverChecks>), Error>;
@@ -188,6 +101,9 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         for n in &b.names {
             boot_of.insert(n.clone(), i);
         }
+    }
+    for b in &boots {
+        suite.image_of(&b.names)?;
     }
     let accel = if boots.is_empty() {
         None
@@ -292,7 +208,7 @@ fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResul
         },
         Ok((analysis, driver)) => {
             let mut r = judge::judge(decl, plan, analysis, driver.as_ref(), &suite.kernel.kunit_py());
-            judge::shared_boot(&mut r, analysis);
+            judge::shared_boot(&mut r, analysis, &|n| suite.decl(n));
             if decl.must_fail.is_empty() {
                 r
             } else {

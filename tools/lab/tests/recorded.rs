@@ -11,7 +11,7 @@
 //! - `timeout`: the script slept past an 8 s boot timeout.
 //! - `interrupted`: SIGINT to `lab boot` mid-scenario.
 //! - `panic`: `spin`, whose boot ends in a panic by design.
-//! - `shared-report`: `fixed` and `inverted` in one boot.
+//! - `shared-report`: `fixed` and then `inverted` in one boot.
 //! - `script-error`: `c-abba.inverted`, the generic flow dying on a shell
 //!   error (an uptime under a second read as octal).
 //! - `hung-again`: `inverted-pairs` with blocked threads reported again at
@@ -61,7 +61,8 @@ fn judged(dir: &str, name: &str) -> TestResult {
     let plan = d.plan(&Facts::default()).unwrap();
     let b = boot(dir);
     let mut r = judge::judge(&d, &plan, &b, None, Path::new("/no/kunit.py"));
-    judge::shared_boot(&mut r, &b);
+    let decls: Vec<Declaration> = b.names.iter().map(|n| decl(n)).collect();
+    judge::shared_boot(&mut r, &b, &|n| decls.iter().find(|d| d.name == n));
     r
 }
 
@@ -183,7 +184,7 @@ fn a_panic_that_was_not_declared_fails_a_declaration_that_wants_one() {
 }
 
 #[test]
-fn a_report_in_a_shared_boot_is_blamed_on_its_scenario() {
+fn a_report_in_a_shared_boot_is_its_scenarios_own() {
     let b = boot("shared-report");
     assert!(judge::reported(&b.kernel_part("inverted")));
     assert!(!judge::reported(&b.kernel_part("fixed")));
@@ -191,7 +192,29 @@ fn a_report_in_a_shared_boot_is_blamed_on_its_scenario() {
     assert!(b.kernel_part("fixed").contains("Linux version"));
     let inverted = judged("shared-report", "inverted");
     assert!(inverted.ok, "{:?}", failed(&inverted));
+    // inverted declares its reports, and they came as declared: fixed,
+    // which ran before it, is judged on its own part.
     let fixed = judged("shared-report", "fixed");
+    assert!(fixed.ok && fixed.directive.is_none(), "{:?} {:?}", failed(&fixed), fixed.directive);
+}
+
+/// `fixed` of the shared-report boot, as if `inverted` had been declared
+/// silent: its reports are unexplained, and could be a late effect of fixed.
+fn fixed_beside_an_undeclared_report() -> TestResult {
+    let b = boot("shared-report");
+    let d = decl("fixed");
+    let plan = d.plan(&Facts::default()).unwrap();
+    let mut fixed = judge::judge(&d, &plan, &b, None, Path::new("/no/kunit.py"));
+    assert!(fixed.ok, "{:?}", failed(&fixed));
+    let mut silent = decl("fixed");
+    silent.name = "inverted".into();
+    judge::shared_boot(&mut fixed, &b, &|n| if n == "inverted" { Some(&silent) } else { None });
+    fixed
+}
+
+#[test]
+fn a_report_nobody_declared_leaves_the_others_of_its_boot_not_judged() {
+    let fixed = fixed_beside_an_undeclared_report();
     assert!(!fixed.ok);
     assert!(failed(&fixed).is_empty(), "fixed passed every check of its own");
     assert_eq!(
@@ -240,7 +263,7 @@ fn the_ktap_and_junit_the_runner_writes() {
         TestResult::plain("inspector", true, 1.0, vec!["test result: ok.".into()]),
         judged("pass", "fixed"),
         judged("early-exit", "fixed"),
-        judged("shared-report", "fixed"),
+        fixed_beside_an_undeclared_report(),
     ];
     let mut doc = ktap::header(results.len());
     for (i, r) in results.iter().enumerate() {
