@@ -14,6 +14,11 @@ use crate::Error;
 
 /// How long the KVM probe's boot may take.
 const PROBE_SECS: u64 = 15;
+/// How long a KVM guest may stay silent: one that works prints its first
+/// kernel line within a second; the guests that stall do so before the
+/// kernel prints anything, and waiting the whole timeout for them cost a
+/// new machine 15 s.
+const SILENT_SECS: u64 = 5;
 
 /// The accelerator: `LAB_ACCEL=kvm|tcg`, or what the probe found on this
 /// machine (remembered in the cache), probing now if it never ran here.
@@ -55,9 +60,30 @@ fn probe(kernel: &KernelEnv, initrd: &Path) -> Accel {
     let mut spec = Spec::new("none", initrd);
     spec.timeout = Duration::from_secs(PROBE_SECS);
     let kvm = Accel { name: "kvm".into(), why: "the KVM probe".into() };
-    let result = Boot::start(kernel, &dir, spec, &kvm).and_then(|b| b.wait());
+    let mut silent = false;
+    let mut qemu_said = String::new();
+    let result = Boot::start(kernel, &dir, spec, &kvm).and_then(|mut b| {
+        let mut running = true;
+        while running && b.elapsed() < Duration::from_secs(SILENT_SECS) {
+            std::thread::sleep(Duration::from_millis(50));
+            running = b.poll();
+        }
+        silent = running && std::fs::metadata(b.dir.join("console.log")).map(|m| m.len() == 0).unwrap_or(true);
+        if silent {
+            // Ends it now.
+            b.spec.timeout = Duration::ZERO;
+        }
+        let a = b.wait()?;
+        qemu_said = std::fs::read_to_string(a.dir.join("qemu.out")).unwrap_or_default();
+        Ok(a)
+    });
     let _ = std::fs::remove_dir_all(&dir);
     match result {
+        Ok(_) if silent => tcg(format!("a KVM guest printed nothing in {SILENT_SECS} s: TCG")),
+        Ok(a) if a.record.ending == crate::boot::Ending::Died && a.console.trim().is_empty() => tcg(format!(
+            "QEMU with KVM exited before the kernel printed anything ({}): TCG",
+            qemu_said.lines().next().unwrap_or("it said nothing")
+        )),
         Ok(a) if a.guest.done.is_some() => {
             Accel { name: "kvm".into(), why: format!("a KVM guest booted in the probe in {:.1} s", a.record.wall_secs) }
         }

@@ -8,7 +8,7 @@
 //! times kept in the cache.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::decl::{BootClass, Sharing};
 use crate::paths::KernelEnv;
@@ -80,25 +80,48 @@ pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings)
     boots
 }
 
-/// The guest seconds of each scenario in the last run, kept in the cache.
+/// The seconds of each test in the last run (a scenario's in the guest, a
+/// host test's on the host), kept in the cache. A cache without them (a new
+/// machine, a new cache) plans from `tests/suite-timings.json`, the same
+/// figures of a run on the reference machine, kept in the checkout.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Timings {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<String>,
     pub guest: BTreeMap<String, f64>,
+    /// Where they came from, for the run's first note.
+    #[serde(skip)]
+    pub source: String,
 }
+
+/// The checkout's timings, for a cache without its own.
+pub const DEFAULT_TIMINGS: &str = "tests/suite-timings.json";
 
 impl Timings {
     fn file(kernel: &KernelEnv) -> PathBuf {
         kernel.cache().join("suite-timings.json")
     }
-    pub fn load(kernel: &KernelEnv) -> Timings {
-        std::fs::read_to_string(Timings::file(kernel))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+    pub fn load(kernel: &KernelEnv, root: &Path) -> Timings {
+        let read = |p: &Path| std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str::<Timings>(&t).ok());
+        if let Some(t) = read(&Timings::file(kernel)) {
+            return Timings { source: "the last run's times".into(), ..t };
+        }
+        match read(&root.join(DEFAULT_TIMINGS)) {
+            Some(t) => Timings { source: format!("the reference times of {DEFAULT_TIMINGS} (the cache has none yet)"), ..t },
+            None => Timings { source: "the declared timeouts (no times known)".into(), ..Timings::default() },
+        }
     }
-    pub fn save(&self, kernel: &KernelEnv) {
+    /// Keeps the times of the tests in `known` (to a hundredth), in the cache.
+    pub fn save(&self, kernel: &KernelEnv, known: &[String]) {
+        let guest = self
+            .guest
+            .iter()
+            .filter(|(n, _)| known.contains(n))
+            .map(|(n, t)| (n.clone(), (t * 100.0).round() / 100.0))
+            .collect();
+        let kept = Timings { about: None, guest, source: String::new() };
         let _ = std::fs::create_dir_all(kernel.cache());
-        let _ = std::fs::write(Timings::file(kernel), serde_json::to_string_pretty(self).unwrap_or_default());
+        let _ = std::fs::write(Timings::file(kernel), serde_json::to_string_pretty(&kept).unwrap_or_default() + "\n");
     }
     pub fn guest_secs(&self, name: &str) -> Option<f64> {
         self.guest.get(name).copied()
@@ -158,7 +181,7 @@ mod tests {
 
     fn plan(s: &Setup, secs: &[(&str, f64)]) -> Vec<Vec<String>> {
         let names: Vec<String> = s.decls.iter().map(|d| d.name.clone()).collect();
-        let last = Timings { guest: secs.iter().map(|(n, t)| (n.to_string(), *t)).collect() };
+        let last = Timings { guest: secs.iter().map(|(n, t)| (n.to_string(), *t)).collect(), ..Timings::default() };
         let mut boots: Vec<Vec<String>> = plan_boots(s, &names, 6, &last).into_iter().map(|b| b.names).collect();
         boots.sort();
         boots

@@ -94,7 +94,7 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         selected.push("ktap".into());
     }
     let scenarios: Vec<String> = selected.iter().filter(|t| scenario_names.contains(t)).cloned().collect();
-    let timings = Timings::load(&suite.kernel);
+    let timings = Timings::load(&suite.kernel, &suite.lab.root);
     let boots = plan_boots(&suite, &scenarios, opts.share, &timings);
     let mut boot_of = HashMap::new();
     for (i, b) in boots.iter().enumerate() {
@@ -113,7 +113,14 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     };
     let running = Arc::new(Running::default());
     if let Some(accel) = &accel {
-        note(format!("{} boot(s), {} at once, on {} ({})", boots.len(), opts.jobs, accel.name, accel.why));
+        note(format!(
+            "{} boot(s), {} at once, on {} ({}); planned from {}",
+            boots.len(),
+            opts.jobs,
+            accel.name,
+            accel.why,
+            timings.source
+        ));
     }
     // The host tests take a slot as a boot does, scheduled by their time in
     // the last run like the boots: never in the way of the longest boot.
@@ -177,7 +184,7 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
             results.push(r);
         }
     } else {
-        new_timings.save(&suite.kernel);
+        new_timings.save(&suite.kernel, &all);
     }
     out.write(&format!(
         "# suite: {:.1} s, {} boot(s), {} at once\n",
