@@ -104,10 +104,11 @@ expected_steps=1440
 # build steps that the progress figure counts.
 MAKEFLAGS= "${kmake[@]}" -j"$jobs" bzImage modules scripts_gdb >"$log" 2>&1 &
 pid=$!
-# The host programs build beside it: for long stretches the kernel build
-# runs one job (the Rust core crate, the final links). make builds them
-# again (a no-op if this one finished) after the kernel.
-"$LAB_ROOT/scripts/build-host.sh" >"$build/host-build.log" 2>&1 &
+# The host programs and their test binaries build beside it: for long
+# stretches the kernel build runs one job (the Rust core crate, the final
+# links). make builds the programs again (a no-op if this one finished)
+# after the kernel.
+"$LAB_ROOT/scripts/build-host.sh" --tests >"$build/host-build.log" 2>&1 &
 host_pid=$!
 trap 'kill $pid $host_pid 2>/dev/null || true' EXIT INT TERM
 start=$(date +%s)

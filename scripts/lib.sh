@@ -57,18 +57,30 @@ note() {
 stage() {
 	stage_done
 	_stage_name=$1
-	_stage_start=$(date +%s.%N)
+	_stage_start=$(date +%s%N)
 	printf '==> %s\n' "$_stage_name" >&2
 }
 
-# Every stage's duration is also appended to $LAB_CACHE/timings.log, which
-# `lab bench --cold` reads for the figures of a cold run.
+# seconds_since NANOSECONDS: the time since a `date +%s%N`, as seconds with
+# one decimal (shell arithmetic: bc may not be installed yet).
+seconds_since() {
+	local ds=$((($(date +%s%N) - $1) / 100000000))
+	printf '%d.%d' $((ds / 10)) $((ds % 10))
+}
+
+# record_time NAME SECONDS: append a stage's duration to
+# $LAB_CACHE/timings.log, which `lab bench --cold` reads for the figures of
+# a cold run.
+record_time() {
+	mkdir -p "$LAB_CACHE" && printf '%s\t%s\t%s\n' "$(date -Is)" "$1" "$2" >>"$LAB_CACHE/timings.log"
+}
+
 stage_done() {
 	[ -n "$_stage_name" ] || return 0
 	local secs
-	secs=$(printf '%.1f' "$(echo "$(date +%s.%N) - $_stage_start" | bc)")
+	secs=$(seconds_since "$_stage_start")
 	printf '    %s: %s s\n' "$_stage_name" "$secs" >&2
-	mkdir -p "$LAB_CACHE" && printf '%s\t%s\t%s\n' "$(date -Is)" "$_stage_name" "$secs" >>"$LAB_CACHE/timings.log"
+	record_time "$_stage_name" "$secs"
 	_stage_name=""
 }
 

@@ -46,6 +46,44 @@ MSG
 	exit 1
 fi
 
+version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
+bindgen_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
+need_bindgen=0
+if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "$bindgen_min"; then
+	need_bindgen=1
+	[ "$LAB_BINDGEN" = "$LAB_BINDGEN_DIR/bin/bindgen" ] ||
+		die "LAB_BINDGEN=$LAB_BINDGEN is not bindgen >= $bindgen_min"
+	[ "$check_only" = 0 ] || die "bindgen >= $bindgen_min is not in the lab cache" "run: make setup"
+fi
+
+# The slow parts of a first run go to the background at once: the kernel
+# source downloads and unpacks (not for a user's own tree, KDIR), and
+# bindgen-cli builds (it needs only cargo: it loads libclang when it runs),
+# while apt installs the packages.
+fetch_pid= bindgen_pid=
+if [ "$check_only" = 0 ] && [ "$need_bindgen" = 1 ] && [ -z "${KDIR:-}" ]; then
+	mkdir -p "$LAB_CACHE/logs"
+	"$LAB_ROOT/scripts/fetch-kernel.sh" >/dev/null 2>"$LAB_CACHE/logs/fetch-kernel.log" &
+	fetch_pid=$!
+	note "fetching the kernel source meanwhile (log: $LAB_CACHE/logs/fetch-kernel.log)"
+fi
+# build_bindgen: cargo install bindgen-cli into the lab cache; its time goes
+# to the cache's timings.log like a stage's.
+build_bindgen() {
+	local t0
+	t0=$(date +%s%N)
+	mkdir -p "$LAB_BINDGEN_DIR"
+	cargo install --locked --quiet --root "$LAB_BINDGEN_DIR" bindgen-cli --version ">=$bindgen_min" \
+		>"$LAB_BINDGEN_DIR/install.log" 2>&1 || return 1
+	record_time "bindgen-cli build" "$(seconds_since "$t0")"
+}
+if [ "$need_bindgen" = 1 ] && command -v cargo >/dev/null; then
+	note "building bindgen-cli from the crate registry into $LAB_BINDGEN_DIR meanwhile (about 1 to 2 min)"
+	mkdir -p "$LAB_CACHE"
+	build_bindgen &
+	bindgen_pid=$!
+fi
+
 stage "Host packages"
 missing=()
 for p in "${packages[@]}"; do
@@ -71,26 +109,16 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 fi
 
-stage "bindgen >= $bindgen_min"
-version_ge() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]; }
-bindgen_version() { "$1" --version 2>/dev/null | awk '{print $2}'; }
-fetch_pid=
-if ! [ -x "$LAB_BINDGEN" ] || ! version_ge "$(bindgen_version "$LAB_BINDGEN")" "$bindgen_min"; then
-	# The kernel source downloads and unpacks while bindgen builds; not for
-	# a user's own tree (KDIR), and not when only checking.
-	if [ "$check_only" = 0 ] && [ -z "${KDIR:-}" ]; then
-		mkdir -p "$LAB_CACHE/logs"
-		"$LAB_ROOT/scripts/fetch-kernel.sh" >/dev/null 2>"$LAB_CACHE/logs/fetch-kernel.log" &
-		fetch_pid=$!
-		note "fetching the kernel source meanwhile (log: $LAB_CACHE/logs/fetch-kernel.log)"
+if [ "$need_bindgen" = 1 ]; then
+	stage "bindgen >= $bindgen_min"
+	# Without cargo before the packages (Debian's cargo-web among them), it
+	# builds now.
+	if [ -z "$bindgen_pid" ]; then
+		note "building bindgen-cli from the crate registry into $LAB_BINDGEN_DIR (about 1 to 2 min)"
+		build_bindgen &
+		bindgen_pid=$!
 	fi
-	[ "$LAB_BINDGEN" = "$LAB_BINDGEN_DIR/bin/bindgen" ] ||
-		die "LAB_BINDGEN=$LAB_BINDGEN is not bindgen >= $bindgen_min"
-	[ "$check_only" = 0 ] || die "bindgen >= $bindgen_min is not in the lab cache" "run: make setup"
-	note "building bindgen-cli from the crate registry into $LAB_BINDGEN_DIR (about 5 min on 2 cores)"
-	mkdir -p "$LAB_BINDGEN_DIR"
-	if ! cargo install --locked --quiet --root "$LAB_BINDGEN_DIR" bindgen-cli --version ">=$bindgen_min" \
-		>"$LAB_BINDGEN_DIR/install.log" 2>&1; then
+	if ! wait "$bindgen_pid"; then
 		tail -n 5 "$LAB_BINDGEN_DIR/install.log" >&2
 		die "cargo install bindgen-cli failed (no route to the crate registry?)" "log: $LAB_BINDGEN_DIR/install.log"
 	fi
