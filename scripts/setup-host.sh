@@ -85,9 +85,12 @@ if [ "$need_bindgen" = 1 ] && command -v cargo >/dev/null; then
 fi
 
 stage "Host packages"
+# One dpkg-query for all of them: a package it does not know is missing too.
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' "${packages[@]}" 2>/dev/null |
+	awk '$NF == "installed" && $(NF - 1) == "ok" {print $1}' || true)
 missing=()
 for p in "${packages[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	[[ $'\n'$installed$'\n' == *$'\n'$p$'\n'* ]] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
 	cmd="apt-get update && apt-get install -y --no-install-recommends ${missing[*]}"
