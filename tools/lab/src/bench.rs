@@ -270,7 +270,10 @@ fn cold_run(suite: &Setup) -> Result<(), Error> {
         Command::new("bash").arg(".ci/run").current_dir(&clone).env("CI", "true").env("DEADLOCK_LAB_CACHE", &cache),
     );
     let total = t0.elapsed().as_secs_f64();
-    let _ = std::fs::write(scratch.join("run.log"), &log);
+    // The run's whole output outlives the scratch clone.
+    let kept = suite.lab.out.join("bench-cold-run.log");
+    let _ = std::fs::write(&kept, &log);
+    eprintln!("# cold run: {total:.0} s; its output: {}", kept.display());
     let timings = std::fs::read_to_string(cache.join("timings.log")).unwrap_or_default();
     let mut stages = Vec::new();
     for l in timings.lines() {
