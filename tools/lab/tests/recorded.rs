@@ -16,8 +16,10 @@
 //!   error (an uptime under a second read as octal).
 //! - `hung-again`: `inverted-pairs` with blocked threads reported again at
 //!   the next scan of the hung-task detector.
+//! - `early-unload`: `cmdline-lockdep1` unloading the module right after
+//!   lockdep's report, before the second thread slept.
 //!
-//! The last two are judged with the lab's declarations as they are now.
+//! The last three are judged with the lab's declarations as they are now.
 
 use std::path::{Path, PathBuf};
 
@@ -39,7 +41,7 @@ fn decl(name: &str) -> Declaration {
     match name {
         // The lab's own declarations as they are now, for the boots recorded
         // to pin them: an outside module's through the generic flow.
-        "inverted-pairs" => Declaration::load(&repo().join("tests/scenarios"), name).unwrap(),
+        "inverted-pairs" | "cmdline-lockdep1" => Declaration::load(&repo().join("tests/scenarios"), name).unwrap(),
         "c-abba.inverted" => {
             let mut d = Declaration::load(&repo().join("tests/examples/c-abba"), "inverted").unwrap();
             let flow = repo().join(lab::outside::GENERIC);
@@ -196,6 +198,21 @@ fn a_report_in_a_shared_boot_is_its_scenarios_own() {
     // which ran before it, is judged on its own part.
     let fixed = judged("shared-report", "fixed");
     assert!(fixed.ok && fixed.directive.is_none(), "{:?} {:?}", failed(&fixed), fixed.directive);
+}
+
+#[test]
+fn an_unload_before_the_deadlock_fails_on_the_modules_verdict() {
+    // Lockdep reports as the second thread starts to wait; the script
+    // unloaded 20 ms later, before thread A slept, and the module's exit
+    // path counted one task asleep where two were declared. The script now
+    // waits for both in D first: the recorded boot never ran that check.
+    let b = boot("early-unload");
+    assert!(b.kernel_part("cmdline-lockdep1").contains("End of test: FAILURE: inverted order deadlocked and recovered: not as many tasks as declared were asleep on a lock at unload"));
+    let r = judged("early-unload", "cmdline-lockdep1");
+    assert!(!r.ok);
+    let f = failed(&r);
+    assert!(f.contains(&"the module's verdict: SUCCESS, inverted order deadlocked and recovered".to_string()), "{f:?}");
+    assert!(f.contains(&"check both-in-d never ran".to_string()), "{f:?}");
 }
 
 /// `fixed` of the shared-report boot, as if `inverted` had been declared
