@@ -4,8 +4,8 @@
 //! Scenarios of one boot class share boots (at most `LAB_SHARE`, default 6,
 //! to a boot, and about 20 guest seconds): those that expect no report of
 //! any kind anywhere in a boot, and one that expects reports at its end
-//! (see [`Sharing`]). Boots start longest first, from the last run's guest
-//! times kept in the cache.
+//! (see [`Sharing`]). Boots start longest first, from the last runs' times
+//! kept in the cache ([`Timings`]).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -80,8 +80,9 @@ pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings)
     boots
 }
 
-/// The seconds of each test in the last run (a scenario's in the guest, a
-/// host test's on the host), kept in the cache. A cache without them (a new
+/// The seconds of each test in the last runs (a scenario's in the guest, a
+/// host test's on the host; each the mean of its last time and the time
+/// known before it), kept in the cache. A cache without them (a new
 /// machine, a new cache) plans from `tests/suite-timings.json`, the same
 /// figures of a run on the reference machine, kept in the checkout.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -104,7 +105,7 @@ impl Timings {
     pub fn load(kernel: &KernelEnv, root: &Path) -> Timings {
         let read = |p: &Path| std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str::<Timings>(&t).ok());
         if let Some(t) = read(&Timings::file(kernel)) {
-            return Timings { source: "the last run's times".into(), ..t };
+            return Timings { source: "the last runs' times".into(), ..t };
         }
         match read(&root.join(DEFAULT_TIMINGS)) {
             Some(t) => Timings { source: format!("the reference times of {DEFAULT_TIMINGS} (the cache has none yet)"), ..t },
@@ -122,6 +123,13 @@ impl Timings {
         let kept = Timings { about: None, guest, source: String::new() };
         let _ = std::fs::create_dir_all(kernel.cache());
         let _ = std::fs::write(Timings::file(kernel), serde_json::to_string_pretty(&kept).unwrap_or_default() + "\n");
+    }
+    /// Takes in a test's time of this run: the mean of it and the time
+    /// known before, so that one slow or fast run does not change the plan
+    /// of the next much.
+    pub fn record(&mut self, name: &str, secs: f64) {
+        let t = self.guest.entry(name.to_string()).or_insert(secs);
+        *t = (*t + secs) / 2.0;
     }
     pub fn guest_secs(&self, name: &str) -> Option<f64> {
         self.guest.get(name).copied()

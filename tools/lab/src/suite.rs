@@ -151,13 +151,13 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
             hosttests::ktap_check(&suite, &out.text, &results)
         } else if hosttests::ALL.iter().any(|h| h.name() == t) {
             let r = running.host(t);
-            new_timings.guest.insert(t.clone(), r.seconds);
+            new_timings.record(t, r.seconds);
             r
         } else {
             let i = boot_of[t];
             let r = judge_scenario(&suite, t, &running.wait(i));
             if let Some(s) = r.subtests.as_ref().and(Some(r.seconds)) {
-                new_timings.guest.insert(t.clone(), s);
+                new_timings.record(t, s);
             }
             r
         };
