@@ -49,11 +49,13 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
         cold_run(suite)?;
     }
     print_cold(suite);
-    let empty = empty_boots(suite, 5)?;
+    let (empty, empty_cpu) = empty_boots(suite, 5)?;
     fig("boot_empty_wall(tcg, busybox /init, median of 5)", format!("{empty:.2}"), "s");
+    fig("boot_empty_cpu", format!("{empty_cpu:.2}"), "s (host CPU, median)");
     let lab_boot = lab_boots(suite, 3)?;
     fig("boot_lab_minimal_wall(lab.run=none, median of 3)", format!("{:.2}", lab_boot.0), "s");
     fig("boot_lab_minimal_to_init", format!("{:.2}", lab_boot.1), "s");
+    fig("boot_lab_minimal_cpu", format!("{:.2}", lab_boot.2), "s (host CPU, median; its CPUs take turns on one host thread)");
     fig("boot_lab_minimal_vs_empty", format!("{:.2}", lab_boot.0 / empty), "x");
     let mut ok = true;
     if opts.suite_runs > 0 {
@@ -68,14 +70,17 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
     Ok(ok)
 }
 
-/// The empty boot of the definition above, `n` times: the median wall time.
-fn empty_boots(suite: &Setup, n: usize) -> Result<f64, Error> {
+/// The empty boot of the definition above, `n` times: the median wall time
+/// and the median host CPU time.
+fn empty_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
     let dir = crate::qemu::tempdir("empty-boot").map_err(|e| Error::new(e.to_string()))?;
     let initrd = empty_initramfs(suite, &dir)?;
     let k = &suite.kernel;
     let mut times = Vec::new();
+    let mut cpus = Vec::new();
     for _ in 0..n {
         let t0 = Instant::now();
+        let cpu0 = children_cpu();
         let (ok, text) = output(
             Command::new("timeout")
                 .args(["60", QEMU, "-accel", "tcg", "-cpu", "max", "-smp", "2,sockets=2,cores=1,threads=1", "-m", "512"])
@@ -89,9 +94,22 @@ fn empty_boots(suite: &Setup, n: usize) -> Result<f64, Error> {
             return Err(Error::new(format!("the empty boot failed: {text}")));
         }
         times.push(t0.elapsed().as_secs_f64());
+        cpus.push(children_cpu() - cpu0);
     }
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(median(times))
+    Ok((median(times), median(cpus)))
+}
+
+/// The CPU time (user and system) of this program's children that have
+/// ended, in seconds.
+fn children_cpu() -> f64 {
+    use nix::sys::resource::{getrusage, UsageWho};
+    getrusage(UsageWho::RUSAGE_CHILDREN)
+        .map(|u| {
+            let t = |v: nix::sys::time::TimeVal| v.tv_sec() as f64 + v.tv_usec() as f64 / 1e6;
+            t(u.user_time()) + t(u.system_time())
+        })
+        .unwrap_or(0.0)
 }
 
 /// An initramfs of a static busybox and a three-line `/init`.
@@ -122,12 +140,12 @@ fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
     Ok(out)
 }
 
-/// The lab's own boot with nothing to run, `n` times: the median wall time
-/// and the median time to its init's first word.
-fn lab_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
+/// The lab's own boot with nothing to run, `n` times: the median wall time,
+/// the median time to its init's first word, and the median host CPU time.
+fn lab_boots(suite: &Setup, n: usize) -> Result<(f64, f64, f64), Error> {
     let initrd = suite.lab.initramfs();
     let accel = crate::qemu::Accel { name: "tcg".into(), why: "the benchmark's baseline is TCG".into() };
-    let (mut walls, mut inits) = (Vec::new(), Vec::new());
+    let (mut walls, mut inits, mut cpus) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
         let mut spec = Spec::new("none", &initrd);
         spec.timeout = Duration::from_secs(60);
@@ -135,8 +153,9 @@ fn lab_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
         let a = Boot::start(&suite.kernel, &suite.lab.logs_dir(), spec, &accel)?.wait()?;
         walls.push(t0.elapsed().as_secs_f64());
         inits.push(a.record.to_init_secs.unwrap_or(0.0));
+        cpus.push(a.record.cpu_secs.unwrap_or(0.0));
     }
-    Ok((median(walls), median(inits)))
+    Ok((median(walls), median(inits), median(cpus)))
 }
 
 /// The warm `make test`, `runs` times.

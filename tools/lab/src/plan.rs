@@ -112,12 +112,13 @@ impl Timings {
             None => Timings { source: "the declared timeouts (no times known)".into(), ..Timings::default() },
         }
     }
-    /// Keeps the times of the tests in `known` (to a hundredth), in the cache.
-    pub fn save(&self, kernel: &KernelEnv, known: &[String]) {
+    /// Keeps the times (to a hundredth) in the cache: of the tests in
+    /// `known` only, if given.
+    pub fn save(&self, kernel: &KernelEnv, known: Option<&[String]>) {
         let guest = self
             .guest
             .iter()
-            .filter(|(n, _)| known.contains(n))
+            .filter(|(n, _)| known.is_none_or(|k| k.contains(n)))
             .map(|(n, t)| (n.clone(), (t * 100.0).round() / 100.0))
             .collect();
         let kept = Timings { about: None, guest, source: String::new() };
