@@ -156,8 +156,9 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         } else {
             let i = boot_of[t];
             let r = judge_scenario(&suite, t, &running.wait(i));
-            if let Some(s) = r.subtests.as_ref().and(Some(r.seconds)) {
-                new_timings.record(t, s);
+            // A boot that failed to start says 0 s: no time of the scenario.
+            if r.seconds > 0.0 {
+                new_timings.record(t, r.seconds);
             }
             r
         };
