@@ -95,7 +95,7 @@ if [ ! -f "$build/.config-verified" ]; then
 	touch "$build/.config-verified"
 fi
 
-stage "Building Linux $version (bzImage, modules, vmlinux; cold about 5 min on 2 cores)"
+stage "Building Linux $version (bzImage, modules, vmlinux; cold about 5 to 6 min on 2 cores)"
 jobs=${LAB_JOBS:-$(nproc)}
 log=$build/build.log
 # Roughly how many build steps a cold build prints, for a progress figure.

@@ -336,7 +336,7 @@ fn cold_run(suite: &Setup) -> Result<(), Error> {
 fn print_cold(suite: &Setup) {
     let Some(run) = std::fs::read_to_string(cold_file(suite)).ok().and_then(|t| serde_json::from_str::<ColdRun>(&t).ok())
     else {
-        println!("cold_run: none recorded (lab bench --cold measures one: about 8 to 9 min)");
+        println!("cold_run: none recorded (lab bench --cold measures one: about 9 min)");
         return;
     };
     fig("cold_run_total", format!("{:.0}", run.total_secs), &format!("s (Linux {}, {}, {})", run.series, run.date, run.result));
