@@ -406,10 +406,9 @@ nap() {
 # 200 ms. (A predicate that reads the kernel log costs about 30 ms of CPU
 # under TCG; polling it every 50 ms for long kept a CPU busy.)
 wait_until() {
-	local end
+	local end i=0
 	end=$(($(uptime_cs) + $1 * 100))
 	shift
-	local i=0
 	while :; do
 		"$@" && return 0
 		[ "$(uptime_cs)" -lt $end ] || return 1

@@ -59,11 +59,16 @@ fn repo() -> PathBuf {
 
 /// Judges scenario `name` of recorded boot `dir`.
 fn judged(dir: &str, name: &str) -> TestResult {
-    let d = decl(name);
-    let plan = d.plan(&Facts::default()).unwrap();
+    judged_among(dir, name, decl)
+}
+
+/// The same, with the declarations of the boot's scenarios from `decl_of`.
+fn judged_among(dir: &str, name: &str, decl_of: impl Fn(&str) -> Declaration) -> TestResult {
     let b = boot(dir);
+    let d = decl_of(name);
+    let plan = d.plan(&Facts::default()).unwrap();
     let mut r = judge::judge(&d, &plan, &b, None, Path::new("/no/kunit.py"));
-    let decls: Vec<Declaration> = b.names.iter().map(|n| decl(n)).collect();
+    let decls: Vec<Declaration> = b.names.iter().map(|n| decl_of(n)).collect();
     judge::shared_boot(&mut r, &b, &|n| decls.iter().find(|d| d.name == n));
     r
 }
@@ -218,15 +223,11 @@ fn an_unload_before_the_deadlock_fails_on_the_modules_verdict() {
 /// `fixed` of the shared-report boot, as if `inverted` had been declared
 /// silent: its reports are unexplained, and could be a late effect of fixed.
 fn fixed_beside_an_undeclared_report() -> TestResult {
-    let b = boot("shared-report");
-    let d = decl("fixed");
-    let plan = d.plan(&Facts::default()).unwrap();
-    let mut fixed = judge::judge(&d, &plan, &b, None, Path::new("/no/kunit.py"));
-    assert!(fixed.ok, "{:?}", failed(&fixed));
-    let mut silent = decl("fixed");
-    silent.name = "inverted".into();
-    judge::shared_boot(&mut fixed, &b, &|n| if n == "inverted" { Some(&silent) } else { None });
-    fixed
+    judged_among("shared-report", "fixed", |n| {
+        let mut d = decl("fixed");
+        d.name = n.to_string();
+        d
+    })
 }
 
 #[test]
