@@ -161,13 +161,23 @@ fn ring_of_three_semaphores() {
     ] {
         assert_eq!(f.kind, Kind::HungTask);
         assert_eq!(tasks(f)[..2], [me.to_string(), next.to_string()]);
-        assert_eq!(blocked_on(f).as_deref(), Some(&*format!("semaphore {next}")));
+        assert_eq!(
+            blocked_on(f).as_deref(),
+            Some(&*format!("semaphore {next}"))
+        );
     }
     let claims: Vec<String> = r
         .summary
         .claims
         .iter()
-        .map(|c| format!("{} {} {}", c.task, if c.holds { "holds" } else { "waits for" }, c.lock))
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c.task,
+                if c.holds { "holds" } else { "waits for" },
+                c.lock
+            )
+        })
         .collect();
     assert_eq!(
         claims,

@@ -25,10 +25,17 @@ const SILENT_SECS: u64 = 5;
 pub fn choose(kernel: &KernelEnv, initrd: &Path) -> Result<Accel, Error> {
     match std::env::var("LAB_ACCEL").as_deref() {
         Ok(name @ ("kvm" | "tcg")) => {
-            return Ok(Accel { name: name.to_string(), why: format!("LAB_ACCEL={name}") });
+            return Ok(Accel {
+                name: name.to_string(),
+                why: format!("LAB_ACCEL={name}"),
+            });
         }
         Ok("auto") | Ok("") | Err(_) => {}
-        Ok(other) => return Err(Error::new(format!("LAB_ACCEL={other}: use auto, kvm or tcg"))),
+        Ok(other) => {
+            return Err(Error::new(format!(
+                "LAB_ACCEL={other}: use auto, kvm or tcg"
+            )))
+        }
     }
     let machine = std::fs::read_to_string("/etc/machine-id")
         .map(|s| s.trim().to_string())
@@ -41,7 +48,13 @@ pub fn choose(kernel: &KernelEnv, initrd: &Path) -> Result<Accel, Error> {
         let mut lines = text.lines();
         let name = lines.next().unwrap_or("tcg").to_string();
         let why = lines.next().unwrap_or("the probe's answer").to_string();
-        return Ok(Accel { name, why: format!("{why}; remembered, delete {} to probe again", memo.display()) });
+        return Ok(Accel {
+            name,
+            why: format!(
+                "{why}; remembered, delete {} to probe again",
+                memo.display()
+            ),
+        });
     }
     let accel = probe(kernel, initrd);
     crate::note(format!("KVM probe: {}", accel.why));
@@ -52,14 +65,27 @@ pub fn choose(kernel: &KernelEnv, initrd: &Path) -> Result<Accel, Error> {
 
 /// A short boot with KVM: did the guest init get to its end?
 fn probe(kernel: &KernelEnv, initrd: &Path) -> Accel {
-    let tcg = |why: String| Accel { name: "tcg".into(), why };
-    if std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_err() {
+    let tcg = |why: String| Accel {
+        name: "tcg".into(),
+        why,
+    };
+    if std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .is_err()
+    {
         return tcg("/dev/kvm is missing or not usable: TCG".into());
     }
-    let Ok(dir) = tempdir("kvm-probe") else { return tcg("no temporary directory for the KVM probe: TCG".into()) };
+    let Ok(dir) = tempdir("kvm-probe") else {
+        return tcg("no temporary directory for the KVM probe: TCG".into());
+    };
     let mut spec = Spec::new("none", initrd);
     spec.timeout = Duration::from_secs(PROBE_SECS);
-    let kvm = Accel { name: "kvm".into(), why: "the KVM probe".into() };
+    let kvm = Accel {
+        name: "kvm".into(),
+        why: "the KVM probe".into(),
+    };
     let mut silent = false;
     let mut qemu_said = String::new();
     let result = Boot::start(kernel, &dir, spec, &kvm).and_then(|mut b| {
@@ -68,7 +94,10 @@ fn probe(kernel: &KernelEnv, initrd: &Path) -> Accel {
             std::thread::sleep(Duration::from_millis(50));
             running = b.poll();
         }
-        silent = running && std::fs::metadata(b.dir.join("console.log")).map(|m| m.len() == 0).unwrap_or(true);
+        silent = running
+            && std::fs::metadata(b.dir.join("console.log"))
+                .map(|m| m.len() == 0)
+                .unwrap_or(true);
         if silent {
             // Ends it now.
             b.spec.timeout = Duration::ZERO;
@@ -79,15 +108,26 @@ fn probe(kernel: &KernelEnv, initrd: &Path) -> Accel {
     });
     let _ = std::fs::remove_dir_all(&dir);
     match result {
-        Ok(_) if silent => tcg(format!("a KVM guest printed nothing in {SILENT_SECS} s: TCG")),
-        Ok(a) if a.record.ending == crate::boot::Ending::Died && a.console.trim().is_empty() => tcg(format!(
-            "QEMU with KVM exited before the kernel printed anything ({}): TCG",
-            qemu_said.lines().next().unwrap_or("it said nothing")
+        Ok(_) if silent => tcg(format!(
+            "a KVM guest printed nothing in {SILENT_SECS} s: TCG"
         )),
-        Ok(a) if a.guest.done.is_some() => {
-            Accel { name: "kvm".into(), why: format!("a KVM guest booted in the probe in {:.1} s", a.record.wall_secs) }
+        Ok(a) if a.record.ending == crate::boot::Ending::Died && a.console.trim().is_empty() => {
+            tcg(format!(
+                "QEMU with KVM exited before the kernel printed anything ({}): TCG",
+                qemu_said.lines().next().unwrap_or("it said nothing")
+            ))
         }
-        Ok(a) => tcg(format!("a KVM guest did not boot in {PROBE_SECS} s (stopped at: {}): TCG", a.stage())),
+        Ok(a) if a.guest.done.is_some() => Accel {
+            name: "kvm".into(),
+            why: format!(
+                "a KVM guest booted in the probe in {:.1} s",
+                a.record.wall_secs
+            ),
+        },
+        Ok(a) => tcg(format!(
+            "a KVM guest did not boot in {PROBE_SECS} s (stopped at: {}): TCG",
+            a.stage()
+        )),
         Err(e) => tcg(format!("the KVM probe could not boot: {}: TCG", e.message)),
     }
 }

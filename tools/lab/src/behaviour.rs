@@ -23,11 +23,27 @@ pub fn doctor(suite: &Setup) -> (bool, Vec<String>) {
         fragment: Some(suite.lab.root.join("scripts/lab.config")),
     });
     let own_ok = !own.iter().any(|f| f.level == crate::doctor::Level::Fail);
-    diags.push(format!("the lab's tree: {}", if own_ok { "no problem" } else { "PROBLEMS" }));
-    diags.extend(own.iter().filter(|f| f.level == crate::doctor::Level::Fail).map(|f| format!("  {}", f.what)));
-    let Ok(copy) = crate::qemu::tempdir("headers") else { return (false, vec!["no temporary directory".into()]) };
+    diags.push(format!(
+        "the lab's tree: {}",
+        if own_ok { "no problem" } else { "PROBLEMS" }
+    ));
+    diags.extend(
+        own.iter()
+            .filter(|f| f.level == crate::doctor::Level::Fail)
+            .map(|f| format!("  {}", f.what)),
+    );
+    let Ok(copy) = crate::qemu::tempdir("headers") else {
+        return (false, vec!["no temporary directory".into()]);
+    };
     let src = k.path("KERNEL_SRC");
-    let clang = format!("clang{}", if k.get("LLVM") == "1" { "" } else { k.get("LLVM") });
+    let clang = format!(
+        "clang{}",
+        if k.get("LLVM") == "1" {
+            ""
+        } else {
+            k.get("LLVM")
+        }
+    );
     let (made, text) = output(
         Command::new("sh")
             .arg(src.join("scripts/package/install-extmod-build"))
@@ -55,15 +71,30 @@ pub fn doctor(suite: &Setup) -> (bool, Vec<String>) {
         output(&mut cmd)
     };
     let mut ok = own_ok;
-    for (what, target) in [("make doctor KDIR=<headers-only copy>", Some("doctor")), ("make KDIR=<headers-only copy>", None)] {
+    for (what, target) in [
+        ("make doctor KDIR=<headers-only copy>", Some("doctor")),
+        ("make KDIR=<headers-only copy>", None),
+    ] {
         let (passed, text) = make(target);
         let named = text.contains("the Rust metadata is missing");
         let kbuild = text.contains("error[E0463]");
         diags.push(format!(
             "{what}: {}, {}, {}",
-            if passed { "passed (it must not)" } else { "failed" },
-            if named { "naming the missing Rust metadata" } else { "NOT naming the Rust metadata" },
-            if kbuild { "with Kbuild's E0463 (too late)" } else { "before Kbuild" }
+            if passed {
+                "passed (it must not)"
+            } else {
+                "failed"
+            },
+            if named {
+                "naming the missing Rust metadata"
+            } else {
+                "NOT naming the Rust metadata"
+            },
+            if kbuild {
+                "with Kbuild's E0463 (too late)"
+            } else {
+                "before Kbuild"
+            }
         ));
         ok &= !passed && named && !kbuild;
     }
@@ -84,37 +115,75 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
     type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
     let cases: Vec<Case> = vec![
         ("an empty directory", vec![], "is empty"),
-        ("no Kbuild or Makefile", vec![("c_abba.c", source.clone()), ("fixed.expect.json", decl.clone())], "has no Kbuild or Makefile"),
+        (
+            "no Kbuild or Makefile",
+            vec![
+                ("c_abba.c", source.clone()),
+                ("fixed.expect.json", decl.clone()),
+            ],
+            "has no Kbuild or Makefile",
+        ),
         (
             "a misspelt key in its declaration",
-            vec![("c_abba.c", source.clone()), ("Kbuild", kbuild.clone()), ("fixed.expect.json", decl.replace("\"params\"", "\"parms\""))],
+            vec![
+                ("c_abba.c", source.clone()),
+                ("Kbuild", kbuild.clone()),
+                ("fixed.expect.json", decl.replace("\"params\"", "\"parms\"")),
+            ],
             "unknown field `parms`",
         ),
         (
             "a compile error",
-            vec![("c_abba.c", source.replace("static int fixed;", "static int fixed")), ("Kbuild", kbuild.clone()), ("fixed.expect.json", decl.clone())],
+            vec![
+                (
+                    "c_abba.c",
+                    source.replace("static int fixed;", "static int fixed"),
+                ),
+                ("Kbuild", kbuild.clone()),
+                ("fixed.expect.json", decl.clone()),
+            ],
             "failed",
         ),
         (
             "a declaration naming a module that was not built",
-            vec![("c_abba.c", source.clone()), ("Kbuild", kbuild.clone()), ("fixed.expect.json", decl.replace("\"c_abba\"", "\"c_abbb\""))],
+            vec![
+                ("c_abba.c", source.clone()),
+                ("Kbuild", kbuild.clone()),
+                (
+                    "fixed.expect.json",
+                    decl.replace("\"c_abba\"", "\"c_abbb\""),
+                ),
+            ],
             "module \"c_abbb\" was not built",
         ),
     ];
     let mut ok = true;
     let mut diags = Vec::new();
     for (what, files, want) in cases {
-        let Ok(dir) = crate::qemu::tempdir("outside") else { return (false, vec!["no temporary directory".into()]) };
+        let Ok(dir) = crate::qemu::tempdir("outside") else {
+            return (false, vec!["no temporary directory".into()]);
+        };
         for (name, text) in &files {
             let _ = std::fs::write(dir.join(name), text);
         }
         let r = crate::outside::prepare(&suite.lab, &suite.kernel, &dir);
         let _ = std::fs::remove_dir_all(&dir);
-        let _ = std::fs::remove_dir_all(suite.lab.out.join("outside").join(dir.file_name().unwrap_or_default()));
+        let _ = std::fs::remove_dir_all(
+            suite
+                .lab
+                .out
+                .join("outside")
+                .join(dir.file_name().unwrap_or_default()),
+        );
         match r {
-            Err(e) if e.to_string().contains(want) => {
-                diags.push(format!("{what}: refused: {}", e.to_string().lines().take(2).collect::<Vec<_>>().join(" / ")))
-            }
+            Err(e) if e.to_string().contains(want) => diags.push(format!(
+                "{what}: refused: {}",
+                e.to_string()
+                    .lines()
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" / ")
+            )),
             Err(e) => {
                 ok = false;
                 diags.push(format!("{what}: refused, but not saying {want:?}: {e}"));
@@ -136,7 +205,9 @@ pub fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
     use std::os::unix::process::CommandExt;
     use std::time::{Duration, Instant};
     let mut diags = Vec::new();
-    let Ok(out) = crate::qemu::tempdir("interrupt") else { return (false, vec!["no temporary directory".into()]) };
+    let Ok(out) = crate::qemu::tempdir("interrupt") else {
+        return (false, vec!["no temporary directory".into()]);
+    };
     for f in ["lab.env", "module", "initramfs.cpio", "initramfs-perf.cpio"] {
         let _ = std::os::unix::fs::symlink(suite.lab.out.join(f), out.join(f));
     }
@@ -150,13 +221,21 @@ pub fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn();
-    let Ok(mut child) = child else { return (false, vec!["cannot start lab test".into()]) };
+    let Ok(mut child) = child else {
+        return (false, vec!["cannot start lab test".into()]);
+    };
     let _registered = crate::interrupt::register(child.id());
     // Wait until its boot runs: the guest init spoke.
     let started = Instant::now();
     let booted = loop {
-        let logs = std::fs::read_dir(out.join("logs")).into_iter().flatten().flatten();
-        if logs.map(|e| e.path().join("lab.log")).any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false)) {
+        let logs = std::fs::read_dir(out.join("logs"))
+            .into_iter()
+            .flatten()
+            .flatten();
+        if logs
+            .map(|e| e.path().join("lab.log"))
+            .any(|p| std::fs::metadata(p).map(|m| m.len() > 0).unwrap_or(false))
+        {
             break true;
         }
         if started.elapsed() > Duration::from_secs(60) || matches!(child.try_wait(), Ok(Some(_))) {
@@ -178,9 +257,14 @@ pub fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
         std::thread::sleep(Duration::from_millis(50));
     };
     let secs = sent.elapsed().as_secs_f64();
-    let (_, ps) = output(Command::new("pgrep").arg("-f").arg(format!("qemu-system.*{}", out.display())));
+    let (_, ps) = output(
+        Command::new("pgrep")
+            .arg("-f")
+            .arg(format!("qemu-system.*{}", out.display())),
+    );
     let ktap = std::fs::read_to_string(out.join("test-results.ktap")).unwrap_or_default();
-    let says = ktap.contains("# interrupted by SIGINT:") && ktap.contains("not ok 1 fixed # interrupted by SIGINT");
+    let says = ktap.contains("# interrupted by SIGINT:")
+        && ktap.contains("not ok 1 fixed # interrupted by SIGINT");
     diags.push(format!(
         "boot running: {booted}; exited after {secs:.1} s with {status:?}; QEMU left: {}; KTAP says interrupted: {says}",
         if ps.trim().is_empty() { "none" } else { ps.trim() }

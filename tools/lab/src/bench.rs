@@ -50,13 +50,37 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
     }
     print_cold(suite);
     let (empty, empty_cpu) = empty_boots(suite, 5)?;
-    fig("boot_empty_wall(tcg, busybox /init, median of 5)", format!("{empty:.2}"), "s");
-    fig("boot_empty_cpu", format!("{empty_cpu:.2}"), "s (host CPU, median)");
+    fig(
+        "boot_empty_wall(tcg, busybox /init, median of 5)",
+        format!("{empty:.2}"),
+        "s",
+    );
+    fig(
+        "boot_empty_cpu",
+        format!("{empty_cpu:.2}"),
+        "s (host CPU, median)",
+    );
     let lab_boot = lab_boots(suite, 3)?;
-    fig("boot_lab_minimal_wall(lab.run=none, median of 3)", format!("{:.2}", lab_boot.0), "s");
-    fig("boot_lab_minimal_to_init", format!("{:.2}", lab_boot.1), "s");
-    fig("boot_lab_minimal_cpu", format!("{:.2}", lab_boot.2), "s (host CPU, median; its CPUs take turns on one host thread)");
-    fig("boot_lab_minimal_vs_empty", format!("{:.2}", lab_boot.0 / empty), "x");
+    fig(
+        "boot_lab_minimal_wall(lab.run=none, median of 3)",
+        format!("{:.2}", lab_boot.0),
+        "s",
+    );
+    fig(
+        "boot_lab_minimal_to_init",
+        format!("{:.2}", lab_boot.1),
+        "s",
+    );
+    fig(
+        "boot_lab_minimal_cpu",
+        format!("{:.2}", lab_boot.2),
+        "s (host CPU, median; its CPUs take turns on one host thread)",
+    );
+    fig(
+        "boot_lab_minimal_vs_empty",
+        format!("{:.2}", lab_boot.0 / empty),
+        "x",
+    );
     let mut ok = true;
     if opts.suite_runs > 0 {
         ok &= warm_suite(suite, opts.suite_runs, empty)?;
@@ -64,7 +88,9 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
     ok &= backoff(suite)?;
     let inspector = suite.lab.root.join("tools/dmesg-inspect/bench.sh");
     if opts.inspector && inspector.is_file() {
-        let status = Command::new(&inspector).status().map_err(|e| Error::new(e.to_string()))?;
+        let status = Command::new(&inspector)
+            .status()
+            .map_err(|e| Error::new(e.to_string()))?;
         ok &= status.success();
     }
     Ok(ok)
@@ -83,8 +109,27 @@ fn empty_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
         let cpu0 = children_cpu();
         let (ok, text) = output(
             Command::new("timeout")
-                .args(["60", QEMU, "-accel", "tcg", "-cpu", "max", "-smp", "2,sockets=2,cores=1,threads=1", "-m", "512"])
-                .args(["-nodefaults", "-no-reboot", "-display", "none", "-serial", "null", "-kernel"])
+                .args([
+                    "60",
+                    QEMU,
+                    "-accel",
+                    "tcg",
+                    "-cpu",
+                    "max",
+                    "-smp",
+                    "2,sockets=2,cores=1,threads=1",
+                    "-m",
+                    "512",
+                ])
+                .args([
+                    "-nodefaults",
+                    "-no-reboot",
+                    "-display",
+                    "none",
+                    "-serial",
+                    "null",
+                    "-kernel",
+                ])
                 .arg(k.get("BZIMAGE"))
                 .arg("-initrd")
                 .arg(&initrd)
@@ -115,8 +160,11 @@ fn children_cpu() -> f64 {
 /// An initramfs of a static busybox and a three-line `/init`.
 fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
     let init = dir.join("init");
-    std::fs::write(&init, "#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\n/bin/busybox reboot -f\n")
-        .map_err(|e| Error::new(e.to_string()))?;
+    std::fs::write(
+        &init,
+        "#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc\n/bin/busybox reboot -f\n",
+    )
+    .map_err(|e| Error::new(e.to_string()))?;
     let spec = dir.join("spec");
     std::fs::write(
         &spec,
@@ -131,11 +179,19 @@ fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
     let gen = suite.kernel.kdir().join("usr/gen_init_cpio");
     let status = Command::new("sh")
         .arg("-c")
-        .arg(format!("'{}' '{}' >'{}'", gen.display(), spec.display(), out.display()))
+        .arg(format!(
+            "'{}' '{}' >'{}'",
+            gen.display(),
+            spec.display(),
+            out.display()
+        ))
         .status()
         .map_err(|e| Error::new(e.to_string()))?;
     if !status.success() {
-        return Err(Error::new(format!("{} could not pack the empty initramfs", gen.display())));
+        return Err(Error::new(format!(
+            "{} could not pack the empty initramfs",
+            gen.display()
+        )));
     }
     Ok(out)
 }
@@ -144,7 +200,10 @@ fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
 /// the median time to its init's first word, and the median host CPU time.
 fn lab_boots(suite: &Setup, n: usize) -> Result<(f64, f64, f64), Error> {
     let initrd = suite.lab.initramfs();
-    let accel = crate::qemu::Accel { name: "tcg".into(), why: "the benchmark's baseline is TCG".into() };
+    let accel = crate::qemu::Accel {
+        name: "tcg".into(),
+        why: "the benchmark's baseline is TCG".into(),
+    };
     let (mut walls, mut inits, mut cpus) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..n {
         let mut spec = Spec::new("none", &initrd);
@@ -168,21 +227,40 @@ fn warm_suite(suite: &Setup, runs: usize, empty: f64) -> Result<bool, Error> {
         let log = suite.lab.out.join(format!("bench-suite-{}.log", i + 1));
         let since = std::time::SystemTime::now();
         let t0 = Instant::now();
-        let (passed, text) = output(Command::new("make").arg("-s").arg("-C").arg(&suite.lab.root).arg("test"));
+        let (passed, text) = output(
+            Command::new("make")
+                .arg("-s")
+                .arg("-C")
+                .arg(&suite.lab.root)
+                .arg("test"),
+        );
         let wall = t0.elapsed().as_secs_f64();
         let _ = std::fs::write(&log, &text);
         if !passed {
             failed_logs.push(log.display().to_string());
         }
-        let result = text.lines().rev().find(|l| l.ends_with(" failed")).unwrap_or("no summary").to_string();
-        fig(&format!("warm_make_test_wall[{}]", i + 1), format!("{wall:.1}"), &format!("s ({result})"));
+        let result = text
+            .lines()
+            .rev()
+            .find(|l| l.ends_with(" failed"))
+            .unwrap_or("no summary")
+            .to_string();
+        fig(
+            &format!("warm_make_test_wall[{}]", i + 1),
+            format!("{wall:.1}"),
+            &format!("s ({result})"),
+        );
         ok &= passed;
         walls.push(wall);
         boots.push(records_since(&suite.lab.logs_dir(), since));
     }
     let med = median(walls.clone());
     fig("warm_make_test_wall(median)", format!("{med:.1}"), "s");
-    fig("warm_make_test_vs_empty_boot", format!("{:.1}", med / empty), "x");
+    fig(
+        "warm_make_test_vs_empty_boot",
+        format!("{:.1}", med / empty),
+        "x",
+    );
     // The boots of the median run.
     let i = walls.iter().position(|w| *w == med).unwrap_or(0);
     let records = &boots[i];
@@ -190,9 +268,20 @@ fn warm_suite(suite: &Setup, runs: usize, empty: f64) -> Result<bool, Error> {
     let cpu: f64 = records.iter().filter_map(|r| r.1.cpu_secs).sum();
     fig("warm_suite_boots", records.len(), "boots");
     fig("warm_suite_boot_wall_sum", format!("{sum:.1}"), "s");
-    fig("warm_suite_boot_cpu_sum", format!("{cpu:.1}"), "s (host CPU of the boots' QEMUs)");
-    if let Some((name, r)) = records.iter().max_by(|a, b| a.1.wall_secs.total_cmp(&b.1.wall_secs)) {
-        fig(&format!("warm_suite_longest_boot({name})"), format!("{:.1}", r.wall_secs), "s");
+    fig(
+        "warm_suite_boot_cpu_sum",
+        format!("{cpu:.1}"),
+        "s (host CPU of the boots' QEMUs)",
+    );
+    if let Some((name, r)) = records
+        .iter()
+        .max_by(|a, b| a.1.wall_secs.total_cmp(&b.1.wall_secs))
+    {
+        fig(
+            &format!("warm_suite_longest_boot({name})"),
+            format!("{:.1}", r.wall_secs),
+            "s",
+        );
     }
     if !ok {
         eprintln!("# a suite run failed; its log: {}", failed_logs.join(", "));
@@ -205,19 +294,34 @@ fn warm_suite(suite: &Setup, runs: usize, empty: f64) -> Result<bool, Error> {
 /// `fixed=1`, then `fixed=2`; each thread's rounds per second, and how often
 /// thread B backed off.
 fn backoff(suite: &Setup) -> Result<bool, Error> {
-    let Some(d) = suite.decl("backoff") else { return Ok(true) };
+    let Some(d) = suite.decl("backoff") else {
+        return Ok(true);
+    };
     let accel = crate::accel::choose(&suite.kernel, &suite.initrd(d))?;
-    let a = Boot::start(&suite.kernel, &suite.lab.logs_dir(), suite.spec(&["backoff".to_string()]), &accel)?.wait()?;
-    let line = a
-        .guest
-        .scenario("backoff")
-        .and_then(|s| s.lines.iter().find_map(|(_, l)| l.strip_prefix("# back-off figures: ").map(str::to_string)));
+    let a = Boot::start(
+        &suite.kernel,
+        &suite.lab.logs_dir(),
+        suite.spec(&["backoff".to_string()]),
+        &accel,
+    )?
+    .wait()?;
+    let line = a.guest.scenario("backoff").and_then(|s| {
+        s.lines
+            .iter()
+            .find_map(|(_, l)| l.strip_prefix("# back-off figures: ").map(str::to_string))
+    });
     let Some(line) = line else {
-        eprintln!("# the backoff boot printed no figures; its log: {}", a.dir.join("console.log").display());
+        eprintln!(
+            "# the backoff boot printed no figures; its log: {}",
+            a.dir.join("console.log").display()
+        );
         return Ok(false);
     };
     let get = |k: &str| -> f64 {
-        line.split_whitespace().find_map(|kv| kv.strip_prefix(&format!("{k}="))).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+        line.split_whitespace()
+            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
     };
     let rounds: f64 = d
         .scenario
@@ -228,12 +332,35 @@ fn backoff(suite: &Setup) -> Result<bool, Error> {
         .unwrap_or(0.0);
     let per_s = |ms: f64| if ms > 0.0 { rounds * 1000.0 / ms } else { 0.0 };
     let params = d.scenario.params.replace("fixed=2 ", "");
-    for (label, key) in [("fixed_order_a", "fixed_a_ms"), ("fixed_order_b", "fixed_b_ms"), ("backoff_a", "backoff_a_ms"), ("backoff_b", "backoff_b_ms")] {
-        fig(&format!("{label}_rounds_per_s({params})"), format!("{:.0}", per_s(get(key))), "rounds/s");
+    for (label, key) in [
+        ("fixed_order_a", "fixed_a_ms"),
+        ("fixed_order_b", "fixed_b_ms"),
+        ("backoff_a", "backoff_a_ms"),
+        ("backoff_b", "backoff_b_ms"),
+    ] {
+        fig(
+            &format!("{label}_rounds_per_s({params})"),
+            format!("{:.0}", per_s(get(key))),
+            "rounds/s",
+        );
     }
     fig("backoff_b_backoffs", get("backoffs_b"), "back-offs");
-    fig("backoff_b_vs_fixed_b", format!("{:.2}", per_s(get("backoff_b_ms")) / per_s(get("fixed_b_ms")).max(1e-9)), "x (rounds/s)");
-    fig("backoff_a_vs_backoff_b", format!("{:.2}", per_s(get("backoff_a_ms")) / per_s(get("backoff_b_ms")).max(1e-9)), "x (A's rounds/s over B's: B's starvation)");
+    fig(
+        "backoff_b_vs_fixed_b",
+        format!(
+            "{:.2}",
+            per_s(get("backoff_b_ms")) / per_s(get("fixed_b_ms")).max(1e-9)
+        ),
+        "x (rounds/s)",
+    );
+    fig(
+        "backoff_a_vs_backoff_b",
+        format!(
+            "{:.2}",
+            per_s(get("backoff_a_ms")) / per_s(get("backoff_b_ms")).max(1e-9)
+        ),
+        "x (A's rounds/s over B's: B's starvation)",
+    );
     Ok(true)
 }
 
@@ -246,11 +373,16 @@ fn records_since(logs: &Path, since: std::time::SystemTime) -> Vec<(String, Reco
             continue;
         }
         let p = e.path().join("boot.json");
-        let Ok(meta) = std::fs::metadata(&p) else { continue };
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
         if meta.modified().map(|m| m < since).unwrap_or(true) {
             continue;
         }
-        if let Some(r) = std::fs::read_to_string(&p).ok().and_then(|t| serde_json::from_str::<Record>(&t).ok()) {
+        if let Some(r) = std::fs::read_to_string(&p)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Record>(&t).ok())
+        {
             out.push((r.run.clone(), r));
         }
     }
@@ -276,23 +408,42 @@ fn cold_file(suite: &Setup) -> PathBuf {
 
 /// The stages every cold run has, by the start of their header.
 const COLD_STAGES: [&str; 8] = [
-    "Host packages", "bindgen", "Looking for linux-source", "Fetching linux-source", "Unpacking linux-source",
-    "Configuring Linux", "Building Linux", "Building the host programs",
+    "Host packages",
+    "bindgen",
+    "Looking for linux-source",
+    "Fetching linux-source",
+    "Unpacking linux-source",
+    "Configuring Linux",
+    "Building Linux",
+    "Building the host programs",
 ];
 
 /// `.ci/run` in a scratch clone of HEAD with an empty cache.
 fn cold_run(suite: &Setup) -> Result<(), Error> {
     let scratch = crate::qemu::tempdir("cold").map_err(|e| Error::new(e.to_string()))?;
-    eprintln!("# cold run: a clone of HEAD and an empty cache in {}", scratch.display());
+    eprintln!(
+        "# cold run: a clone of HEAD and an empty cache in {}",
+        scratch.display()
+    );
     let clone = scratch.join("clone");
-    let (ok, text) = output(Command::new("git").arg("clone").arg("-q").arg(&suite.lab.root).arg(&clone));
+    let (ok, text) = output(
+        Command::new("git")
+            .arg("clone")
+            .arg("-q")
+            .arg(&suite.lab.root)
+            .arg(&clone),
+    );
     if !ok {
         return Err(Error::new(format!("git clone failed: {text}")));
     }
     let cache = scratch.join("cache");
     let t0 = Instant::now();
     let (_, log) = output(
-        Command::new("bash").arg(".ci/run").current_dir(&clone).env("CI", "true").env("DEADLOCK_LAB_CACHE", &cache),
+        Command::new("bash")
+            .arg(".ci/run")
+            .current_dir(&clone)
+            .env("CI", "true")
+            .env("DEADLOCK_LAB_CACHE", &cache),
     );
     let total = t0.elapsed().as_secs_f64();
     // The run's whole output outlives the scratch clone.
@@ -311,7 +462,11 @@ fn cold_run(suite: &Setup) -> Result<(), Error> {
     // whose check always runs (a fraction of a second when all are in).
     let not_measured = COLD_STAGES
         .iter()
-        .filter(|s| !stages.iter().any(|(n, secs)| n.starts_with(*s) && (*s != &"Host packages" || *secs >= 1.0)))
+        .filter(|s| {
+            !stages
+                .iter()
+                .any(|(n, secs)| n.starts_with(*s) && (*s != &"Host packages" || *secs >= 1.0))
+        })
         .map(|s| s.to_string())
         .collect();
     let series = log
@@ -323,27 +478,45 @@ fn cold_run(suite: &Setup) -> Result<(), Error> {
         date: chrono::Local::now().to_rfc3339(),
         series,
         total_secs: total,
-        result: log.lines().rev().find(|l| l.ends_with(" failed")).unwrap_or("no summary").to_string(),
+        result: log
+            .lines()
+            .rev()
+            .find(|l| l.ends_with(" failed"))
+            .unwrap_or("no summary")
+            .to_string(),
         stages,
         not_measured,
     };
-    let _ = std::fs::write(cold_file(suite), serde_json::to_string_pretty(&run).unwrap_or_default());
+    let _ = std::fs::write(
+        cold_file(suite),
+        serde_json::to_string_pretty(&run).unwrap_or_default(),
+    );
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
 }
 
 /// The last cold run's figures.
 fn print_cold(suite: &Setup) {
-    let Some(run) = std::fs::read_to_string(cold_file(suite)).ok().and_then(|t| serde_json::from_str::<ColdRun>(&t).ok())
+    let Some(run) = std::fs::read_to_string(cold_file(suite))
+        .ok()
+        .and_then(|t| serde_json::from_str::<ColdRun>(&t).ok())
     else {
         println!("cold_run: none recorded (lab bench --cold measures one: about 9 min)");
         return;
     };
-    fig("cold_run_total", format!("{:.0}", run.total_secs), &format!("s (Linux {}, {}, {})", run.series, run.date, run.result));
+    fig(
+        "cold_run_total",
+        format!("{:.0}", run.total_secs),
+        &format!("s (Linux {}, {}, {})", run.series, run.date, run.result),
+    );
     for (name, secs) in &run.stages {
         fig(&format!("cold_stage: {name}"), format!("{secs:.1}"), "s");
     }
     for s in &run.not_measured {
-        fig(&format!("cold_stage_not_measured: {s}"), "-", "(nothing to do: the machine had it already)");
+        fig(
+            &format!("cold_stage_not_measured: {s}"),
+            "-",
+            "(nothing to do: the machine had it already)",
+        );
     }
 }

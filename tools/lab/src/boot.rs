@@ -81,7 +81,12 @@ pub struct Boot {
 
 impl Boot {
     /// Starts QEMU for `spec`, in a new folder under `logs`.
-    pub fn start(kernel: &KernelEnv, logs: &Path, spec: Spec, accel: &Accel) -> Result<Boot, Error> {
+    pub fn start(
+        kernel: &KernelEnv,
+        logs: &Path,
+        spec: Spec,
+        accel: &Accel,
+    ) -> Result<Boot, Error> {
         let dir = new_dir(logs, &spec.run)?;
         let console = dir.join("console.log");
         let lab = dir.join("lab.log");
@@ -126,7 +131,11 @@ impl Boot {
     /// Whether QEMU is still running; notes the time the guest init started,
     /// and the CPU time QEMU has used so far.
     pub fn poll(&mut self) -> bool {
-        if self.to_init.is_none() && fs::metadata(self.dir.join("lab.log")).map(|m| m.len() > 0).unwrap_or(false) {
+        if self.to_init.is_none()
+            && fs::metadata(self.dir.join("lab.log"))
+                .map(|m| m.len() > 0)
+                .unwrap_or(false)
+        {
             self.to_init = Some(self.started.elapsed().as_secs_f64());
         }
         // Read before the exit is collected: an exited QEMU's record still
@@ -174,7 +183,9 @@ impl Boot {
         let record = Record {
             run: self.spec.run.clone(),
             cmdline: self.spec.cmdline(),
-            qemu: std::iter::once(QEMU.to_string()).chain(self.args.iter().cloned()).collect(),
+            qemu: std::iter::once(QEMU.to_string())
+                .chain(self.args.iter().cloned())
+                .collect(),
             accel: self.accel.name.clone(),
             accel_why: self.accel.why.clone(),
             timeout_secs: self.spec.timeout.as_secs(),
@@ -185,7 +196,8 @@ impl Boot {
             qemu_status: status.and_then(|s| s.code()),
         };
         let json = serde_json::to_string_pretty(&record).unwrap_or_default();
-        fs::write(self.dir.join("boot.json"), json + "\n").map_err(|e| Error::new(e.to_string()))?;
+        fs::write(self.dir.join("boot.json"), json + "\n")
+            .map_err(|e| Error::new(e.to_string()))?;
         let analysis = Boot::analyse(&self.dir)?;
         analysis.write_parts()?;
         Ok(analysis)
@@ -194,14 +206,21 @@ impl Boot {
     /// Reads a boot's folder: its record, the console and the protocol.
     pub fn analyse(dir: &Path) -> Result<Analysis, Error> {
         let read = |f: &str| fs::read_to_string(dir.join(f));
-        let record: Record = serde_json::from_str(&read("boot.json").map_err(|e| {
-            Error::new(format!("{}: no boot.json: {e}", dir.display()))
-        })?)
+        let record: Record = serde_json::from_str(
+            &read("boot.json")
+                .map_err(|e| Error::new(format!("{}: no boot.json: {e}", dir.display())))?,
+        )
         .map_err(|e| Error::new(format!("{}/boot.json: {e}", dir.display())))?;
         let console = read("console.log").unwrap_or_default().replace('\r', "");
         let guest = GuestLog::parse(&read("lab.log").unwrap_or_default());
         let names: Vec<String> = record.run.split(',').map(str::to_string).collect();
-        Ok(Analysis { dir: dir.to_path_buf(), record, console, guest, names })
+        Ok(Analysis {
+            dir: dir.to_path_buf(),
+            record,
+            console,
+            guest,
+            names,
+        })
     }
 }
 
@@ -225,7 +244,11 @@ impl Analysis {
     /// The boot's kernel log: the kernel's lines of its console (every line
     /// the kernel logged: the boot has `ignore_loglevel`).
     pub fn kernel_log(&self) -> String {
-        self.console.lines().filter(|l| is_kernel_line(l)).flat_map(|l| [l, "\n"]).collect()
+        self.console
+            .lines()
+            .filter(|l| is_kernel_line(l))
+            .flat_map(|l| [l, "\n"])
+            .collect()
     }
 
     /// Each scenario's part of the kernel log: from its start line to the
@@ -259,7 +282,8 @@ impl Analysis {
     /// `latest-NAME` links.
     pub fn write_parts(&self) -> Result<(), Error> {
         let w = |f: String, text: &str| {
-            fs::write(self.dir.join(&f), text).map_err(|e| Error::new(format!("{}/{f}: {e}", self.dir.display())))
+            fs::write(self.dir.join(&f), text)
+                .map_err(|e| Error::new(format!("{}/{f}: {e}", self.dir.display())))
         };
         w("dmesg.txt".to_string(), &self.kernel_log())?;
         for name in &self.names {
@@ -268,7 +292,14 @@ impl Analysis {
                 let checks: String = s
                     .checks
                     .iter()
-                    .map(|c| format!("{} {} {}\n", if c.ok { "ok" } else { "not ok" }, c.id, c.description))
+                    .map(|c| {
+                        format!(
+                            "{} {} {}\n",
+                            if c.ok { "ok" } else { "not ok" },
+                            c.id,
+                            c.description
+                        )
+                    })
                     .collect();
                 w(format!("{name}.checks"), &checks)?;
                 if let Some((status, _)) = s.exit {
@@ -303,10 +334,17 @@ fn cpu_secs(pid: u32) -> Option<f64> {
 
 /// A line the kernel printed: `[    1.234567] ...`.
 pub fn is_kernel_line(line: &str) -> bool {
-    let Some(rest) = line.strip_prefix('[') else { return false };
-    let Some((stamp, _)) = rest.split_once(']') else { return false };
+    let Some(rest) = line.strip_prefix('[') else {
+        return false;
+    };
+    let Some((stamp, _)) = rest.split_once(']') else {
+        return false;
+    };
     let s = stamp.trim();
-    !s.is_empty() && s.split_once('.').is_some_and(|(a, b)| a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit()))
+    !s.is_empty()
+        && s.split_once('.').is_some_and(|(a, b)| {
+            a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
+        })
 }
 
 /// How far a boot got, from its console and its protocol.
@@ -314,13 +352,24 @@ pub fn stage_of(console: &str, guest: &GuestLog) -> String {
     if guest.done.is_some() {
         return "finished".into();
     }
-    if let Some(s) = guest.scenarios.iter().rev().find(|s| s.start.is_some() && s.exit.is_none()) {
+    if let Some(s) = guest
+        .scenarios
+        .iter()
+        .rev()
+        .find(|s| s.start.is_some() && s.exit.is_none())
+    {
         let last = s
             .lines
             .last()
             .map(|(_, l)| l.clone())
             .or_else(|| s.checks.last().map(|c| format!("check {}", c.id)))
-            .or_else(|| console.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
+            .or_else(|| {
+                console
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+            })
             .unwrap_or_default();
         let last: String = last.chars().take(100).collect();
         return format!("running scenario '{}' (last line: {last})", s.name);

@@ -24,7 +24,8 @@ impl Scratch {
         let dir = crate::qemu::tempdir(what).map_err(io)?;
         std::fs::create_dir_all(dir.join("src")).map_err(io)?;
         std::fs::write(dir.join("Kbuild"), "obj-m += src/\n").map_err(io)?;
-        std::os::unix::fs::symlink(lab.root.join("src/Kbuild"), dir.join("src/Kbuild")).map_err(io)?;
+        std::os::unix::fs::symlink(lab.root.join("src/Kbuild"), dir.join("src/Kbuild"))
+            .map_err(io)?;
         std::os::unix::fs::symlink(lab.root.join("src/lab"), dir.join("src/lab")).map_err(io)?;
         for (name, text) in roots {
             std::fs::write(dir.join(format!("src/{name}.rs")), text).map_err(io)?;
@@ -38,7 +39,12 @@ impl Scratch {
         output(
             Command::new("make")
                 .arg("-k")
-                .arg(format!("-j{}", std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)))
+                .arg(format!(
+                    "-j{}",
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(2)
+                ))
                 .arg("-C")
                 .arg(kernel.kdir())
                 .arg(format!("M={}", self.dir.display()))
@@ -69,17 +75,23 @@ impl Drop for Scratch {
 /// first line and the lines of its message, up to the next diagnostic.
 pub fn errors_in(log: &str, file: &Path) -> Vec<String> {
     // Kbuild's rustc names the file relative to the tree: src/NAME.rs.
-    let name = format!("src/{}", file.file_name().unwrap_or_default().to_string_lossy());
+    let name = format!(
+        "src/{}",
+        file.file_name().unwrap_or_default().to_string_lossy()
+    );
     let mut out = Vec::new();
     let mut block: Vec<&str> = Vec::new();
     let flush = |block: &mut Vec<&str>, out: &mut Vec<String>| {
-        if block.first().is_some_and(|l| l.starts_with("error")) && block.iter().any(|l| l.contains(&*name)) {
+        if block.first().is_some_and(|l| l.starts_with("error"))
+            && block.iter().any(|l| l.contains(&*name))
+        {
             out.push(block.join("\n"));
         }
         block.clear();
     };
     for line in log.lines() {
-        let starts = line.starts_with("error") || line.starts_with("warning") || line.starts_with("make");
+        let starts =
+            line.starts_with("error") || line.starts_with("warning") || line.starts_with("make");
         if starts {
             flush(&mut block, &mut out);
         }

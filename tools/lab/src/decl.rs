@@ -168,12 +168,20 @@ impl Declaration {
             regex::Regex::new(re).map_err(|e| at(format!("console pattern {re:?}: {e}")))?;
         }
         for id in &scenario.checks {
-            if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || "_.:-{}".contains(c)) {
-                return Err(at(format!("check name {id:?}: use letters, digits and _ . : - only")));
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.:-{}".contains(c))
+            {
+                return Err(at(format!(
+                    "check name {id:?}: use letters, digits and _ . : - only"
+                )));
             }
         }
         if name == crate::protocol::INIT {
-            return Err(at(format!("\"{name}\" is the guest init's own name; pick another")));
+            return Err(at(format!(
+                "\"{name}\" is the guest init's own name; pick another"
+            )));
         }
         let script = file.with_file_name(format!("{name}.sh"));
         let d = Declaration {
@@ -201,7 +209,11 @@ impl Declaration {
             ))
             .hint("drop \"checks\" to use the lab's generic flow, or write the script"));
         }
-        let cut = if self.panics() { generic.find("lab_flush").unwrap_or(generic.len()) } else { generic.len() };
+        let cut = if self.panics() {
+            generic.find("lab_flush").unwrap_or(generic.len())
+        } else {
+            generic.len()
+        };
         self.scenario.checks = literal_checks(&generic[..cut]);
         self.script = generic_path.to_path_buf();
         Ok(())
@@ -224,9 +236,15 @@ impl Declaration {
     pub fn plan(&self, facts: &Facts) -> Result<Vec<String>, Error> {
         let mut plan = Vec::new();
         for id in &self.scenario.checks {
-            for one in facts.expand(id).map_err(|e| Error::new(format!("{}: {e}", self.file.display())))? {
+            for one in facts
+                .expand(id)
+                .map_err(|e| Error::new(format!("{}: {e}", self.file.display())))?
+            {
                 if plan.contains(&one) {
-                    return Err(Error::new(format!("{}: check {one:?} is declared twice", self.file.display())));
+                    return Err(Error::new(format!(
+                        "{}: check {one:?} is declared twice",
+                        self.file.display()
+                    )));
                 }
                 plan.push(one);
             }
@@ -236,7 +254,12 @@ impl Declaration {
 
     pub fn boot_class(&self) -> BootClass {
         let s = &self.scenario;
-        BootClass { append: s.append.clone(), cpus: s.cpus, initrd: s.initrd, parallel: s.parallel }
+        BootClass {
+            append: s.append.clone(),
+            cpus: s.cpus,
+            initrd: s.initrd,
+            parallel: s.parallel,
+        }
     }
 
     pub fn sharing(&self) -> Sharing {
@@ -281,12 +304,19 @@ impl Declaration {
         let mut problems = Vec::new();
         for id in &self.scenario.checks {
             if !id.contains('{') && !used.contains(id) {
-                problems.push(format!("check {id:?} is declared, but {} never runs it", self.script.display()));
+                problems.push(format!(
+                    "check {id:?} is declared, but {} never runs it",
+                    self.script.display()
+                ));
             }
         }
         for id in &used {
             if !self.scenario.checks.contains(id) {
-                problems.push(format!("{} runs check {id:?}, which {} does not declare", self.script.display(), self.file.display()));
+                problems.push(format!(
+                    "{} runs check {id:?}, which {} does not declare",
+                    self.script.display(),
+                    self.file.display()
+                ));
             }
         }
         match problems.is_empty() {
@@ -301,9 +331,15 @@ fn literal_checks(script: &str) -> Vec<String> {
     let mut out = Vec::new();
     for line in script.lines() {
         let l = line.trim_start();
-        let Some(rest) = l.strip_prefix("check ") else { continue };
+        let Some(rest) = l.strip_prefix("check ") else {
+            continue;
+        };
         let word = rest.split_whitespace().next().unwrap_or("");
-        if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c)) {
+        if !word.is_empty()
+            && word
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
+        {
             out.push(word.to_string());
         }
     }
@@ -315,21 +351,36 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Declaration>, Error> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(SUFFIX).map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(SUFFIX)
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     let mut decls = Vec::new();
     for n in names {
         let d = Declaration::load(dir, &n)?;
         if !d.script.is_file() {
-            return Err(Error::new(format!("no guest script {} for {}", d.script.display(), d.file.display())));
+            return Err(Error::new(format!(
+                "no guest script {} for {}",
+                d.script.display(),
+                d.file.display()
+            )));
         }
         d.require_checks()?;
         decls.push(d);
     }
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let p = entry.path();
-        let Some(stem) = p.file_name().and_then(|f| f.to_str()).and_then(|f| f.strip_suffix(".sh")) else { continue };
+        let Some(stem) = p
+            .file_name()
+            .and_then(|f| f.to_str())
+            .and_then(|f| f.strip_suffix(".sh"))
+        else {
+            continue;
+        };
         if !stem.starts_with("lib") && !decls.iter().any(|d| d.name == stem) {
             return Err(Error::new(format!("{} has no declaration", p.display()))
                 .hint(format!("write {}/{stem}{SUFFIX}", dir.display())));
@@ -350,9 +401,14 @@ mod tests {
         let bad = GOOD.replace("\"checks\"", "\"timout\": 3, \"checks\"");
         let e = Declaration::parse("x", Path::new("t/x.expect.json"), &bad).unwrap_err();
         let msg = e.to_string();
-        assert!(msg.contains("t/x.expect.json") && msg.contains("timout"), "{msg}");
+        assert!(
+            msg.contains("t/x.expect.json") && msg.contains("timout"),
+            "{msg}"
+        );
         let top = GOOD.replace("\"others\"", "\"lockdep_of\": true, \"others\"");
-        let msg = Declaration::parse("x", Path::new("t/x.expect.json"), &top).unwrap_err().to_string();
+        let msg = Declaration::parse("x", Path::new("t/x.expect.json"), &top)
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("lockdep_of"), "{msg}");
     }
 
@@ -361,7 +417,15 @@ mod tests {
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
         assert_eq!(d.scenario.timeout, 60);
         assert_eq!(d.scenario.cpus, 2);
-        assert_eq!(d.boot_class(), BootClass { append: String::new(), cpus: 2, initrd: None, parallel: false });
+        assert_eq!(
+            d.boot_class(),
+            BootClass {
+                append: String::new(),
+                cpus: 2,
+                initrd: None,
+                parallel: false
+            }
+        );
         assert_eq!(d.sharing(), Sharing::Silent);
         let last = GOOD.replace("\"findings\": []", r#""findings": [{"kind": "circular"}]"#);
         let mut d = Declaration::parse("x", Path::new("t/x.expect.json"), &last).unwrap();
@@ -369,14 +433,24 @@ mod tests {
         d.must_fail = vec!["dmesg findings match".into()];
         assert_eq!(d.sharing(), Sharing::Alone);
         let panics = GOOD.replace("\"checks\"", r#""ends": "panic", "checks""#);
-        assert_eq!(Declaration::parse("x", Path::new("t/x.expect.json"), &panics).unwrap().sharing(), Sharing::Alone);
+        assert_eq!(
+            Declaration::parse("x", Path::new("t/x.expect.json"), &panics)
+                .unwrap()
+                .sharing(),
+            Sharing::Alone
+        );
     }
 
     #[test]
     fn the_script_and_the_declaration_agree() {
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
-        assert!(d.lint_script("check a \"one\" true\n\tcheck b \"two\" true\n").is_ok());
-        let e = d.lint_script("check a \"one\" true\ncheck c \"three\" true\n").unwrap_err().to_string();
+        assert!(d
+            .lint_script("check a \"one\" true\n\tcheck b \"two\" true\n")
+            .is_ok());
+        let e = d
+            .lint_script("check a \"one\" true\ncheck c \"three\" true\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("\"b\"") && e.contains("\"c\""), "{e}");
     }
 }

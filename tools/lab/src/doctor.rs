@@ -28,7 +28,11 @@ pub struct Finding {
 }
 
 fn f(level: Level, what: impl Into<String>, todo: Option<String>) -> Finding {
-    Finding { level, what: what.into(), todo }
+    Finding {
+        level,
+        what: what.into(),
+        todo,
+    }
 }
 
 /// What the doctor is given.
@@ -58,7 +62,12 @@ const DETECTORS: &[(&str, &str)] = &[
 /// The packages that hold a distribution's Rust metadata for its kernels.
 fn metadata_package(release: &str) -> String {
     let os = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-    let id = os.lines().find_map(|l| l.strip_prefix("ID=")).unwrap_or("").trim_matches('"').to_string();
+    let id = os
+        .lines()
+        .find_map(|l| l.strip_prefix("ID="))
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_string();
     match id.as_str() {
         "ubuntu" => format!("install linux-lib-rust-{release} (Ubuntu ships the metadata apart from the headers)"),
         "arch" => "reinstall linux-headers: Arch's headers package includes rust/*.rmeta".into(),
@@ -87,11 +96,20 @@ pub fn examine(t: &Tree) -> Vec<Finding> {
             .find_map(|l| l.strip_prefix(&format!("{opt}=")))
             .map(|v| v.trim_matches('"').to_string())
     };
-    let release = std::fs::read_to_string(kdir.join("include/config/kernel.release")).unwrap_or_default();
+    let release =
+        std::fs::read_to_string(kdir.join("include/config/kernel.release")).unwrap_or_default();
     let release = release.trim();
-    out.push(f(Level::Ok, format!("a built kernel tree: Linux {release}"), None));
+    out.push(f(
+        Level::Ok,
+        format!("a built kernel tree: Linux {release}"),
+        None,
+    ));
     if !on("CONFIG_RUST") {
-        out.push(f(Level::Fail, "CONFIG_RUST is off: the modules are written in Rust", Some("use a kernel built with CONFIG_RUST=y".into())));
+        out.push(f(
+            Level::Fail,
+            "CONFIG_RUST is off: the modules are written in Rust",
+            Some("use a kernel built with CONFIG_RUST=y".into()),
+        ));
     } else {
         let rust = kdir.join("rust");
         let missing: Vec<&str> = ["libcore.rmeta", "libkernel.rmeta", "libmacros.so"]
@@ -99,7 +117,11 @@ pub fn examine(t: &Tree) -> Vec<Finding> {
             .filter(|m| !rust.join(m).is_file())
             .collect();
         if missing.is_empty() {
-            out.push(f(Level::Ok, "CONFIG_RUST=y, and the Rust metadata is there (rust/*.rmeta, libmacros.so)", None));
+            out.push(f(
+                Level::Ok,
+                "CONFIG_RUST=y, and the Rust metadata is there (rust/*.rmeta, libmacros.so)",
+                None,
+            ));
         } else {
             out.push(f(
                 Level::Fail,
@@ -132,10 +154,21 @@ pub fn examine(t: &Tree) -> Vec<Finding> {
     if let Some(fragment) = &t.fragment {
         let dropped = dropped_options(fragment, &config);
         match dropped.is_empty() {
-            true => out.push(f(Level::Ok, format!("every option of {} survived olddefconfig", fragment.display()), None)),
+            true => out.push(f(
+                Level::Ok,
+                format!(
+                    "every option of {} survived olddefconfig",
+                    fragment.display()
+                ),
+                None,
+            )),
             false => out.push(f(
                 Level::Fail,
-                format!("options of {} that Kconfig dropped: {}", fragment.display(), dropped.join(", ")),
+                format!(
+                    "options of {} that Kconfig dropped: {}",
+                    fragment.display(),
+                    dropped.join(", ")
+                ),
                 Some("see each option's 'depends on' (make menuconfig, then '/')".into()),
             )),
         }
@@ -149,17 +182,29 @@ pub fn examine(t: &Tree) -> Vec<Finding> {
 }
 
 fn rustc_matches(t: &Tree, want: Option<String>, out: &mut Vec<Finding>) {
-    let rustc = if t.rustc.is_empty() { "rustc".to_string() } else { t.rustc.clone() };
+    let rustc = if t.rustc.is_empty() {
+        "rustc".to_string()
+    } else {
+        t.rustc.clone()
+    };
     let (_, have) = output(Command::new(&rustc).arg("--version"));
     let have = have.trim().to_string();
     match want {
-        Some(w) if w == have => out.push(f(Level::Ok, format!("the rustc is the tree's: {have}"), None)),
+        Some(w) if w == have => out.push(f(
+            Level::Ok,
+            format!("the rustc is the tree's: {have}"),
+            None,
+        )),
         Some(w) => out.push(f(
             Level::Fail,
             format!("the tree was built with '{w}', but {rustc} is '{have}'"),
             Some("pass the kernel's compiler: RUSTC=/path/to/rustc".into()),
         )),
-        None => out.push(f(Level::Fail, "the tree's .config names no rustc (CONFIG_RUSTC_VERSION_TEXT)", None)),
+        None => out.push(f(
+            Level::Fail,
+            "the tree's .config names no rustc (CONFIG_RUSTC_VERSION_TEXT)",
+            None,
+        )),
     }
 }
 
@@ -177,13 +222,20 @@ fn compiler_matches(t: &Tree, config: &str, want: Option<String>, out: &mut Vec<
     if !clang && !t.llvm.is_empty() {
         out.push(f(
             Level::Fail,
-            format!("the tree was built with gcc ({want}), but LLVM={} asks for clang", t.llvm),
+            format!(
+                "the tree was built with gcc ({want}), but LLVM={} asks for clang",
+                t.llvm
+            ),
             Some("leave LLVM unset".into()),
         ));
         return;
     }
     let cc = if clang {
-        let suffix = if t.llvm == "1" { String::new() } else { t.llvm.clone() };
+        let suffix = if t.llvm == "1" {
+            String::new()
+        } else {
+            t.llvm.clone()
+        };
         format!("clang{suffix}")
     } else {
         "gcc".to_string()
@@ -191,12 +243,19 @@ fn compiler_matches(t: &Tree, config: &str, want: Option<String>, out: &mut Vec<
     let (_, have) = output(Command::new(&cc).arg("--version"));
     let first = have.lines().next().unwrap_or("").trim().to_string();
     if !want.is_empty() && first == want {
-        out.push(f(Level::Ok, format!("the C compiler is the tree's: {first}"), None));
+        out.push(f(
+            Level::Ok,
+            format!("the C compiler is the tree's: {first}"),
+            None,
+        ));
     } else {
         out.push(f(
             Level::Fail,
             format!("the tree was built with '{want}', but {cc} is '{first}'"),
-            Some(format!("pass the kernel's compiler ({})", if clang { "LLVM=" } else { "CC=" })),
+            Some(format!(
+                "pass the kernel's compiler ({})",
+                if clang { "LLVM=" } else { "CC=" }
+            )),
         ));
     }
 }
@@ -209,7 +268,9 @@ pub fn dropped_options(fragment: &Path, config: &str) -> Vec<String> {
         .map(str::trim)
         .filter(|l| l.starts_with("CONFIG_"))
         .filter(|l| match l.strip_suffix("=n") {
-            Some(name) => lines.iter().any(|c| *c == format!("{name}=y") || *c == format!("{name}=m")),
+            Some(name) => lines
+                .iter()
+                .any(|c| *c == format!("{name}=y") || *c == format!("{name}=m")),
             None => !lines.contains(l),
         })
         .map(str::to_string)

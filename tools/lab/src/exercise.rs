@@ -43,10 +43,15 @@ fn todo(n: u32) -> String {
 pub fn list(lab: &Lab) -> Result<Vec<Exercise>, Error> {
     let root = lab.root.join("tests/exercises");
     let mut out = Vec::new();
-    for e in std::fs::read_dir(&root).map_err(|e| Error::new(format!("{}: {e}", root.display())))?.flatten() {
+    for e in std::fs::read_dir(&root)
+        .map_err(|e| Error::new(format!("{}: {e}", root.display())))?
+        .flatten()
+    {
         let dir = e.path();
         let name = e.file_name().to_string_lossy().into_owned();
-        let Some(number) = name.split('-').next().and_then(|n| n.parse().ok()) else { continue };
+        let Some(number) = name.split('-').next().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
         let rs: Vec<PathBuf> = std::fs::read_dir(&dir)
             .into_iter()
             .flatten()
@@ -55,12 +60,29 @@ pub fn list(lab: &Lab) -> Result<Vec<Exercise>, Error> {
             .filter(|p| p.extension().is_some_and(|x| x == "rs"))
             .collect();
         let [root_file] = &rs[..] else {
-            return Err(Error::new(format!("{} must hold exactly one crate root (*.rs)", dir.display())));
+            return Err(Error::new(format!(
+                "{} must hold exactly one crate root (*.rs)",
+                dir.display()
+            )));
         };
         let source = std::fs::read_to_string(root_file).map_err(|e| Error::new(e.to_string()))?;
-        let skeleton_fails = header(&source, "skeleton-fails").into_iter().map(str::to_string).collect();
-        let file = root_file.file_name().unwrap().to_string_lossy().into_owned();
-        out.push(Exercise { number, name, dir, file, source, skeleton_fails });
+        let skeleton_fails = header(&source, "skeleton-fails")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        let file = root_file
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.push(Exercise {
+            number,
+            name,
+            dir,
+            file,
+            source,
+            skeleton_fails,
+        });
     }
     out.sort_by_key(|e| e.number);
     Ok(out)
@@ -68,10 +90,13 @@ pub fn list(lab: &Lab) -> Result<Vec<Exercise>, Error> {
 
 pub fn find(lab: &Lab, n: u32) -> Result<Exercise, Error> {
     let all = list(lab)?;
-    let numbers: Vec<String> = all.iter().map(|e| format!("{} ({})", e.number, e.name)).collect();
-    all.into_iter()
-        .find(|e| e.number == n)
-        .ok_or_else(|| Error::new(format!("no exercise {n}")).hint(format!("exercises: {}", numbers.join(", "))))
+    let numbers: Vec<String> = all
+        .iter()
+        .map(|e| format!("{} ({})", e.number, e.name))
+        .collect();
+    all.into_iter().find(|e| e.number == n).ok_or_else(|| {
+        Error::new(format!("no exercise {n}")).hint(format!("exercises: {}", numbers.join(", ")))
+    })
 }
 
 impl Exercise {
@@ -95,7 +120,8 @@ impl Exercise {
     }
 
     pub fn solution(&self) -> Result<String, Error> {
-        variant(&self.source, Variant::Fixed, None).map_err(|e| Error::new(format!("{}/{}: {e}", self.dir.display(), self.file)))
+        variant(&self.source, Variant::Fixed, None)
+            .map_err(|e| Error::new(format!("{}/{}: {e}", self.dir.display(), self.file)))
     }
 
     /// Writes the skeleton and the exercise's `Kbuild` into `dest`.

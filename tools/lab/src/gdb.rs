@@ -33,14 +33,20 @@ const GDB_SECS: u64 = 120;
 
 /// Boots `spec` with the gdb stub and runs the session; the boot's
 /// analysis and the host's checks.
-pub fn drive(suite: &Setup, mut spec: Spec, accel: &Accel) -> Result<(Analysis, DriverChecks), Error> {
+pub fn drive(
+    suite: &Setup,
+    mut spec: Spec,
+    accel: &Accel,
+) -> Result<(Analysis, DriverChecks), Error> {
     let k = &suite.kernel;
     if crate::qemu::which("gdb").is_none() {
         return Err(Error::new("gdb is missing").hint("run: make setup"));
     }
     if !k.kdir().join("vmlinux-gdb.py").is_file() {
-        return Err(Error::new(format!("no {}/vmlinux-gdb.py", k.kdir().display()))
-            .hint("the lab kernel needs CONFIG_GDB_SCRIPTS=y"));
+        return Err(
+            Error::new(format!("no {}/vmlinux-gdb.py", k.kdir().display()))
+                .hint("the lab kernel needs CONFIG_GDB_SCRIPTS=y"),
+        );
     }
     // A port no one listens on, so that parallel runs do not clash.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -52,13 +58,21 @@ pub fn drive(suite: &Setup, mut spec: Spec, accel: &Accel) -> Result<(Analysis, 
     let mut boot = Boot::start(k, &suite.lab.logs_dir(), spec, accel)?;
     let mut ready = false;
     while boot.poll() && Instant::now() < deadline && !crate::interrupt::interrupted() {
-        if boot.guest_log().scenarios.iter().any(|s| s.ready.iter().any(|r| r == "gdb")) {
+        if boot
+            .guest_log()
+            .scenarios
+            .iter()
+            .any(|s| s.ready.iter().any(|r| r == "gdb"))
+        {
             ready = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let mut checks = DriverChecks { names: CHECKS.to_vec(), results: vec![] };
+    let mut checks = DriverChecks {
+        names: CHECKS.to_vec(),
+        results: vec![],
+    };
     if ready {
         let text = session(suite, &boot, port);
         checks.results = judge(&text);
@@ -89,7 +103,10 @@ fn session(suite: &Setup, boot: &Boot, port: u16) -> String {
     }
     let (_, text) = crate::process::output(&mut cmd);
     let _ = std::fs::write(boot.dir.join("gdb.txt"), &text);
-    let _ = std::fs::write(boot.dir.join("gdb-seconds"), format!("{:.1}\n", t0.elapsed().as_secs_f64()));
+    let _ = std::fs::write(
+        boot.dir.join("gdb-seconds"),
+        format!("{:.1}\n", t0.elapsed().as_secs_f64()),
+    );
     text
 }
 
@@ -116,7 +133,9 @@ pub fn judge(text: &str) -> Vec<bool> {
     let lsmod = regex::Regex::new(r"^0x[0-9a-f]* *deadlock_lab ").unwrap();
     let walked = |t: &str| {
         let sec = format!("backtrace of deadlock_lab_{t}");
-        has(&sec, " __down_common ") && has(&sec, " down (") && has(&sec, &format!("deadlock_lab::thread_{t}"))
+        has(&sec, " __down_common ")
+            && has(&sec, " down (")
+            && has(&sec, &format!("deadlock_lab::thread_{t}"))
     };
     vec![
         has("lx-ps", "deadlock_lab_a") && has("lx-ps", "deadlock_lab_b"),
@@ -126,6 +145,8 @@ pub fn judge(text: &str) -> Vec<bool> {
         walked("a"),
         walked("b"),
         section(text, "registers of the current vCPU").contains(&"restored: yes"),
-        text.lines().any(|l| l.starts_with("=== released the guest")) && text.contains("detached"),
+        text.lines()
+            .any(|l| l.starts_with("=== released the guest"))
+            && text.contains("detached"),
     ]
 }

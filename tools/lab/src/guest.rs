@@ -25,7 +25,11 @@ pub fn write_files(dir: &Path, decls: &[Declaration], facts: &Facts) -> Result<(
     fs::write(dir.join(FACTS_SH), facts.guest_env()).map_err(io)?;
     for d in decls {
         let plan = check(d, facts)?;
-        fs::write(dir.join(format!("scenarios/{}.env", d.name)), d.guest_env(&plan)).map_err(io)?;
+        fs::write(
+            dir.join(format!("scenarios/{}.env", d.name)),
+            d.guest_env(&plan),
+        )
+        .map_err(io)?;
     }
     Ok(())
 }

@@ -72,7 +72,11 @@ impl HostTest {
 /// The host tools' unit, fixture and property tests (the inspector's, and
 /// this program's own, on recorded boots).
 fn host_tools(suite: &Setup) -> (bool, Vec<String>) {
-    let (ok, text) = output(Command::new("cargo").args(["test", "--quiet", "--workspace"]).current_dir(&suite.lab.root));
+    let (ok, text) = output(
+        Command::new("cargo")
+            .args(["test", "--quiet", "--workspace"])
+            .current_dir(&suite.lab.root),
+    );
     let diags = text
         .lines()
         .filter(|l| l.starts_with("test result:") || l.contains("FAILED") || l.contains("panicked"))
@@ -88,7 +92,16 @@ fn rustfmt(suite: &Setup) -> (bool, Vec<String>) {
     let config = suite.kernel.path("KERNEL_SRC").join(".rustfmt.toml");
     let roots = crate_roots(&suite.lab.root);
     let mut cmd = Command::new("rustfmt");
-    cmd.args(["--check", "--color", "never", "--edition", "2021", "--config-path"]).arg(&config).args(&roots);
+    cmd.args([
+        "--check",
+        "--color",
+        "never",
+        "--edition",
+        "2021",
+        "--config-path",
+    ])
+    .arg(&config)
+    .args(&roots);
     let (ok, text) = output(&mut cmd);
     let mut diags: Vec<String> = vec![format!("{} crate root(s) checked", roots.len())];
     diags.extend(text.lines().take(40).map(str::to_string));
@@ -98,7 +111,11 @@ fn rustfmt(suite: &Setup) -> (bool, Vec<String>) {
 /// The crate roots of the modules: `src/*.rs`, and any under `tests/`.
 pub fn crate_roots(root: &Path) -> Vec<std::path::PathBuf> {
     let mut roots = crate::paths::files_with_ext(&root.join("src"), "rs", false);
-    roots.extend(crate::paths::files_with_ext(&root.join("tests"), "rs", true));
+    roots.extend(crate::paths::files_with_ext(
+        &root.join("tests"),
+        "rs",
+        true,
+    ));
     roots
 }
 
@@ -111,9 +128,17 @@ fn clippy(suite: &Setup) -> (bool, Vec<String>) {
     let k = &suite.kernel;
     let driver = k.path("CLIPPY_DRIVER");
     if !driver.is_file() {
-        return (false, vec![format!("no {}: run make setup", driver.display())]);
+        return (
+            false,
+            vec![format!("no {}: run make setup", driver.display())],
+        );
     }
-    let version = |p: &Path| output(Command::new(p).arg("--version")).1.trim().to_string();
+    let version = |p: &Path| {
+        output(Command::new(p).arg("--version"))
+            .1
+            .trim()
+            .to_string()
+    };
     let mut diags = vec![version(&driver)];
     let mut key_parts: Vec<Vec<u8>> = Vec::new();
     let mut files = crate_roots(&suite.lab.root);
@@ -133,7 +158,10 @@ fn clippy(suite: &Setup) -> (bool, Vec<String>) {
     let key = crate::paths::cache_key(&key_parts);
     let stamp = k.cache().join("clippy-clean").join(&key);
     if let Ok(when) = std::fs::read_to_string(&stamp) {
-        diags.push(format!("unchanged since a clean clippy build at {} (key {key})", when.trim()));
+        diags.push(format!(
+            "unchanged since a clean clippy build at {} (key {key})",
+            when.trim()
+        ));
         return (true, diags);
     }
     let Ok(dir) = crate::qemu::tempdir("clippy") else {
@@ -175,9 +203,14 @@ fn clippy(suite: &Setup) -> (bool, Vec<String>) {
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).filter(|p| p.is_file()).collect()
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect()
 }
-
 
 /// `modinfo` documents every parameter of every module with its allowed
 /// range, every module of the harness has `fixed`, and the license is GPL.
@@ -185,10 +218,17 @@ fn modinfo(suite: &Setup) -> (bool, Vec<String>) {
     let mut ok = true;
     let mut diags = Vec::new();
     for m in &suite.facts.modules {
-        diags.push(format!("{}: license {}", m.name, m.get("license").unwrap_or("none")));
+        diags.push(format!(
+            "{}: license {}",
+            m.name,
+            m.get("license").unwrap_or("none")
+        ));
         if m.get("license") != Some("GPL") {
             ok = false;
-            diags.push(format!("{}: the license must be GPL, or lockdep turns itself off", m.name));
+            diags.push(format!(
+                "{}: the license must be GPL, or lockdep turns itself off",
+                m.name
+            ));
         }
         for p in &m.params {
             diags.push(format!("  parm {}: {} ({})", p.name, p.description, p.ty));
@@ -196,14 +236,23 @@ fn modinfo(suite: &Setup) -> (bool, Vec<String>) {
                 Some((lo, hi)) if lo <= hi => {}
                 _ => {
                     ok = false;
-                    diags.push(format!("{}: parameter {} states no allowed range \"(allowed MIN..=MAX)\"", m.name, p.name));
+                    diags.push(format!(
+                        "{}: parameter {} states no allowed range \"(allowed MIN..=MAX)\"",
+                        m.name, p.name
+                    ));
                 }
             }
         }
-        let harness = m.get("author").is_some_and(|a| a == "deadlock-lab developers") && !m.name.ends_with("_kunit");
+        let harness = m
+            .get("author")
+            .is_some_and(|a| a == "deadlock-lab developers")
+            && !m.name.ends_with("_kunit");
         if harness && !m.has_fixed() {
             ok = false;
-            diags.push(format!("{}: a module of the lab's harness has no fixed parameter", m.name));
+            diags.push(format!(
+                "{}: a module of the lab's harness has no fixed parameter",
+                m.name
+            ));
         }
     }
     (ok, diags)
@@ -256,15 +305,27 @@ fn compile_fail(suite: &Setup) -> (bool, Vec<String>) {
             e.starts_with(&format!("error[{code}]")) && messages.iter().all(|m| e.contains(m))
         });
         match (matching, scratch.built(&broken)) {
-            (Some(e), false) => diags.push(format!("{name}: fails as stated: {}", e.lines().next().unwrap_or(""))),
+            (Some(e), false) => diags.push(format!(
+                "{name}: fails as stated: {}",
+                e.lines().next().unwrap_or("")
+            )),
             (_, true) => {
                 ok = false;
-                diags.push(format!("{name}: the broken text built; it must fail with {code}"));
+                diags.push(format!(
+                    "{name}: the broken text built; it must fail with {code}"
+                ));
             }
             (None, false) => {
                 ok = false;
-                diags.push(format!("{name}: fails, but not with {code} and {messages:?}; its errors:"));
-                diags.extend(errors.iter().take(3).flat_map(|e| e.lines().take(6).map(str::to_string)));
+                diags.push(format!(
+                    "{name}: fails, but not with {code} and {messages:?}; its errors:"
+                ));
+                diags.extend(
+                    errors
+                        .iter()
+                        .take(3)
+                        .flat_map(|e| e.lines().take(6).map(str::to_string)),
+                );
             }
         }
         if scratch.built(&format!("{name}_fixed")) {
@@ -272,7 +333,10 @@ fn compile_fail(suite: &Setup) -> (bool, Vec<String>) {
         } else {
             ok = false;
             diags.push(format!("{name}: its fixed twin does not build:"));
-            for e in crate::build::errors_in(&log, &scratch.root_path(&format!("{name}_fixed"))).iter().take(2) {
+            for e in crate::build::errors_in(&log, &scratch.root_path(&format!("{name}_fixed")))
+                .iter()
+                .take(2)
+            {
                 diags.extend(e.lines().take(8).map(str::to_string));
             }
         }
@@ -287,19 +351,33 @@ fn actionlint(suite: &Setup) -> (bool, Vec<String>) {
     if !bin.is_file() {
         return (false, vec![format!("no {}: run make setup", bin.display())]);
     }
-    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(suite.lab.root.join(".github/workflows"))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
-        .collect();
+    let mut files: Vec<std::path::PathBuf> =
+        std::fs::read_dir(suite.lab.root.join(".github/workflows"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+            .collect();
     files.sort();
     if files.is_empty() {
         return (false, vec!["no workflow in .github/workflows".into()]);
     }
-    let (ok, text) = output(Command::new(&bin).arg("-no-color").args(&files).current_dir(&suite.lab.root));
-    let mut diags = vec![format!("{} workflow(s): {}", files.len(), output(Command::new(&bin).arg("--version")).1.lines().next().unwrap_or(""))];
+    let (ok, text) = output(
+        Command::new(&bin)
+            .arg("-no-color")
+            .args(&files)
+            .current_dir(&suite.lab.root),
+    );
+    let mut diags = vec![format!(
+        "{} workflow(s): {}",
+        files.len(),
+        output(Command::new(&bin).arg("--version"))
+            .1
+            .lines()
+            .next()
+            .unwrap_or("")
+    )];
     diags.extend(text.lines().take(40).map(str::to_string));
     (ok, diags)
 }
@@ -319,7 +397,10 @@ pub fn ktap_check(suite: &Setup, so_far: &str, results: &[TestResult]) -> TestRe
             text.push('\n');
         }
     }
-    let want = (results.iter().filter(|r| r.ok).count() as u64, results.iter().filter(|r| !r.ok).count() as u64);
+    let want = (
+        results.iter().filter(|r| r.ok).count() as u64,
+        results.iter().filter(|r| !r.ok).count() as u64,
+    );
     let (ok, diags) = match crate::kunit::parse(&suite.kernel.kunit_py(), &text) {
         Ok(p) => {
             let got = crate::kunit::top_level(&p);

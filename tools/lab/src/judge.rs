@@ -62,30 +62,54 @@ pub fn judge(
         }
         if !plan.contains(&c.id) {
             undeclared.push(c.id.clone());
-            lines.push(Line::Diag(format!("not declared: check {} ({})", c.id, c.description)));
+            lines.push(Line::Diag(format!(
+                "not declared: check {} ({})",
+                c.id, c.description
+            )));
         } else if seen.contains(&c.id.as_str()) {
             twice.push(c.id.clone());
-            lines.push(Line::Diag(format!("reported again: check {} ({})", c.id, c.description)));
+            lines.push(Line::Diag(format!(
+                "reported again: check {} ({})",
+                c.id, c.description
+            )));
         } else {
             seen.push(&c.id);
-            lines.push(Line::Test { ok: c.ok, name: c.description.clone() });
+            lines.push(Line::Test {
+                ok: c.ok,
+                name: c.description.clone(),
+            });
         }
     }
     for (_, d) in diags {
         lines.push(Line::Diag(strip_hash(d)));
     }
-    let missing: Vec<&String> = plan.iter().filter(|id| !seen.contains(&id.as_str())).collect();
+    let missing: Vec<&String> = plan
+        .iter()
+        .filter(|id| !seen.contains(&id.as_str()))
+        .collect();
     for id in &missing {
-        lines.push(Line::Test { ok: false, name: format!("check {id} never ran") });
+        lines.push(Line::Test {
+            ok: false,
+            name: format!("check {id} never ran"),
+        });
     }
     for re in &decl.scenario.console {
-        let ok = regex::Regex::new(re).map(|r| r.is_match(&boot.console)).unwrap_or(false);
-        lines.push(Line::Test { ok, name: format!("console shows: {re}") });
+        let ok = regex::Regex::new(re)
+            .map(|r| r.is_match(&boot.console))
+            .unwrap_or(false);
+        lines.push(Line::Test {
+            ok,
+            name: format!("console shows: {re}"),
+        });
     }
     if let Some(d) = driver {
         for (i, n) in d.names.iter().enumerate() {
             let ok = d.results.get(i).copied().unwrap_or(false);
-            let name = if i < d.results.len() { n.to_string() } else { format!("{n} (never ran)") };
+            let name = if i < d.results.len() {
+                n.to_string()
+            } else {
+                format!("{n} (never ran)")
+            };
             lines.push(Line::Test { ok, name });
         }
     }
@@ -95,13 +119,28 @@ pub fn judge(
     if decl.scenario.kunit {
         let (ok, diag) = kunit_verdict(kunit_py, &part);
         lines.push(Line::Diag(format!("kunit.py: {diag}")));
-        lines.push(Line::Test { ok, name: "kunit.py parses the KUnit results in the kernel log: every case passed".into() });
+        lines.push(Line::Test {
+            ok,
+            name: "kunit.py parses the KUnit results in the kernel log: every case passed".into(),
+        });
     }
-    lines.push(Line::Diag(format!("log: {}", boot.dir.join("console.log").display())));
+    lines.push(Line::Diag(format!(
+        "log: {}",
+        boot.dir.join("console.log").display()
+    )));
     let count = subtest_count(decl, plan, driver.map(|d| d.names.len()).unwrap_or(0));
-    let ok = lines.iter().all(|l| !matches!(l, Line::Test { ok: false, .. }));
+    let ok = lines
+        .iter()
+        .all(|l| !matches!(l, Line::Test { ok: false, .. }));
     let seconds = log.seconds().unwrap_or(boot.record.wall_secs);
-    TestResult { name: name.clone(), ok, directive: None, seconds, diags: vec![], subtests: Some((count, lines)) }
+    TestResult {
+        name: name.clone(),
+        ok,
+        directive: None,
+        seconds,
+        diags: vec![],
+        subtests: Some((count, lines)),
+    }
 }
 
 /// A guest diagnostic as the KTAP shows it: without its `# `, Rust symbols
@@ -114,7 +153,10 @@ fn ending_words(boot: &Analysis) -> String {
     match boot.record.ending {
         Ending::Finished => "the guest finished".into(),
         Ending::Panicked => "in a kernel panic".into(),
-        Ending::Died => format!("QEMU exited before the guest finished (stopped at: {})", boot.stage()),
+        Ending::Died => format!(
+            "QEMU exited before the guest finished (stopped at: {})",
+            boot.stage()
+        ),
         Ending::TimedOut => format!(
             "timeout after {} s, QEMU killed (stopped at: {})",
             boot.record.timeout_secs,
@@ -137,42 +179,80 @@ fn ended(
     let mut why = Vec::new();
     if decl.panics() {
         if boot.record.ending != Ending::Panicked {
-            why.push(format!("the boot must end in a kernel panic, but it ended {}", ending_words(boot)));
+            why.push(format!(
+                "the boot must end in a kernel panic, but it ended {}",
+                ending_words(boot)
+            ));
         }
         if let Some((status, _)) = log.exit {
-            why.push(format!("the guest script exited ({status}) instead of the kernel panicking"));
+            why.push(format!(
+                "the guest script exited ({status}) instead of the kernel panicking"
+            ));
         }
     } else {
         match log.exit {
             None if log.missing => why.push("the guest has no script for it".to_string()),
-            None if log.start.is_none() => why.push(format!("the guest never started it (boot: {})", ending_words(boot))),
-            None => why.push(format!("the guest script never ended (boot: {})", ending_words(boot))),
+            None if log.start.is_none() => why.push(format!(
+                "the guest never started it (boot: {})",
+                ending_words(boot)
+            )),
+            None => why.push(format!(
+                "the guest script never ended (boot: {})",
+                ending_words(boot)
+            )),
             Some((0, _)) => {}
             Some((status, _)) => why.push(format!("the guest script exited {status}")),
         }
     }
     if !missing.is_empty() {
-        why.push(format!("the guest reported {} of its {} declared checks", plan.len() - missing.len(), plan.len()));
+        why.push(format!(
+            "the guest reported {} of its {} declared checks",
+            plan.len() - missing.len(),
+            plan.len()
+        ));
     }
     if !undeclared.is_empty() {
-        why.push(format!("it ran checks its declaration does not name: {}", undeclared.join(", ")));
+        why.push(format!(
+            "it ran checks its declaration does not name: {}",
+            undeclared.join(", ")
+        ));
     }
     if !twice.is_empty() {
         why.push(format!("it reported checks twice: {}", twice.join(", ")));
     }
-    let how = if decl.panics() { "the kernel panicked" } else { "exited 0" };
+    let how = if decl.panics() {
+        "the kernel panicked"
+    } else {
+        "exited 0"
+    };
     match why.is_empty() {
-        true => Line::Test { ok: true, name: format!("the guest ran its {} declared checks and {how}", plan.len()) },
-        false => Line::Test { ok: false, name: format!("the guest ran its declared checks: {}", why.join("; ")) },
+        true => Line::Test {
+            ok: true,
+            name: format!("the guest ran its {} declared checks and {how}", plan.len()),
+        },
+        false => Line::Test {
+            ok: false,
+            name: format!("the guest ran its declared checks: {}", why.join("; ")),
+        },
     }
 }
 
 /// The inspector's verdict on the scenario's part of the kernel log.
 fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
-    let file = decl.file.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    let test = |ok: bool| Line::Test { ok, name: format!("dmesg findings match {file}") };
+    let file = decl
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let test = |ok: bool| Line::Test {
+        ok,
+        name: format!("dmesg findings match {file}"),
+    };
     if part.trim().is_empty() {
-        return vec![Line::Diag(format!("no kernel log was captured for {}", decl.name)), test(false)];
+        return vec![
+            Line::Diag(format!("no kernel log was captured for {}", decl.name)),
+            test(false),
+        ];
     }
     let (listed, total, mismatches) = evaluate(decl, part);
     let mut lines: Vec<Line> = vec![Line::Diag(format!("dmesg-inspect: {total} finding(s)"))];
@@ -180,7 +260,11 @@ fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
     if mismatches.is_empty() {
         lines.push(Line::Diag("dmesg-inspect: expectation met".into()));
     }
-    lines.extend(mismatches.iter().map(|m| Line::Diag(format!("mismatch: {m}"))));
+    lines.extend(
+        mismatches
+            .iter()
+            .map(|m| Line::Diag(format!("mismatch: {m}"))),
+    );
     lines.push(test(mismatches.is_empty()));
     lines
 }
@@ -205,18 +289,25 @@ fn evaluate(decl: &Declaration, part: &str) -> (Vec<String>, u64, Vec<String>) {
 /// nobody expected may be a late effect of any scenario before it. Reports
 /// that the scenario of their part declares, found as declared, are its
 /// own.
-pub fn shared_boot<'a>(r: &mut TestResult, boot: &Analysis, decl_of: &dyn Fn(&str) -> Option<&'a Declaration>) {
+pub fn shared_boot<'a>(
+    r: &mut TestResult,
+    boot: &Analysis,
+    decl_of: &dyn Fn(&str) -> Option<&'a Declaration>,
+) {
     if !r.ok || boot.names.len() < 2 {
         return;
     }
     let unexplained = |o: &str| {
         let part = boot.kernel_part(o);
         reported(&part)
-            && !decl_of(o).is_some_and(|d| !d.expect.findings.is_empty() && evaluate(d, &part).2.is_empty())
+            && !decl_of(o)
+                .is_some_and(|d| !d.expect.findings.is_empty() && evaluate(d, &part).2.is_empty())
     };
     if let Some(o) = boot.names.iter().find(|o| **o != r.name && unexplained(o)) {
         r.ok = false;
-        r.directive = Some(format!("not judged: its boot was shared with {o}, whose part of the log holds a kernel report"));
+        r.directive = Some(format!(
+            "not judged: its boot was shared with {o}, whose part of the log holds a kernel report"
+        ));
     }
 }
 
@@ -225,7 +316,11 @@ pub fn shared_boot<'a>(r: &mut TestResult, boot: &Analysis, decl_of: &dyn Fn(&st
 /// (`stated`, parts of their names). The grader's subtests stay as
 /// diagnostics: a skeleton's expected failures are no failures of the suite.
 pub fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
-    let lines = graded.subtests.as_ref().map(|(_, l)| l.clone()).unwrap_or_default();
+    let lines = graded
+        .subtests
+        .as_ref()
+        .map(|(_, l)| l.clone())
+        .unwrap_or_default();
     let tests: Vec<(bool, String)> = lines
         .iter()
         .filter_map(|l| match l {
@@ -235,14 +330,21 @@ pub fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
         .collect();
     let loaded = tests.iter().any(|(ok, n)| *ok && n.starts_with("insmod "));
     let failing: Vec<&String> = tests.iter().filter(|(ok, _)| !ok).map(|(_, n)| n).collect();
-    let missing: Vec<&String> = stated.iter().filter(|s| !failing.iter().any(|f| f.contains(s.as_str()))).collect();
+    let missing: Vec<&String> = stated
+        .iter()
+        .filter(|s| !failing.iter().any(|f| f.contains(s.as_str())))
+        .collect();
     let mut diags = vec![format!(
         "the skeleton, graded: {} of {} subtests passed; it must load and fail: {}",
         tests.iter().filter(|(ok, _)| *ok).count(),
         tests.len(),
         stated.join("; ")
     )];
-    diags.extend(tests.iter().map(|(ok, n)| format!("  {} {n}", if *ok { "ok" } else { "not ok" })));
+    diags.extend(
+        tests
+            .iter()
+            .map(|(ok, n)| format!("  {} {n}", if *ok { "ok" } else { "not ok" })),
+    );
     let ok = !graded.ok && loaded && missing.is_empty();
     if !loaded {
         diags.push("it did not load: a skeleton must build and load".into());
@@ -253,12 +355,21 @@ pub fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
     for m in missing {
         diags.push(format!("it did not fail the stated subtest {m:?}"));
     }
-    TestResult { name: graded.name, ok, directive: None, seconds: graded.seconds, diags, subtests: None }
+    TestResult {
+        name: graded.name,
+        ok,
+        directive: None,
+        seconds: graded.seconds,
+        diags,
+        subtests: None,
+    }
 }
 
 /// Whether a part of the kernel log holds any kernel report.
 pub fn reported(part: &str) -> bool {
-    !dmesg_inspect::parse_bytes(part.as_bytes()).findings.is_empty()
+    !dmesg_inspect::parse_bytes(part.as_bytes())
+        .findings
+        .is_empty()
 }
 
 /// kunit.py's reading of the last KTAP document in `log`: every case passed,
@@ -266,7 +377,10 @@ pub fn reported(part: &str) -> bool {
 pub fn kunit_verdict(kunit_py: &Path, log: &str) -> (bool, String) {
     // The boot prints an empty KTAP ("1..0") before the lab's run.
     let lines: Vec<&str> = log.lines().collect();
-    let Some(start) = lines.iter().rposition(|l| l.ends_with("] KTAP version 1") || *l == "KTAP version 1") else {
+    let Some(start) = lines
+        .iter()
+        .rposition(|l| l.ends_with("] KTAP version 1") || *l == "KTAP version 1")
+    else {
         return (false, "no KTAP in the kernel log".into());
     };
     match crate::kunit::parse(kunit_py, &lines[start..].join("\n")) {

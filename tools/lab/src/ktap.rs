@@ -30,7 +30,14 @@ pub struct TestResult {
 
 impl TestResult {
     pub fn plain(name: &str, ok: bool, seconds: f64, diags: Vec<String>) -> TestResult {
-        TestResult { name: name.to_string(), ok, directive: None, seconds, diags, subtests: None }
+        TestResult {
+            name: name.to_string(),
+            ok,
+            directive: None,
+            seconds,
+            diags,
+            subtests: None,
+        }
     }
 }
 
@@ -61,7 +68,12 @@ pub fn render(number: usize, r: &TestResult) -> String {
                 }
                 Line::Test { ok, name } => {
                     k += 1;
-                    let _ = writeln!(s, "    {}ok {k} {}", if *ok { "" } else { "not " }, clean(name));
+                    let _ = writeln!(
+                        s,
+                        "    {}ok {k} {}",
+                        if *ok { "" } else { "not " },
+                        clean(name)
+                    );
                 }
             }
         }
@@ -72,8 +84,17 @@ pub fn render(number: usize, r: &TestResult) -> String {
         }
     }
     let _ = writeln!(s, "# {}: {:.1} s", r.name, r.seconds);
-    let directive = r.directive.as_ref().map(|d| format!(" # {}", clean(d))).unwrap_or_default();
-    let _ = writeln!(s, "{}ok {number} {}{directive}", if r.ok { "" } else { "not " }, r.name);
+    let directive = r
+        .directive
+        .as_ref()
+        .map(|d| format!(" # {}", clean(d)))
+        .unwrap_or_default();
+    let _ = writeln!(
+        s,
+        "{}ok {number} {}{directive}",
+        if r.ok { "" } else { "not " },
+        r.name
+    );
     s
 }
 
@@ -101,7 +122,10 @@ pub fn junit(results: &[TestResult]) -> String {
         };
         match &r.subtests {
             None => {
-                let mut case = TestCase::new(r.name.clone(), status(r.ok, r.directive.as_deref().unwrap_or("failed")));
+                let mut case = TestCase::new(
+                    r.name.clone(),
+                    status(r.ok, r.directive.as_deref().unwrap_or("failed")),
+                );
                 case.set_time(std::time::Duration::from_secs_f64(r.seconds.max(0.0)));
                 if !r.diags.is_empty() {
                     case.set_system_out(r.diags.join("\n"));
@@ -126,7 +150,8 @@ pub fn junit(results: &[TestResult]) -> String {
                     }
                 }
                 if let Some(d) = &r.directive {
-                    let mut case = TestCase::new(format!("{} (as a whole)", r.name), status(false, d));
+                    let mut case =
+                        TestCase::new(format!("{} (as a whole)", r.name), status(false, d));
                     case.set_system_out(d.clone());
                     if !r.ok {
                         suite.add_test_case(case);
@@ -154,11 +179,20 @@ mod tests {
             directive: None,
             seconds: 4.3,
             diags: vec![],
-            subtests: Some((2, vec![
-                Line::Diag("boot: tcg".into()),
-                Line::Test { ok: true, name: "insmod # works".into() },
-                Line::Test { ok: false, name: "rmmod".into() },
-            ])),
+            subtests: Some((
+                2,
+                vec![
+                    Line::Diag("boot: tcg".into()),
+                    Line::Test {
+                        ok: true,
+                        name: "insmod # works".into(),
+                    },
+                    Line::Test {
+                        ok: false,
+                        name: "rmmod".into(),
+                    },
+                ],
+            )),
         };
         let text = render(3, &r);
         assert_eq!(
@@ -166,6 +200,9 @@ mod tests {
             "    KTAP version 1\n    # Subtest: fixed\n    1..2\n    # boot: tcg\n    ok 1 insmod  works\n    not ok 2 rmmod\n# fixed: 4.3 s\nnot ok 3 fixed\n"
         );
         let xml = junit(&[r]);
-        assert!(xml.contains("<testsuite name=\"fixed\"") && xml.contains("<failure"), "{xml}");
+        assert!(
+            xml.contains("<testsuite name=\"fixed\"") && xml.contains("<failure"),
+            "{xml}"
+        );
     }
 }

@@ -41,7 +41,8 @@ pub fn parse(kunit_py: &Path, ktap: &str) -> Result<Parsed, Error> {
     let json = std::fs::read_to_string(&output);
     let _ = std::fs::remove_dir_all(&dir);
     let run = run?;
-    let text = String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
+    let text =
+        String::from_utf8_lossy(&run.stdout).into_owned() + &String::from_utf8_lossy(&run.stderr);
     let summary = text
         .lines()
         .find(|l| l.contains("Testing complete"))

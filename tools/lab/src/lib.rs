@@ -54,7 +54,10 @@ pub struct Error {
 
 impl Error {
     pub fn new(message: impl Into<String>) -> Error {
-        Error { message: message.into(), hints: Vec::new() }
+        Error {
+            message: message.into(),
+            hints: Vec::new(),
+        }
     }
 
     /// Adds a line saying what to do.

@@ -24,12 +24,18 @@ struct Tail {
 
 impl Tail {
     fn new(path: PathBuf) -> Tail {
-        Tail { path, offset: 0, partial: String::new() }
+        Tail {
+            path,
+            offset: 0,
+            partial: String::new(),
+        }
     }
 
     /// The complete lines added since the last call.
     fn lines(&mut self) -> Vec<String> {
-        let Ok(mut f) = File::open(&self.path) else { return vec![] };
+        let Ok(mut f) = File::open(&self.path) else {
+            return vec![];
+        };
         if f.seek(SeekFrom::Start(self.offset)).is_err() {
             return vec![];
         }
@@ -112,7 +118,13 @@ impl Follower {
                 (Event::Exit { status }, Some(n)) => format!("# scenario {n} exits {status}"),
                 _ => continue,
             };
-            self.pending.push((Shown { uptime: rec.uptime, text }, now));
+            self.pending.push((
+                Shown {
+                    uptime: rec.uptime,
+                    text,
+                },
+                now,
+            ));
         }
         let both = self.seen.0.min(self.seen.1);
         let (mut ready, keep): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending)

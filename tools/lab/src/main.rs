@@ -13,7 +13,10 @@ use lab::suite;
 use lab::Error;
 
 #[derive(Parser)]
-#[command(name = "lab", about = "Boots deadlock-lab's kernel in QEMU: the suite, the stories, gdb, the shell")]
+#[command(
+    name = "lab",
+    about = "Boots deadlock-lab's kernel in QEMU: the suite, the stories, gdb, the shell"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -119,10 +122,14 @@ fn jobs(j: Option<String>) -> Result<usize, Error> {
         // (waiting for a detector), and the host tests take a slot too. On
         // 2 cores, make test took 117 s with 2 at once, 100 s with 3, 105 s
         // with 4.
-        None | Some("") => Ok(std::thread::available_parallelism().map(|n| n.get() + 1).unwrap_or(3)),
+        None | Some("") => Ok(std::thread::available_parallelism()
+            .map(|n| n.get() + 1)
+            .unwrap_or(3)),
         Some(s) => match s.parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
-            _ => Err(Error::new(format!("J={s}: the number of boots at once must be at least 1"))),
+            _ => Err(Error::new(format!(
+                "J={s}: the number of boots at once must be at least 1"
+            ))),
         },
     }
 }
@@ -130,14 +137,23 @@ fn jobs(j: Option<String>) -> Result<usize, Error> {
 fn run(cli: Cli) -> Result<bool, Error> {
     let lab = Lab::locate()?;
     match cli.command {
-        Cmd::Test { tests, jobs: j, module_dir } => {
+        Cmd::Test {
+            tests,
+            jobs: j,
+            module_dir,
+        } => {
             let mut setup = Setup::load(lab)?;
             let mut tests = tests;
             match module_dir.filter(|d| !d.as_os_str().is_empty()) {
                 Some(dir) => {
                     let o = setup.add_outside(&dir)?;
                     if tests.is_empty() {
-                        tests = o.decls.iter().map(|d| d.name.clone()).chain(["ktap".to_string()]).collect();
+                        tests = o
+                            .decls
+                            .iter()
+                            .map(|d| d.name.clone())
+                            .chain(["ktap".to_string()])
+                            .collect();
                     }
                 }
                 // The examples and the exercises are modules from outside the
@@ -149,8 +165,19 @@ fn run(cli: Cli) -> Result<bool, Error> {
                 None => {}
             }
             let suite = Arc::new(setup);
-            let share = std::env::var("LAB_SHARE").ok().and_then(|s| s.parse().ok()).unwrap_or(lab::plan::SHARE);
-            Ok(suite::run(suite, suite::Options { tests, jobs: jobs(j)?, share })?.0)
+            let share = std::env::var("LAB_SHARE")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(lab::plan::SHARE);
+            Ok(suite::run(
+                suite,
+                suite::Options {
+                    tests,
+                    jobs: jobs(j)?,
+                    share,
+                },
+            )?
+            .0)
         }
         Cmd::GuestFiles { dir } => {
             let suite = Setup::load(lab)?;
@@ -168,21 +195,48 @@ fn run(cli: Cli) -> Result<bool, Error> {
             let accel = lab::accel::choose(&suite.kernel, &spec.initrd)?;
             let boot = lab::boot::Boot::start(&suite.kernel, &suite.lab.logs_dir(), spec, &accel)?;
             let a = boot.wait()?;
-            eprintln!("   boot: {} ({:?}, {:.1} s), stopped at: {}", a.dir.display(), a.record.ending, a.record.wall_secs, a.stage());
+            eprintln!(
+                "   boot: {} ({:?}, {:.1} s), stopped at: {}",
+                a.dir.display(),
+                a.record.ending,
+                a.record.wall_secs,
+                a.stage()
+            );
             println!("{}", a.dir.display());
             Ok(a.record.ending == lab::boot::Ending::Finished)
         }
-        Cmd::Bench { cold, suite_runs, no_inspector } => {
-            let opts = lab::bench::Options { cold, suite_runs, inspector: !no_inspector };
+        Cmd::Bench {
+            cold,
+            suite_runs,
+            no_inspector,
+        } => {
+            let opts = lab::bench::Options {
+                cold,
+                suite_runs,
+                inspector: !no_inspector,
+            };
             lab::bench::run(&Setup::load(lab)?, &opts)
         }
         Cmd::Matrix { series } => {
-            let series: Vec<String> = series.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
+            let series: Vec<String> = series
+                .iter()
+                .flat_map(|s| s.split_whitespace().map(str::to_string))
+                .collect();
             lab::matrix::run(&lab, &series)
         }
-        Cmd::Doctor { kdir, llvm, rustc, problems } => {
+        Cmd::Doctor {
+            kdir,
+            llvm,
+            rustc,
+            problems,
+        } => {
             let tree = match kdir {
-                Some(kdir) => lab::doctor::Tree { kdir, llvm, rustc, fragment: None },
+                Some(kdir) => lab::doctor::Tree {
+                    kdir,
+                    llvm,
+                    rustc,
+                    fragment: None,
+                },
                 None => {
                     let k = lab.kernel()?;
                     lab::doctor::Tree {
@@ -206,7 +260,11 @@ fn run(cli: Cli) -> Result<bool, Error> {
             let ex = lab::exercise::find(&lab, n)?;
             let dest = dir.unwrap_or_else(|| lab.out.join("exercises").join(&ex.name));
             ex.write_skeleton(&dest)?;
-            println!("exercise {n}: {}/{} (and its Kbuild)", dest.display(), ex.file);
+            println!(
+                "exercise {n}: {}/{} (and its Kbuild)",
+                dest.display(),
+                ex.file
+            );
             println!("grade it with: make grade N={n} DIR={}", dest.display());
             Ok(true)
         }
@@ -214,21 +272,43 @@ fn run(cli: Cli) -> Result<bool, Error> {
             let ex = lab::exercise::find(&lab, n)?;
             let from = dir.unwrap_or_else(|| lab.out.join("exercises").join(&ex.name));
             let file = from.join(&ex.file);
-            let source = std::fs::read_to_string(&file)
-                .map_err(|e| Error::new(format!("{}: {e}", file.display())).hint(format!("write it first: make exercise N={n} DIR={}", from.display())))?;
+            let source = std::fs::read_to_string(&file).map_err(|e| {
+                Error::new(format!("{}: {e}", file.display())).hint(format!(
+                    "write it first: make exercise N={n} DIR={}",
+                    from.display()
+                ))
+            })?;
             let mut setup = Setup::load(lab)?;
             let at = ex.grading_dir(&setup.lab.out.join("grade").join(&ex.name), &source)?;
-            let names: Vec<String> = setup.add_outside(&at)?.decls.iter().map(|d| d.name.clone()).collect();
+            let names: Vec<String> = setup
+                .add_outside(&at)?
+                .decls
+                .iter()
+                .map(|d| d.name.clone())
+                .collect();
             let suite = Arc::new(setup);
-            let (ok, results) = suite::run(suite, suite::Options { tests: names, jobs: jobs(None)?, share: lab::plan::SHARE })?;
+            let (ok, results) = suite::run(
+                suite,
+                suite::Options {
+                    tests: names,
+                    jobs: jobs(None)?,
+                    share: lab::plan::SHARE,
+                },
+            )?;
             let (mut passed, mut declared) = (0, 0);
             for r in &results {
                 if let Some((n, lines)) = &r.subtests {
                     declared += n;
-                    passed += lines.iter().filter(|l| matches!(l, lab::ktap::Line::Test { ok: true, .. })).count();
+                    passed += lines
+                        .iter()
+                        .filter(|l| matches!(l, lab::ktap::Line::Test { ok: true, .. }))
+                        .count();
                 }
             }
-            println!("score: {passed} of {declared} checks passed{}", if ok { ": solved" } else { "" });
+            println!(
+                "score: {passed} of {declared} checks passed{}",
+                if ok { ": solved" } else { "" }
+            );
             Ok(ok)
         }
         Cmd::Shell { module_dir } => {

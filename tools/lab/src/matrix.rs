@@ -8,9 +8,9 @@
 use std::process::Command;
 use std::time::Instant;
 
-use crate::process::output;
 use crate::ktap::{self, Line, TestResult};
 use crate::paths::Lab;
+use crate::process::output;
 use crate::{interrupt, note, Error};
 
 /// The series to run: those given, or every one Debian offers.
@@ -25,7 +25,8 @@ pub fn series(lab: &Lab, given: &[String]) -> Result<Vec<String>, Error> {
         .filter_map(|l| l.split_whitespace().next().map(str::to_string))
         .collect();
     if !ok || list.is_empty() {
-        return Err(Error::new("Debian offers no supported kernel series").hint("see: scripts/fetch-kernel.sh --list"));
+        return Err(Error::new("Debian offers no supported kernel series")
+            .hint("see: scripts/fetch-kernel.sh --list"));
     }
     Ok(list)
 }
@@ -41,7 +42,11 @@ pub fn run(lab: &Lab, given: &[String]) -> Result<bool, Error> {
         let out = lab.root.join(format!("out/series-{s}"));
         let _ = std::fs::create_dir_all(&out);
         let log = out.join("matrix.log");
-        note(format!("series {s}: make test LAB_SERIES={s} LAB_OUT={} (log: {})", out.display(), log.display()));
+        note(format!(
+            "series {s}: make test LAB_SERIES={s} LAB_OUT={} (log: {})",
+            out.display(),
+            log.display()
+        ));
         let _ = std::fs::remove_file(out.join("test-results.ktap"));
         let t0 = Instant::now();
         let (ok, text) = output(
@@ -58,12 +63,27 @@ pub fn run(lab: &Lab, given: &[String]) -> Result<bool, Error> {
         let nested = std::fs::read_to_string(out.join("test-results.ktap")).unwrap_or_default();
         let mut lines = Vec::new();
         if nested.is_empty() {
-            lines.push(Line::Diag(format!("no KTAP: the kernel or modules did not build; last lines of {}:", log.display())));
-            for l in text.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev() {
+            lines.push(Line::Diag(format!(
+                "no KTAP: the kernel or modules did not build; last lines of {}:",
+                log.display()
+            )));
+            for l in text
+                .lines()
+                .rev()
+                .take(5)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+            {
                 lines.push(Line::Diag(l.to_string()));
             }
         }
-        let summary = text.lines().rev().find(|l| l.ends_with(" failed")).unwrap_or("no summary").to_string();
+        let summary = text
+            .lines()
+            .rev()
+            .find(|l| l.ends_with(" failed"))
+            .unwrap_or("no summary")
+            .to_string();
         let r = TestResult {
             name: format!("linux-{s}"),
             ok,

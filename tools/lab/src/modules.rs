@@ -38,26 +38,42 @@ pub struct Module {
 impl Module {
     /// Reads the `.modinfo` section of a `.ko`.
     pub fn read(path: &Path) -> Result<Module, Error> {
-        let data = std::fs::read(path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+        let data = std::fs::read(path)
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
         let file = object::File::parse(&*data)
             .map_err(|e| Error::new(format!("{} is not an ELF object: {e}", path.display())))?;
         let section = file
             .section_by_name(".modinfo")
             .ok_or_else(|| Error::new(format!("{} has no .modinfo section", path.display())))?;
-        let bytes = section.data().map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+        let bytes = section
+            .data()
+            .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
         let info = parse_modinfo(bytes);
         let name = info
             .iter()
             .find(|(k, _)| k == "name")
             .map(|(_, v)| v.clone())
-            .unwrap_or_else(|| path.file_stem().unwrap_or_default().to_string_lossy().into_owned());
+            .unwrap_or_else(|| {
+                path.file_stem()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            });
         let params = params_of(&info);
-        Ok(Module { name, path: path.to_path_buf(), info, params })
+        Ok(Module {
+            name,
+            path: path.to_path_buf(),
+            info,
+            params,
+        })
     }
 
     /// The first value of a `.modinfo` key.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.info.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.info
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn param(&self, name: &str) -> Option<&Param> {
@@ -85,7 +101,9 @@ fn parse_modinfo(bytes: &[u8]) -> Vec<(String, String)> {
 fn params_of(info: &[(String, String)]) -> Vec<Param> {
     let mut params: Vec<Param> = Vec::new();
     for (k, v) in info {
-        let Some((name, rest)) = v.split_once(':') else { continue };
+        let Some((name, rest)) = v.split_once(':') else {
+            continue;
+        };
         match k.as_str() {
             "parm" => params.push(Param {
                 name: name.to_string(),
@@ -123,7 +141,12 @@ pub fn crate_roots(src: &Path) -> Result<Vec<String>, Error> {
     let mut names: Vec<String> = std::fs::read_dir(src)
         .map_err(|e| Error::new(format!("cannot read {}: {e}", src.display())))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".rs").map(str::to_string))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".rs")
+                .map(str::to_string)
+        })
         .collect();
     names.sort();
     Ok(names)
@@ -168,7 +191,8 @@ impl Facts {
         for name in crate_roots(src)? {
             let is_kunit = name.ends_with("_kunit");
             if is_kunit {
-                let text = std::fs::read_to_string(src.join(format!("{name}.rs"))).unwrap_or_default();
+                let text =
+                    std::fs::read_to_string(src.join(format!("{name}.rs"))).unwrap_or_default();
                 let (suites, cases) = kunit_cases(&text);
                 facts.kunit_suites.extend(suites);
                 facts.kunit_cases.extend(cases);
@@ -178,8 +202,11 @@ impl Facts {
             }
             let ko = ko_dir.join(format!("{name}.ko"));
             if !ko.is_file() {
-                return Err(Error::new(format!("src/{name}.rs has no built module {}", ko.display()))
-                    .hint("run: make modules"));
+                return Err(Error::new(format!(
+                    "src/{name}.rs has no built module {}",
+                    ko.display()
+                ))
+                .hint("run: make modules"));
             }
             facts.modules.push(Module::read(&ko)?);
         }
@@ -198,7 +225,11 @@ impl Facts {
     /// Expands a check name's placeholders.
     pub fn expand(&self, id: &str) -> Result<Vec<String>, String> {
         if id.contains("{kunit_case}") {
-            return Ok(self.kunit_cases.iter().map(|c| id.replace("{kunit_case}", c)).collect());
+            return Ok(self
+                .kunit_cases
+                .iter()
+                .map(|c| id.replace("{kunit_case}", c))
+                .collect());
         }
         if id.contains("{param}") {
             let mut out = Vec::new();
@@ -210,10 +241,15 @@ impl Facts {
             return Ok(out);
         }
         if id.contains("{module}") {
-            return Ok(self.harness_modules().map(|m| id.replace("{module}", &m.name)).collect());
+            return Ok(self
+                .harness_modules()
+                .map(|m| id.replace("{module}", &m.name))
+                .collect());
         }
         if id.contains('{') {
-            return Err(format!("check {id:?}: unknown placeholder (use {{module}}, {{param}} or {{kunit_case}})"));
+            return Err(format!(
+                "check {id:?}: unknown placeholder (use {{module}}, {{param}} or {{kunit_case}})"
+            ));
         }
         Ok(vec![id.to_string()])
     }
@@ -246,7 +282,10 @@ mod tests {
 
     #[test]
     fn ranges_from_descriptions() {
-        assert_eq!(allowed_range("Rounds; 0 = until unload (allowed 0..=10000000)"), Some((0, 10_000_000)));
+        assert_eq!(
+            allowed_range("Rounds; 0 = until unload (allowed 0..=10000000)"),
+            Some((0, 10_000_000))
+        );
         assert_eq!(allowed_range("x (allowed -5..=5)"), Some((-5, 5)));
         assert_eq!(allowed_range("no range"), None);
     }
@@ -256,13 +295,27 @@ mod tests {
         let raw = b"license=GPL\0parmtype=fixed:i64\0parm=fixed:Lock order (allowed 0..=1)\0name=deadlock_x\0";
         let info = parse_modinfo(raw);
         let p = params_of(&info);
-        assert_eq!(p, vec![Param { name: "fixed".into(), ty: "i64".into(), description: "Lock order (allowed 0..=1)".into(), range: Some((0, 1)) }]);
+        assert_eq!(
+            p,
+            vec![Param {
+                name: "fixed".into(),
+                ty: "i64".into(),
+                description: "Lock order (allowed 0..=1)".into(),
+                range: Some((0, 1))
+            }]
+        );
     }
 
     #[test]
     fn kunit_cases_in_source_order() {
         let src = "#[kunit_tests(s1)]\nmod a {\n    #[test]\n    fn one() -> Result {\n    }\n    fn helper() {}\n    #[test]\n    fn two() {}\n}\n";
-        assert_eq!(kunit_cases(src), (vec!["s1".to_string()], vec!["one".to_string(), "two".to_string()]));
+        assert_eq!(
+            kunit_cases(src),
+            (
+                vec!["s1".to_string()],
+                vec!["one".to_string(), "two".to_string()]
+            )
+        );
     }
 
     #[test]
@@ -273,18 +326,34 @@ mod tests {
             info: vec![],
             params: params
                 .iter()
-                .map(|(n, r)| Param { name: (*n).into(), ty: "i64".into(), description: String::new(), range: *r })
+                .map(|(n, r)| Param {
+                    name: (*n).into(),
+                    ty: "i64".into(),
+                    description: String::new(),
+                    range: *r,
+                })
                 .collect(),
         };
         let facts = Facts {
-            modules: vec![m("a", &[("fixed", Some((0, 1))), ("n", Some((1, 2)))]), m("k", &[])],
+            modules: vec![
+                m("a", &[("fixed", Some((0, 1))), ("n", Some((1, 2)))]),
+                m("k", &[]),
+            ],
             kunit_suites: vec![],
             kunit_cases: vec!["c1".into()],
         };
         assert_eq!(facts.expand("sweep:{module}").unwrap(), vec!["sweep:a"]);
-        assert_eq!(facts.expand("{module}.{param}:below").unwrap(), vec!["a.fixed:below", "a.n:below"]);
-        assert_eq!(facts.expand("kunit:{kunit_case}").unwrap(), vec!["kunit:c1"]);
+        assert_eq!(
+            facts.expand("{module}.{param}:below").unwrap(),
+            vec!["a.fixed:below", "a.n:below"]
+        );
+        assert_eq!(
+            facts.expand("kunit:{kunit_case}").unwrap(),
+            vec!["kunit:c1"]
+        );
         assert!(facts.expand("{nope}").is_err());
-        assert!(facts.guest_env().contains("LAB_RANGES='a.fixed=0..=1 a.n=1..=2'"));
+        assert!(facts
+            .guest_env()
+            .contains("LAB_RANGES='a.fixed=0..=1 a.n=1..=2'"));
     }
 }

@@ -46,8 +46,14 @@ pub struct Outside {
 /// Builds `dir` and checks its declarations, before any boot: every problem
 /// is an error that names it.
 pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Error> {
-    let dir = dir.canonicalize().map_err(|e| Error::new(format!("MODULE_DIR={}: {e}", dir.display())))?;
-    let name = dir.file_name().unwrap_or_default().to_string_lossy().replace(['.', ' '], "-");
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| Error::new(format!("MODULE_DIR={}: {e}", dir.display())))?;
+    let name = dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .replace(['.', ' '], "-");
     let entries: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| Error::new(format!("{}: {e}", dir.display())))?
         .flatten()
@@ -58,20 +64,32 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
             .hint("it needs the module's source, a Kbuild or Makefile, and a NAME.expect.json (see README: Your own module)"));
     }
     if !dir.join("Kbuild").is_file() && !dir.join("Makefile").is_file() {
-        return Err(Error::new(format!("{} has no Kbuild or Makefile", dir.display()))
-            .hint("add a Kbuild with the module's obj-m line, for example: obj-m += my_module.o"));
+        return Err(
+            Error::new(format!("{} has no Kbuild or Makefile", dir.display())).hint(
+                "add a Kbuild with the module's obj-m line, for example: obj-m += my_module.o",
+            ),
+        );
     }
     let generic_path = lab.root.join(GENERIC);
-    let generic = std::fs::read_to_string(&generic_path).map_err(|e| Error::new(format!("{GENERIC}: {e}")))?;
+    let generic = std::fs::read_to_string(&generic_path)
+        .map_err(|e| Error::new(format!("{GENERIC}: {e}")))?;
     let mut decls = Vec::new();
     let mut stems: Vec<String> = entries
         .iter()
-        .filter_map(|p| p.file_name()?.to_str()?.strip_suffix(SUFFIX).map(str::to_string))
+        .filter_map(|p| {
+            p.file_name()?
+                .to_str()?
+                .strip_suffix(SUFFIX)
+                .map(str::to_string)
+        })
         .collect();
     stems.sort();
     if stems.is_empty() {
-        return Err(Error::new(format!("{} has no scenario declaration (NAME{SUFFIX})", dir.display()))
-            .hint("see README: Your own module, for a declaration to start from"));
+        return Err(Error::new(format!(
+            "{} has no scenario declaration (NAME{SUFFIX})",
+            dir.display()
+        ))
+        .hint("see README: Your own module, for a declaration to start from"));
     }
     for stem in &stems {
         let mut d = Declaration::load(&dir, stem)?;
@@ -88,7 +106,9 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     let extra = out.join("staged/extra.cpio");
     // Built and packed before from the same inputs: nothing to do again.
     let key = inputs_key(lab, kernel, &entries, &generic);
-    let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key) && image.is_file() && extra.is_file();
+    let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key)
+        && image.is_file()
+        && extra.is_file();
     if !fresh {
         let _ = std::fs::remove_file(out.join("key"));
         build_tree(lab, kernel, &dir, &entries, &out, &build)?;
@@ -100,8 +120,20 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     for d in &decls {
         if facts.module(&d.scenario.module).is_none() {
             let built: Vec<&str> = facts.modules.iter().map(|m| m.name.as_str()).collect();
-            return Err(Error::new(format!("{}: module {:?} was not built", d.file.display(), d.scenario.module))
-                .hint(format!("{} built: {}", dir.display(), if built.is_empty() { "nothing".into() } else { built.join(", ") })));
+            return Err(Error::new(format!(
+                "{}: module {:?} was not built",
+                d.file.display(),
+                d.scenario.module
+            ))
+            .hint(format!(
+                "{} built: {}",
+                dir.display(),
+                if built.is_empty() {
+                    "nothing".into()
+                } else {
+                    built.join(", ")
+                }
+            )));
         }
         let plan = d.plan(&facts)?;
         if d.script != generic_path {
@@ -112,12 +144,21 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     }
     if !fresh {
         pack(lab, kernel, &out, &decls, &facts, &image)?;
-        std::fs::write(out.join("key"), &key).map_err(|e| Error::new(format!("{}: {e}", out.display())))?;
+        std::fs::write(out.join("key"), &key)
+            .map_err(|e| Error::new(format!("{}: {e}", out.display())))?;
     }
     for d in &mut decls {
         d.image = Some(image.clone());
     }
-    Ok(Outside { name, dir, decls, facts, image, extra, key })
+    Ok(Outside {
+        name,
+        dir,
+        decls,
+        facts,
+        image,
+        extra,
+        key,
+    })
 }
 
 /// A key of everything a build and its image come from: the directory's
@@ -126,7 +167,13 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
 fn inputs_key(lab: &Lab, kernel: &KernelEnv, entries: &[PathBuf], generic: &str) -> String {
     let mut parts: Vec<Vec<u8>> = Vec::new();
     let mut files: Vec<PathBuf> = entries.to_vec();
-    files.extend(std::fs::read_dir(lab.root.join("src/lab")).into_iter().flatten().flatten().map(|e| e.path()));
+    files.extend(
+        std::fs::read_dir(lab.root.join("src/lab"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path()),
+    );
     files.push(kernel.kdir().join(".config"));
     files.push(kernel.kdir().join("Module.symvers"));
     files.push(lab.out.join("initramfs.cpio.key"));
@@ -141,7 +188,14 @@ fn inputs_key(lab: &Lab, kernel: &KernelEnv, entries: &[PathBuf], generic: &str)
 }
 
 /// Builds the directory's modules in a tree of links to its files.
-fn build_tree(lab: &Lab, kernel: &KernelEnv, dir: &Path, entries: &[PathBuf], out: &Path, build: &Path) -> Result<(), Error> {
+fn build_tree(
+    lab: &Lab,
+    kernel: &KernelEnv,
+    dir: &Path,
+    entries: &[PathBuf],
+    out: &Path,
+    build: &Path,
+) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::new(format!("{}: {e}", out.display()));
     let tree = out.join("tree");
     let _ = std::fs::remove_dir_all(&tree);
@@ -188,39 +242,75 @@ fn build_tree(lab: &Lab, kernel: &KernelEnv, dir: &Path, entries: &[PathBuf], ou
             .collect();
         return Err(Error::new(format!("the build of {} failed", dir.display()))
             .hints(first.iter().map(|l| l.to_string()))
-            .hint(format!("the whole log: {}", out.join("build.log").display())));
+            .hint(format!(
+                "the whole log: {}",
+                out.join("build.log").display()
+            )));
     }
     if crate::paths::files_with_ext(build, "ko", true).is_empty() {
-        return Err(Error::new(format!("{} built no module (.ko)", dir.display()))
-            .hint("its Kbuild needs an obj-m line, for example: obj-m += my_module.o"));
+        return Err(
+            Error::new(format!("{} built no module (.ko)", dir.display()))
+                .hint("its Kbuild needs an obj-m line, for example: obj-m += my_module.o"),
+        );
     }
     Ok(())
 }
 
-
 /// The lab's initramfs with one more archive: the directory's modules
 /// (without their debug info), each scenario's script and environment.
-fn pack(lab: &Lab, kernel: &KernelEnv, out: &Path, decls: &[Declaration], facts: &Facts, image: &Path) -> Result<(), Error> {
+fn pack(
+    lab: &Lab,
+    kernel: &KernelEnv,
+    out: &Path,
+    decls: &[Declaration],
+    facts: &Facts,
+    image: &Path,
+) -> Result<(), Error> {
     let io = |e: std::io::Error| Error::new(format!("{}: {e}", out.display()));
     let staged = out.join("staged");
     let _ = std::fs::remove_dir_all(&staged);
     std::fs::create_dir_all(&staged).map_err(io)?;
-    let strip = format!("llvm-strip{}", if kernel.get("LLVM") == "1" { "" } else { kernel.get("LLVM") });
+    let strip = format!(
+        "llvm-strip{}",
+        if kernel.get("LLVM") == "1" {
+            ""
+        } else {
+            kernel.get("LLVM")
+        }
+    );
     let mut spec = String::new();
     for m in &facts.modules {
         let dest = staged.join(format!("{}.ko", m.name));
-        let (ok, text) = output(Command::new(&strip).arg("--strip-debug").arg("-o").arg(&dest).arg(&m.path));
+        let (ok, text) = output(
+            Command::new(&strip)
+                .arg("--strip-debug")
+                .arg("-o")
+                .arg(&dest)
+                .arg(&m.path),
+        );
         if !ok {
             return Err(Error::new(format!("{strip} {}: {text}", m.path.display())));
         }
-        spec.push_str(&format!("file /lib/modules/{}.ko {} 644 0 0\n", m.name, dest.display()));
+        spec.push_str(&format!(
+            "file /lib/modules/{}.ko {} 644 0 0\n",
+            m.name,
+            dest.display()
+        ));
     }
     for d in decls {
         let plan = d.plan(facts)?;
         let env = staged.join(format!("{}.env", d.name));
         std::fs::write(&env, d.guest_env(&plan)).map_err(io)?;
-        spec.push_str(&format!("file /scenarios/{}.env {} 644 0 0\n", d.name, env.display()));
-        spec.push_str(&format!("file /scenarios/{}.sh {} 644 0 0\n", d.name, d.script.display()));
+        spec.push_str(&format!(
+            "file /scenarios/{}.env {} 644 0 0\n",
+            d.name,
+            env.display()
+        ));
+        spec.push_str(&format!(
+            "file /scenarios/{}.sh {} 644 0 0\n",
+            d.name,
+            d.script.display()
+        ));
     }
     let spec_file = staged.join("spec");
     std::fs::write(&spec_file, spec).map_err(io)?;
@@ -233,7 +323,11 @@ fn pack(lab: &Lab, kernel: &KernelEnv, out: &Path, decls: &[Declaration], facts:
         extra.display()
     )));
     if !ok {
-        return Err(Error::new(format!("{} could not pack {}: {text}", gen.display(), extra.display())));
+        return Err(Error::new(format!(
+            "{} could not pack {}: {text}",
+            gen.display(),
+            extra.display()
+        )));
     }
     let base = std::fs::read(lab.initramfs())
         .map_err(|e| Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs"))?;

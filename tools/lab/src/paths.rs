@@ -33,7 +33,10 @@ impl Lab {
 
     /// A lab rooted at `root` with its output in `out`, for tests.
     pub fn at(root: &Path, out: &Path) -> Lab {
-        Lab { root: root.to_path_buf(), out: out.to_path_buf() }
+        Lab {
+            root: root.to_path_buf(),
+            out: out.to_path_buf(),
+        }
     }
 
     pub fn scenarios_dir(&self) -> PathBuf {
@@ -80,7 +83,8 @@ fn find_root() -> Result<PathBuf, Error> {
             }
         }
     }
-    Err(Error::new("cannot find the deadlock-lab checkout").hint("run from the checkout, or set LAB_ROOT"))
+    Err(Error::new("cannot find the deadlock-lab checkout")
+        .hint("run from the checkout, or set LAB_ROOT"))
 }
 
 /// The lab kernel's settings, as `make lab-env` prints them.
@@ -92,8 +96,11 @@ pub struct KernelEnv {
 impl KernelEnv {
     pub fn read(path: &Path) -> Result<KernelEnv, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(format!("cannot read the lab kernel's settings {}: {e}", path.display()))
-                .hint("run: make kernel")
+            Error::new(format!(
+                "cannot read the lab kernel's settings {}: {e}",
+                path.display()
+            ))
+            .hint("run: make kernel")
         })?;
         Ok(KernelEnv::parse(&text))
     }
@@ -137,7 +144,11 @@ pub fn cache_key(parts: &[Vec<u8>]) -> String {
         h.update((p.len() as u64).to_le_bytes());
         h.update(p);
     }
-    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The files under `dir` named `*.ext`, sorted: in `dir` itself, or at any

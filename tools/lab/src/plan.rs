@@ -33,7 +33,10 @@ pub struct Planned {
 /// to the boot of their class with the least guest time that has room for
 /// them (a new one if none has).
 pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings) -> Vec<Planned> {
-    let secs = |n: &String| last.guest_secs(n).unwrap_or(setup.decl(n).unwrap().scenario.timeout as f64 / 4.0);
+    let secs = |n: &String| {
+        last.guest_secs(n)
+            .unwrap_or(setup.decl(n).unwrap().scenario.timeout as f64 / 4.0)
+    };
     struct Group {
         class: BootClass,
         silent: Vec<String>,
@@ -45,10 +48,18 @@ pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings)
     for n in names {
         let d = setup.decl(n).expect("a selected scenario is declared");
         match d.sharing() {
-            Sharing::Alone => {
-                groups.push(Group { class: d.boot_class(), silent: Vec::new(), last: Some(n.clone()), secs: f64::INFINITY })
-            }
-            Sharing::Last => groups.push(Group { class: d.boot_class(), silent: Vec::new(), last: Some(n.clone()), secs: secs(n) }),
+            Sharing::Alone => groups.push(Group {
+                class: d.boot_class(),
+                silent: Vec::new(),
+                last: Some(n.clone()),
+                secs: f64::INFINITY,
+            }),
+            Sharing::Last => groups.push(Group {
+                class: d.boot_class(),
+                silent: Vec::new(),
+                last: Some(n.clone()),
+                secs: secs(n),
+            }),
             Sharing::Silent => silent.push(n),
         }
     }
@@ -57,15 +68,33 @@ pub fn plan_boots(setup: &Setup, names: &[String], share: usize, last: &Timings)
         let class = setup.decl(n).unwrap().boot_class();
         let t = secs(n);
         let fits = |g: &Group| {
-            let members: Vec<&str> = g.silent.iter().chain(&g.last).map(String::as_str).chain([n.as_str()]).collect();
-            g.class == class && members.len() <= share.max(1) && g.secs + t <= SHARE_SECS && setup.can_share(&members)
+            let members: Vec<&str> = g
+                .silent
+                .iter()
+                .chain(&g.last)
+                .map(String::as_str)
+                .chain([n.as_str()])
+                .collect();
+            g.class == class
+                && members.len() <= share.max(1)
+                && g.secs + t <= SHARE_SECS
+                && setup.can_share(&members)
         };
-        match groups.iter_mut().filter(|g| fits(g)).min_by(|a, b| a.secs.total_cmp(&b.secs)) {
+        match groups
+            .iter_mut()
+            .filter(|g| fits(g))
+            .min_by(|a, b| a.secs.total_cmp(&b.secs))
+        {
             Some(g) => {
                 g.silent.push(n.clone());
                 g.secs += t;
             }
-            None => groups.push(Group { class, silent: vec![n.clone()], last: None, secs: t }),
+            None => groups.push(Group {
+                class,
+                silent: vec![n.clone()],
+                last: None,
+                secs: t,
+            }),
         }
     }
     let mut boots: Vec<Planned> = groups
@@ -103,13 +132,28 @@ impl Timings {
         kernel.cache().join("suite-timings.json")
     }
     pub fn load(kernel: &KernelEnv, root: &Path) -> Timings {
-        let read = |p: &Path| std::fs::read_to_string(p).ok().and_then(|t| serde_json::from_str::<Timings>(&t).ok());
+        let read = |p: &Path| {
+            std::fs::read_to_string(p)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Timings>(&t).ok())
+        };
         if let Some(t) = read(&Timings::file(kernel)) {
-            return Timings { source: "the last runs' times".into(), ..t };
+            return Timings {
+                source: "the last runs' times".into(),
+                ..t
+            };
         }
         match read(&root.join(DEFAULT_TIMINGS)) {
-            Some(t) => Timings { source: format!("the reference times of {DEFAULT_TIMINGS} (the cache has none yet)"), ..t },
-            None => Timings { source: "the declared timeouts (no times known)".into(), ..Timings::default() },
+            Some(t) => Timings {
+                source: format!(
+                    "the reference times of {DEFAULT_TIMINGS} (the cache has none yet)"
+                ),
+                ..t
+            },
+            None => Timings {
+                source: "the declared timeouts (no times known)".into(),
+                ..Timings::default()
+            },
         }
     }
     /// Keeps the times (to a hundredth) in the cache: of the tests in
@@ -121,9 +165,16 @@ impl Timings {
             .filter(|(n, _)| known.is_none_or(|k| k.contains(n)))
             .map(|(n, t)| (n.clone(), (t * 100.0).round() / 100.0))
             .collect();
-        let kept = Timings { about: None, guest, source: String::new() };
+        let kept = Timings {
+            about: None,
+            guest,
+            source: String::new(),
+        };
         let _ = std::fs::create_dir_all(kernel.cache());
-        let _ = std::fs::write(Timings::file(kernel), serde_json::to_string_pretty(&kept).unwrap_or_default() + "\n");
+        let _ = std::fs::write(
+            Timings::file(kernel),
+            serde_json::to_string_pretty(&kept).unwrap_or_default() + "\n",
+        );
     }
     /// Takes in a test's time of this run: the mean of it and the time
     /// known before, so that one slow or fast run does not change the plan
@@ -152,8 +203,16 @@ mod tests {
     /// A declaration: silent, or with a report ("last"), or alone (a panic),
     /// with more scenario keys if given.
     fn decl(name: &str, kind: &str, more: &str) -> Declaration {
-        let findings = if kind == "silent" { "" } else { r#"{"kind": "circular"}"# };
-        let ends = if kind == "alone" { r#""ends": "panic","# } else { "" };
+        let findings = if kind == "silent" {
+            ""
+        } else {
+            r#"{"kind": "circular"}"#
+        };
+        let ends = if kind == "alone" {
+            r#""ends": "panic","#
+        } else {
+            ""
+        };
         let text = format!(
             r#"{{"scenario": {{"about": "x", "module": "m", "checks": ["a"], {ends} {more} "timeout": 60}}, "findings": [{findings}], "others": "forbid"}}"#
         );
@@ -161,11 +220,19 @@ mod tests {
     }
 
     fn module(name: &str) -> Module {
-        Module { name: name.into(), path: PathBuf::new(), info: vec![], params: vec![] }
+        Module {
+            name: name.into(),
+            path: PathBuf::new(),
+            info: vec![],
+            params: vec![],
+        }
     }
 
     fn setup(decls: Vec<Declaration>, outside: Vec<Outside>) -> Setup {
-        let facts = Facts { modules: vec![module("deadlock_lab")], ..Facts::default() };
+        let facts = Facts {
+            modules: vec![module("deadlock_lab")],
+            ..Facts::default()
+        };
         Setup {
             lab: Lab::at(Path::new("/lab"), Path::new("/lab/out")),
             kernel: KernelEnv::parse(""),
@@ -181,7 +248,10 @@ mod tests {
             name: name.into(),
             dir: PathBuf::from(name),
             decls: vec![decl(scenario, "silent", "")],
-            facts: Facts { modules: modules.iter().map(|m| module(m)).collect(), ..Facts::default() },
+            facts: Facts {
+                modules: modules.iter().map(|m| module(m)).collect(),
+                ..Facts::default()
+            },
             image: PathBuf::new(),
             extra: PathBuf::new(),
             key: String::new(),
@@ -190,8 +260,14 @@ mod tests {
 
     fn plan(s: &Setup, secs: &[(&str, f64)]) -> Vec<Vec<String>> {
         let names: Vec<String> = s.decls.iter().map(|d| d.name.clone()).collect();
-        let last = Timings { guest: secs.iter().map(|(n, t)| (n.to_string(), *t)).collect(), ..Timings::default() };
-        let mut boots: Vec<Vec<String>> = plan_boots(s, &names, 6, &last).into_iter().map(|b| b.names).collect();
+        let last = Timings {
+            guest: secs.iter().map(|(n, t)| (n.to_string(), *t)).collect(),
+            ..Timings::default()
+        };
+        let mut boots: Vec<Vec<String>> = plan_boots(s, &names, 6, &last)
+            .into_iter()
+            .map(|b| b.names)
+            .collect();
         boots.sort();
         boots
     }
@@ -210,17 +286,38 @@ mod tests {
             ],
             vec![],
         );
-        let secs = [("r1", 2.0), ("r2", 2.5), ("a", 5.0), ("b", 3.0), ("c", 1.0), ("p", 1.0), ("x", 1.0)];
+        let secs = [
+            ("r1", 2.0),
+            ("r2", 2.5),
+            ("a", 5.0),
+            ("b", 3.0),
+            ("c", 1.0),
+            ("p", 1.0),
+            ("x", 1.0),
+        ];
         // a to r1 (2 s), b to r2 (2.5 s), c to the lighter r2 (5.5 against
         // 7); p alone; x, of another class, in a boot of its own.
-        assert_eq!(plan(&s, &secs), [vec!["a", "r1"], vec!["b", "c", "r2"], vec!["p"], vec!["x"]]);
+        assert_eq!(
+            plan(&s, &secs),
+            [vec!["a", "r1"], vec!["b", "c", "r2"], vec!["p"], vec!["x"]]
+        );
     }
 
     #[test]
     fn a_boot_keeps_to_its_guest_seconds() {
-        let s = setup(vec![decl("r", "last", ""), decl("a", "silent", ""), decl("b", "silent", "")], vec![]);
+        let s = setup(
+            vec![
+                decl("r", "last", ""),
+                decl("a", "silent", ""),
+                decl("b", "silent", ""),
+            ],
+            vec![],
+        );
         // 12 + 9 would pass SHARE_SECS with r's 2: b starts a boot of its own.
-        assert_eq!(plan(&s, &[("r", 2.0), ("a", 12.0), ("b", 9.0)]), [vec!["a", "r"], vec!["b"]]);
+        assert_eq!(
+            plan(&s, &[("r", 2.0), ("a", 12.0), ("b", 9.0)]),
+            [vec!["a", "r"], vec!["b"]]
+        );
     }
 
     #[test]
@@ -235,9 +332,15 @@ mod tests {
         let s = setup(decls, dirs);
         assert!(s.can_share(&["r", "one.s"]));
         assert!(!s.can_share(&["one.s", "two.s"]), "both bring ex_order");
-        assert!(!s.can_share(&["r", "three.s"]), "three's deadlock_lab would stand in for the lab's");
+        assert!(
+            !s.can_share(&["r", "three.s"]),
+            "three's deadlock_lab would stand in for the lab's"
+        );
         assert!(s.can_share(&["three.s"]));
-        let boots = plan(&s, &[("r", 1.0), ("one.s", 1.0), ("two.s", 1.0), ("three.s", 1.0)]);
+        let boots = plan(
+            &s,
+            &[("r", 1.0), ("one.s", 1.0), ("two.s", 1.0), ("three.s", 1.0)],
+        );
         for b in &boots {
             let names: Vec<&str> = b.iter().map(String::as_str).collect();
             assert!(s.can_share(&names), "{boots:?}");

@@ -7,7 +7,11 @@ use std::process::{Command, Stdio};
 /// Runs a command; its status and its output, standard error after
 /// standard output. A command that cannot start fails.
 pub fn output(cmd: &mut Command) -> (bool, String) {
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn();
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn();
     let child = match child {
         Ok(c) => c,
         Err(e) => return (false, format!("cannot run {:?}: {e}", cmd.get_program())),
@@ -21,4 +25,3 @@ pub fn output(cmd: &mut Command) -> (bool, String) {
         Err(e) => (false, e.to_string()),
     }
 }
-

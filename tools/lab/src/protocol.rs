@@ -34,13 +34,21 @@ pub const INIT: &str = "lab";
 /// One thing the guest said.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    Booted { run: String },
+    Booted {
+        run: String,
+    },
     Start,
     Missing,
-    Exit { status: i32 },
+    Exit {
+        status: i32,
+    },
     Done,
     Say(String),
-    Check { ok: bool, id: String, description: String },
+    Check {
+        ok: bool,
+        id: String,
+        description: String,
+    },
     Ready(String),
     Flush,
     Output(String),
@@ -69,7 +77,9 @@ pub fn parse_line(line: &str) -> Option<Record> {
         let verb = words.next()?;
         let arg = words.next();
         let event = match (verb, arg) {
-            ("booted", run) => Event::Booted { run: run.unwrap_or("").to_string() },
+            ("booted", run) => Event::Booted {
+                run: run.unwrap_or("").to_string(),
+            },
             ("start", Some(name)) => return Some(Record::of(uptime, name, Event::Start)),
             ("missing", Some(name)) => return Some(Record::of(uptime, name, Event::Missing)),
             ("exit", Some(name)) => {
@@ -79,14 +89,21 @@ pub fn parse_line(line: &str) -> Option<Record> {
             ("done", _) => Event::Done,
             _ => return None,
         };
-        return Some(Record { uptime, scenario: None, event });
+        return Some(Record {
+            uptime,
+            scenario: None,
+            event,
+        });
     }
     Some(Record::of(uptime, source, scenario_event(text)))
 }
 
 /// What a line of a scenario's own output says.
 fn scenario_event(text: &str) -> Event {
-    if let Some(d) = text.strip_prefix("# ").or(if text == "#" { Some("") } else { None }) {
+    if let Some(d) = text
+        .strip_prefix("# ")
+        .or(if text == "#" { Some("") } else { None })
+    {
         return Event::Say(d.to_string());
     }
     if let Some(rest) = text.strip_prefix("@check ") {
@@ -112,7 +129,11 @@ fn scenario_event(text: &str) -> Event {
 
 impl Record {
     fn of(uptime: f64, scenario: &str, event: Event) -> Record {
-        Record { uptime, scenario: Some(scenario.to_string()), event }
+        Record {
+            uptime,
+            scenario: Some(scenario.to_string()),
+            event,
+        }
     }
 }
 
@@ -193,7 +214,11 @@ impl GuestLog {
             Event::Start => s.start = Some(t),
             Event::Missing => s.missing = true,
             Event::Exit { status } => s.exit = Some((*status, t)),
-            Event::Check { ok, id, description } => s.checks.push(Check {
+            Event::Check {
+                ok,
+                id,
+                description,
+            } => s.checks.push(Check {
                 uptime: t,
                 ok: *ok,
                 id: id.clone(),
@@ -211,7 +236,10 @@ impl GuestLog {
         if let Some(i) = self.scenarios.iter().position(|s| s.name == name) {
             return &mut self.scenarios[i];
         }
-        self.scenarios.push(ScenarioLog { name: name.to_string(), ..Default::default() });
+        self.scenarios.push(ScenarioLog {
+            name: name.to_string(),
+            ..Default::default()
+        });
         self.scenarios.last_mut().unwrap()
     }
 
@@ -284,18 +312,45 @@ mod tests {
     fn records() {
         assert_eq!(
             parse_line("2.31 lab booted inverted,fixed\n"),
-            Some(Record { uptime: 2.31, scenario: None, event: Event::Booted { run: "inverted,fixed".into() } })
+            Some(Record {
+                uptime: 2.31,
+                scenario: None,
+                event: Event::Booted {
+                    run: "inverted,fixed".into()
+                }
+            })
         );
-        assert_eq!(parse_line("7.80 lab exit inverted 3").unwrap().event, Event::Exit { status: 3 });
-        let c = parse_line("3.0 fixed @check fail insmod insmod deadlock_lab fixed=1 succeeds").unwrap();
+        assert_eq!(
+            parse_line("7.80 lab exit inverted 3").unwrap().event,
+            Event::Exit { status: 3 }
+        );
+        let c = parse_line("3.0 fixed @check fail insmod insmod deadlock_lab fixed=1 succeeds")
+            .unwrap();
         assert_eq!(c.scenario.as_deref(), Some("fixed"));
         assert_eq!(
             c.event,
-            Event::Check { ok: false, id: "insmod".into(), description: "insmod deadlock_lab fixed=1 succeeds".into() }
+            Event::Check {
+                ok: false,
+                id: "insmod".into(),
+                description: "insmod deadlock_lab fixed=1 succeeds".into()
+            }
         );
-        assert_eq!(parse_line("3.0 fixed # hello").unwrap().event, Event::Say("hello".into()));
-        assert_eq!(parse_line("3.0 fixed insmod: can't").unwrap().event, Event::Output("insmod: can't".into()));
-        assert_eq!(parse_line("3.0 fixed @check maybe x"), Some(Record::of(3.0, "fixed", Event::Output("@check maybe x".into()))));
+        assert_eq!(
+            parse_line("3.0 fixed # hello").unwrap().event,
+            Event::Say("hello".into())
+        );
+        assert_eq!(
+            parse_line("3.0 fixed insmod: can't").unwrap().event,
+            Event::Output("insmod: can't".into())
+        );
+        assert_eq!(
+            parse_line("3.0 fixed @check maybe x"),
+            Some(Record::of(
+                3.0,
+                "fixed",
+                Event::Output("@check maybe x".into())
+            ))
+        );
         assert_eq!(parse_line("garbage"), None);
         assert_eq!(parse_line("3.0 lab exit inverted"), None);
         assert_eq!(parse_line(""), None);
@@ -312,5 +367,4 @@ mod tests {
         assert!((a.seconds().unwrap() - 0.4).abs() < 1e-9);
         assert_eq!(log.done, Some(1.8));
     }
-
 }

@@ -96,7 +96,13 @@ impl Spec {
 
     /// QEMU's arguments, with the two serial ports given as `serial0` and
     /// `serial1` (`file:PATH`, `mon:stdio`, `null`).
-    pub fn args(&self, kernel: &KernelEnv, accel: &str, serial0: &str, serial1: &str) -> Vec<String> {
+    pub fn args(
+        &self,
+        kernel: &KernelEnv,
+        accel: &str,
+        serial0: &str,
+        serial1: &str,
+    ) -> Vec<String> {
         let cpu = if accel == "kvm" { "host" } else { "max" };
         // Sockets, not cores: the lab kernel has no ACPI and finds its CPUs in
         // SeaBIOS's MP table, which lists only the first CPU of each package;
@@ -112,7 +118,15 @@ impl Spec {
             "-m".into(),
             MEMORY.to_string(),
         ];
-        for s in ["-nodefaults", "-no-reboot", "-display", "none", "-kernel", kernel.get("BZIMAGE"), "-initrd"] {
+        for s in [
+            "-nodefaults",
+            "-no-reboot",
+            "-display",
+            "none",
+            "-kernel",
+            kernel.get("BZIMAGE"),
+            "-initrd",
+        ] {
             a.push(s.into());
         }
         a.push(self.initrd.to_string_lossy().into_owned());
@@ -136,10 +150,14 @@ pub fn preflight(kernel: &KernelEnv, initrd: &Path) -> Result<(), Error> {
     }
     let bz = kernel.path("BZIMAGE");
     if !bz.is_file() {
-        return Err(Error::new(format!("no lab kernel at {}", bz.display())).hint("run: make kernel"));
+        return Err(
+            Error::new(format!("no lab kernel at {}", bz.display())).hint("run: make kernel")
+        );
     }
     if !initrd.is_file() {
-        return Err(Error::new(format!("no initramfs at {}", initrd.display())).hint("run: make initramfs"));
+        return Err(
+            Error::new(format!("no initramfs at {}", initrd.display())).hint("run: make initramfs")
+        );
     }
     Ok(())
 }
@@ -178,15 +196,29 @@ mod tests {
         s.cpus = 3;
         let a = s.args(&k, "tcg", "file:/l/console.log", "file:/l/lab.log");
         let joined = a.join(" ");
-        assert!(joined.starts_with("-accel tcg,thread=single -cpu max -smp 3,sockets=3,cores=1,threads=1 -m 512"), "{joined}");
+        assert!(
+            joined.starts_with(
+                "-accel tcg,thread=single -cpu max -smp 3,sockets=3,cores=1,threads=1 -m 512"
+            ),
+            "{joined}"
+        );
         assert!(joined.contains("-serial file:/l/console.log -serial file:/l/lab.log"));
         let i = a.iter().position(|x| x == "-append").unwrap();
-        assert_eq!(a[i + 1], format!("{KERNEL_ARGS} lab.run=inverted,fixed kmemleak=on"));
+        assert_eq!(
+            a[i + 1],
+            format!("{KERNEL_ARGS} lab.run=inverted,fixed kmemleak=on")
+        );
         assert!(!joined.contains("-gdb"));
         s.gdb_port = Some(4321);
         let kvm = s.args(&k, "kvm", "null", "null").join(" ");
-        assert!(kvm.starts_with("-accel kvm -cpu host ") && kvm.ends_with("-gdb tcp:127.0.0.1:4321"), "{kvm}");
+        assert!(
+            kvm.starts_with("-accel kvm -cpu host ") && kvm.ends_with("-gdb tcp:127.0.0.1:4321"),
+            "{kvm}"
+        );
         s.parallel = true;
-        assert!(s.args(&k, "tcg", "null", "null").join(" ").starts_with("-accel tcg -cpu max "));
+        assert!(s
+            .args(&k, "tcg", "null", "null")
+            .join(" ")
+            .starts_with("-accel tcg -cpu max "));
     }
 }

@@ -42,7 +42,10 @@ pub fn variant(source: &str, variant: Variant, note: Option<&str>) -> Result<Str
     let mut at = In::Outside;
     let mut regions = 0;
     for (n, line) in source.split_inclusive('\n').enumerate() {
-        let indent: String = line.chars().take_while(|c| c.is_whitespace() && *c != '\n').collect();
+        let indent: String = line
+            .chars()
+            .take_while(|c| c.is_whitespace() && *c != '\n')
+            .collect();
         match (marker(line), &at) {
             (Some("broken"), In::Outside) => {
                 at = In::Broken;
@@ -80,20 +83,34 @@ pub fn variant(source: &str, variant: Variant, note: Option<&str>) -> Result<Str
 /// The values of a header's `//! KEY: VALUE` lines.
 pub fn header<'a>(source: &'a str, key: &str) -> Vec<&'a str> {
     let prefix = format!("//! {key}: ");
-    source.lines().filter_map(|l| l.strip_prefix(&prefix)).map(str::trim).collect()
+    source
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(str::trim)
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SRC: &str = "a\n    // lab:broken\n    bad();\n    // lab:fixed\n    good();\n    // lab:end\nz\n";
+    const SRC: &str =
+        "a\n    // lab:broken\n    bad();\n    // lab:fixed\n    good();\n    // lab:end\nz\n";
 
     #[test]
     fn both_texts() {
-        assert_eq!(variant(SRC, Variant::Broken, None).unwrap(), "a\n    bad();\nz\n");
-        assert_eq!(variant(SRC, Variant::Fixed, None).unwrap(), "a\n    good();\nz\n");
-        assert_eq!(variant(SRC, Variant::Broken, Some("TODO: fix")).unwrap(), "a\n    // TODO: fix\n    bad();\nz\n");
+        assert_eq!(
+            variant(SRC, Variant::Broken, None).unwrap(),
+            "a\n    bad();\nz\n"
+        );
+        assert_eq!(
+            variant(SRC, Variant::Fixed, None).unwrap(),
+            "a\n    good();\nz\n"
+        );
+        assert_eq!(
+            variant(SRC, Variant::Broken, Some("TODO: fix")).unwrap(),
+            "a\n    // TODO: fix\n    bad();\nz\n"
+        );
     }
 
     #[test]

@@ -36,7 +36,10 @@ fn demangle_into(bytes: &[u8], out: &mut Vec<u8>) {
             i += 1;
             continue;
         }
-        let j = bytes[i..].iter().position(|&b| !is_sym(b)).map_or(bytes.len(), |k| i + k);
+        let j = bytes[i..]
+            .iter()
+            .position(|&b| !is_sym(b))
+            .map_or(bytes.len(), |k| i + k);
         // Symbol bytes are ASCII.
         let word = std::str::from_utf8(&bytes[i..j]).unwrap_or("");
         out.extend_from_slice(demangle_symbol(word).as_bytes());
@@ -55,7 +58,11 @@ impl Demangler {
         buf.extend_from_slice(input);
         // The last word, if it reaches the end, may go on in the next read.
         let tail = buf.iter().rposition(|&b| !is_sym(b)).map_or(0, |p| p + 1);
-        let cut = if tail < buf.len() && could_be_symbol(&buf[tail..]) { tail } else { buf.len() };
+        let cut = if tail < buf.len() && could_be_symbol(&buf[tail..]) {
+            tail
+        } else {
+            buf.len()
+        };
         self.held = buf.split_off(cut);
         let mut out = Vec::with_capacity(buf.len());
         demangle_into(&buf, &mut out);

@@ -41,12 +41,22 @@ impl Setup {
         for d in &decls {
             plans.insert(d.name.clone(), crate::guest::check(d, &facts)?);
         }
-        Ok(Setup { lab, kernel, facts, decls, plans, outside: Vec::new() })
+        Ok(Setup {
+            lab,
+            kernel,
+            facts,
+            decls,
+            plans,
+            outside: Vec::new(),
+        })
     }
 
     /// Adds the scenarios of a module from outside the lab, built and
     /// checked (see [`crate::outside`]).
-    pub fn add_outside(&mut self, dir: &std::path::Path) -> Result<&crate::outside::Outside, Error> {
+    pub fn add_outside(
+        &mut self,
+        dir: &std::path::Path,
+    ) -> Result<&crate::outside::Outside, Error> {
         let o = crate::outside::prepare(&self.lab, &self.kernel, dir)?;
         for d in &o.decls {
             if self.decl(&d.name).is_some() {
@@ -65,14 +75,25 @@ impl Setup {
     pub fn add_exercises(&mut self) -> Result<(), Error> {
         let base = self.lab.out.join("exercises-test");
         for ex in crate::exercise::list(&self.lab)? {
-            let sol = ex.grading_dir(&base.join(format!("{}-solution", ex.name)), &ex.solution()?)?;
+            let sol =
+                ex.grading_dir(&base.join(format!("{}-solution", ex.name)), &ex.solution()?)?;
             self.add_outside(&sol)?;
-            let skel = ex.grading_dir(&base.join(format!("{}-skeleton", ex.name)), &ex.skeleton()?)?;
-            let names: Vec<String> = self.add_outside(&skel)?.decls.iter().map(|d| d.name.clone()).collect();
+            let skel =
+                ex.grading_dir(&base.join(format!("{}-skeleton", ex.name)), &ex.skeleton()?)?;
+            let names: Vec<String> = self
+                .add_outside(&skel)?
+                .decls
+                .iter()
+                .map(|d| d.name.clone())
+                .collect();
             for d in self.decls.iter_mut().filter(|d| names.contains(&d.name)) {
                 d.must_fail = ex.skeleton_fails.clone();
                 if d.must_fail.is_empty() {
-                    return Err(Error::new(format!("{}/{}: no \"//! skeleton-fails:\" line says why its skeleton fails", ex.dir.display(), ex.file)));
+                    return Err(Error::new(format!(
+                        "{}/{}: no \"//! skeleton-fails:\" line says why its skeleton fails",
+                        ex.dir.display(),
+                        ex.file
+                    )));
                 }
             }
         }
@@ -102,7 +123,9 @@ impl Setup {
 
     /// The outside directory a scenario comes from (None: the lab's own).
     pub fn outside_of(&self, name: &str) -> Option<&crate::outside::Outside> {
-        self.outside.iter().find(|o| o.decls.iter().any(|d| d.name == name))
+        self.outside
+            .iter()
+            .find(|o| o.decls.iter().any(|d| d.name == name))
     }
 
     /// Whether `names` (of one class) can run in one boot: each outside
@@ -119,7 +142,11 @@ impl Setup {
                 None => lab = true,
             }
         }
-        let mut seen: Vec<&str> = if lab { self.facts.modules.iter().map(|m| m.name.as_str()).collect() } else { Vec::new() };
+        let mut seen: Vec<&str> = if lab {
+            self.facts.modules.iter().map(|m| m.name.as_str()).collect()
+        } else {
+            Vec::new()
+        };
         for o in dirs {
             for m in &o.facts.modules {
                 if seen.contains(&m.name.as_str()) {
@@ -152,10 +179,16 @@ impl Setup {
         let base = self.lab.initramfs();
         let mut parts = vec![std::fs::read(base.with_extension("cpio.key")).unwrap_or_default()];
         parts.extend(dirs.iter().map(|d| d.key.clone().into_bytes()));
-        let image = self.lab.out.join("outside").join(format!("combined-{}.cpio", crate::paths::cache_key(&parts)));
+        let image = self
+            .lab
+            .out
+            .join("outside")
+            .join(format!("combined-{}.cpio", crate::paths::cache_key(&parts)));
         if !image.is_file() {
             let io = |e: std::io::Error| Error::new(format!("{}: {e}", image.display()));
-            let mut all = std::fs::read(&base).map_err(|e| Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs"))?;
+            let mut all = std::fs::read(&base).map_err(|e| {
+                Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs")
+            })?;
             for d in &dirs {
                 all.extend(std::fs::read(&d.extra).map_err(io)?);
             }
@@ -175,7 +208,11 @@ impl Setup {
         spec.append = first.scenario.append.clone();
         spec.parallel = first.scenario.parallel;
         spec.timeout = Duration::from_secs(
-            BOOT_SECS + names.iter().map(|n| self.decl(n).unwrap().scenario.timeout).sum::<u64>(),
+            BOOT_SECS
+                + names
+                    .iter()
+                    .map(|n| self.decl(n).unwrap().scenario.timeout)
+                    .sum::<u64>(),
         );
         spec
     }
@@ -190,4 +227,3 @@ impl Setup {
         }
     }
 }
-

@@ -33,7 +33,9 @@ impl RawMode {
         if !stdin.is_terminal() {
             return RawMode(None);
         }
-        let Ok(saved) = termios::tcgetattr(stdin.as_fd()) else { return RawMode(None) };
+        let Ok(saved) = termios::tcgetattr(stdin.as_fd()) else {
+            return RawMode(None);
+        };
         let mut raw = saved.clone();
         termios::cfmakeraw(&mut raw);
         let _ = termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw);
@@ -56,7 +58,12 @@ pub fn run(suite: &Setup, image: Option<std::path::PathBuf>) -> Result<bool, Err
     let accel = crate::accel::choose(&suite.kernel, &initrd)?;
     let dir = crate::boot::new_dir(&suite.lab.logs_dir(), "shell")?;
     let spec = Spec::new("shell", &initrd);
-    let args = spec.args(&suite.kernel, &accel.name, "mon:stdio", &format!("file:{}", dir.join("lab.log").display()));
+    let args = spec.args(
+        &suite.kernel,
+        &accel.name,
+        "mon:stdio",
+        &format!("file:{}", dir.join("lab.log").display()),
+    );
     note(format!(
         "accelerator: {} ({}); log {}; leave the guest shell with 'exit', or Ctrl-A X",
         accel.name,
@@ -73,7 +80,8 @@ pub fn run(suite: &Setup, image: Option<std::path::PathBuf>) -> Result<bool, Err
     let _registered = crate::interrupt::register(child.id());
     let raw = RawMode::enter();
     let mut from = child.stdout.take().expect("piped");
-    let mut console = std::fs::File::create(dir.join("console.log")).map_err(|e| Error::new(e.to_string()))?;
+    let mut console =
+        std::fs::File::create(dir.join("console.log")).map_err(|e| Error::new(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     relay(&mut from, &mut out, &mut console);
     drop(raw);
@@ -87,7 +95,11 @@ pub fn relay<R: Read + AsFd>(from: &mut R, to: &mut impl Write, copy: &mut impl 
     let mut d = Demangler::new();
     let mut buf = [0u8; 4096];
     loop {
-        let timeout = if d.holding() { PollTimeout::from(HOLD_MS) } else { PollTimeout::NONE };
+        let timeout = if d.holding() {
+            PollTimeout::from(HOLD_MS)
+        } else {
+            PollTimeout::NONE
+        };
         let ready = {
             let mut fds = [PollFd::new(from.as_fd(), PollFlags::POLLIN)];
             poll(&mut fds, timeout).unwrap_or(1)
@@ -109,4 +121,3 @@ pub fn relay<R: Read + AsFd>(from: &mut R, to: &mut impl Write, copy: &mut impl 
     let _ = to.write_all(&d.flush());
     let _ = to.flush();
 }
-

@@ -16,12 +16,12 @@ use std::time::Instant;
 use crate::boot::{Analysis, Boot};
 use crate::decl::Driver;
 use crate::hosttests;
-use crate::plan::{plan_boots, Planned, Timings};
 use crate::judge::{self, DriverChecks};
 use crate::ktap::{self, TestResult};
+use crate::plan::{plan_boots, Planned, Timings};
 
-use crate::setup::Setup;
 use crate::qemu::{self, Accel};
+use crate::setup::Setup;
 use crate::{interrupt, note, Error};
 
 /// What one boot came back with.
@@ -78,12 +78,22 @@ pub struct Options {
 pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), Error> {
     let scenario_names: Vec<String> = suite.decls.iter().map(|d| d.name.clone()).collect();
     let host: Vec<&str> = hosttests::ALL.iter().map(|t| t.name()).collect();
-    let all: Vec<String> = host.iter().map(|s| s.to_string()).chain(scenario_names.iter().cloned()).chain(["ktap".to_string()]).collect();
+    let all: Vec<String> = host
+        .iter()
+        .map(|s| s.to_string())
+        .chain(scenario_names.iter().cloned())
+        .chain(["ktap".to_string()])
+        .collect();
     let mut selected: Vec<String> = Vec::new();
-    let asked = if opts.tests.is_empty() { all.clone() } else { opts.tests.clone() };
+    let asked = if opts.tests.is_empty() {
+        all.clone()
+    } else {
+        opts.tests.clone()
+    };
     for t in &asked {
         if !all.contains(t) {
-            return Err(Error::new(format!("no test named '{t}'")).hint(format!("tests: {}", all.join(" "))));
+            return Err(Error::new(format!("no test named '{t}'"))
+                .hint(format!("tests: {}", all.join(" "))));
         }
         if t != "ktap" && !selected.contains(t) {
             selected.push(t.clone());
@@ -93,7 +103,11 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     if asked.iter().any(|t| t == "ktap") {
         selected.push("ktap".into());
     }
-    let scenarios: Vec<String> = selected.iter().filter(|t| scenario_names.contains(t)).cloned().collect();
+    let scenarios: Vec<String> = selected
+        .iter()
+        .filter(|t| scenario_names.contains(t))
+        .cloned()
+        .collect();
     let timings = Timings::load(&suite.kernel, &suite.lab.root);
     let boots = plan_boots(&suite, &scenarios, opts.share, &timings);
     let mut boot_of = HashMap::new();
@@ -124,18 +138,35 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     }
     // The host tests take a slot as a boot does, scheduled by their time in
     // the last run like the boots: never in the way of the longest boot.
-    let host_tests: Vec<hosttests::HostTest> =
-        hosttests::ALL.iter().copied().filter(|h| selected.iter().any(|t| t == h.name())).collect();
-    let mut jobs: Vec<(Job, f64)> = boots.iter().cloned().enumerate().map(|(i, b)| {
-        let e = b.estimate;
-        (Job::Boot(i, b), e)
-    }).collect();
+    let host_tests: Vec<hosttests::HostTest> = hosttests::ALL
+        .iter()
+        .copied()
+        .filter(|h| selected.iter().any(|t| t == h.name()))
+        .collect();
+    let mut jobs: Vec<(Job, f64)> = boots
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, b)| {
+            let e = b.estimate;
+            (Job::Boot(i, b), e)
+        })
+        .collect();
     if !host_tests.is_empty() {
-        let e = host_tests.iter().map(|h| timings.guest_secs(h.name()).unwrap_or(20.0)).sum();
+        let e = host_tests
+            .iter()
+            .map(|h| timings.guest_secs(h.name()).unwrap_or(20.0))
+            .sum();
         jobs.push((Job::Host(host_tests), e));
     }
     jobs.sort_by(|a, b| b.1.total_cmp(&a.1));
-    start_jobs(suite.clone(), jobs.into_iter().map(|(j, _)| j).collect(), opts.jobs, accel.clone(), running.clone());
+    start_jobs(
+        suite.clone(),
+        jobs.into_iter().map(|(j, _)| j).collect(),
+        opts.jobs,
+        accel.clone(),
+        running.clone(),
+    );
 
     let started = Instant::now();
     let ktap_path = suite.lab.out.join("test-results.ktap");
@@ -170,13 +201,24 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     }
     if interrupt::interrupted() {
         let not_run: Vec<&String> = selected.iter().skip(results.len()).collect();
-        out.write(&format!("# interrupted by {}: {} test(s) did not run: {}\n", interrupt::signal_name(), not_run.len(),
-            not_run.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")));
+        out.write(&format!(
+            "# interrupted by {}: {} test(s) did not run: {}\n",
+            interrupt::signal_name(),
+            not_run.len(),
+            not_run
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" ")
+        ));
         for name in not_run {
             let r = TestResult {
                 name: name.clone(),
                 ok: false,
-                directive: Some(format!("interrupted by {}: did not run", interrupt::signal_name())),
+                directive: Some(format!(
+                    "interrupted by {}: did not run",
+                    interrupt::signal_name()
+                )),
                 seconds: 0.0,
                 diags: vec![],
                 subtests: None,
@@ -186,7 +228,11 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         }
     } else {
         // A run of every test also forgets the times of tests that are gone.
-        let known: Option<&[String]> = if opts.tests.is_empty() { Some(&all) } else { None };
+        let known: Option<&[String]> = if opts.tests.is_empty() {
+            Some(&all)
+        } else {
+            None
+        };
         new_timings.save(&suite.kernel, known);
     }
     out.write(&format!(
@@ -197,9 +243,17 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     ));
     out.write(&ktap::summary(&results));
     let junit = suite.lab.out.join("test-results.xml");
-    std::fs::write(&junit, ktap::junit(&results)).map_err(|e| Error::new(format!("{}: {e}", junit.display())))?;
-    note(format!("KTAP: {}; JUnit XML: {}", ktap_path.display(), junit.display()));
-    Ok((results.iter().all(|r| r.ok) && !interrupt::interrupted(), results))
+    std::fs::write(&junit, ktap::junit(&results))
+        .map_err(|e| Error::new(format!("{}: {e}", junit.display())))?;
+    note(format!(
+        "KTAP: {}; JUnit XML: {}",
+        ktap_path.display(),
+        junit.display()
+    ));
+    Ok((
+        results.iter().all(|r| r.ok) && !interrupt::interrupted(),
+        results,
+    ))
 }
 
 /// Judges scenario `name` of a finished boot; a shared boot in which
@@ -217,7 +271,13 @@ fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResul
             subtests: None,
         },
         Ok((analysis, driver)) => {
-            let mut r = judge::judge(decl, plan, analysis, driver.as_ref(), &suite.kernel.kunit_py());
+            let mut r = judge::judge(
+                decl,
+                plan,
+                analysis,
+                driver.as_ref(),
+                &suite.kernel.kunit_py(),
+            );
             judge::shared_boot(&mut r, analysis, &|n| suite.decl(n));
             if decl.must_fail.is_empty() {
                 r
@@ -229,7 +289,13 @@ fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResul
 }
 
 /// Starts the jobs in the background, at most `slots` at once, in order.
-fn start_jobs(suite: Arc<Setup>, jobs: Vec<Job>, slots: usize, accel: Option<Accel>, running: Arc<Running>) {
+fn start_jobs(
+    suite: Arc<Setup>,
+    jobs: Vec<Job>,
+    slots: usize,
+    accel: Option<Accel>,
+    running: Arc<Running>,
+) {
     std::thread::spawn(move || {
         let free = Arc::new((Mutex::new(0usize), Condvar::new()));
         for job in jobs {
@@ -241,7 +307,8 @@ fn start_jobs(suite: Arc<Setup>, jobs: Vec<Job>, slots: usize, accel: Option<Acc
                 }
                 *n += 1;
             }
-            let (suite, accel, running, free) = (suite.clone(), accel.clone(), running.clone(), free.clone());
+            let (suite, accel, running, free) =
+                (suite.clone(), accel.clone(), running.clone(), free.clone());
             std::thread::spawn(move || {
                 match job {
                     Job::Boot(i, b) => {
@@ -261,8 +328,14 @@ fn start_jobs(suite: Arc<Setup>, jobs: Vec<Job>, slots: usize, accel: Option<Acc
                             } else {
                                 h.run(&suite)
                             };
-                            let r = TestResult::plain(h.name(), ok, t0.elapsed().as_secs_f64(), diags);
-                            running.results.lock().unwrap().host.insert(h.name().to_string(), r);
+                            let r =
+                                TestResult::plain(h.name(), ok, t0.elapsed().as_secs_f64(), diags);
+                            running
+                                .results
+                                .lock()
+                                .unwrap()
+                                .host
+                                .insert(h.name().to_string(), r);
                             running.done.notify_all();
                         }
                     }
@@ -299,8 +372,12 @@ impl Tee {
         if let Some(p) = path.parent() {
             let _ = std::fs::create_dir_all(p);
         }
-        let file = std::fs::File::create(path).map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
-        Ok(Tee { file, text: String::new() })
+        let file = std::fs::File::create(path)
+            .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+        Ok(Tee {
+            file,
+            text: String::new(),
+        })
     }
     fn write(&mut self, s: &str) {
         print!("{s}");

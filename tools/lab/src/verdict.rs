@@ -31,7 +31,12 @@ pub struct Verdict {
 /// Reads one kernel log line (with or without its timestamp).
 pub fn parse_line(line: &str) -> Option<Verdict> {
     let at = line.find(PREFIX)?;
-    let module = line[..at].trim_end().strip_suffix(':')?.rsplit([' ', ']']).next()?.to_string();
+    let module = line[..at]
+        .trim_end()
+        .strip_suffix(':')?
+        .rsplit([' ', ']'])
+        .next()?
+        .to_string();
     let rest = &line[at + PREFIX.len()..];
     let (status, rest) = rest.split_once(": ")?;
     let success = match status {
@@ -54,7 +59,9 @@ pub fn parse_line(line: &str) -> Option<Verdict> {
         .filter(|s| !s.is_empty())
         .filter_map(|s| s.parse().ok())
         .collect();
-    let [a, b, asleep, lo, hi, errors] = nums[..] else { return None };
+    let [a, b, asleep, lo, hi, errors] = nums[..] else {
+        return None;
+    };
     Some(Verdict {
         module,
         success,
@@ -69,7 +76,10 @@ pub fn parse_line(line: &str) -> Option<Verdict> {
 
 /// The last verdict of `module` in a kernel log.
 pub fn last(log: &str, module: &str) -> Option<Verdict> {
-    log.lines().rev().filter_map(parse_line).find(|v| v.module == module)
+    log.lines()
+        .rev()
+        .filter_map(parse_line)
+        .find(|v| v.module == module)
 }
 
 /// The guest's side: a shell function for the protocol helper.
@@ -96,10 +106,16 @@ mod tests {
         assert_eq!(ok.module, "deadlock_lab");
         assert!(ok.success);
         assert_eq!(ok.what, "fixed order, every round done");
-        assert_eq!((ok.debug_locks, ok.asleep, ok.declared, ok.errors), ((1, 1), 0, (0, 0), 0));
+        assert_eq!(
+            (ok.debug_locks, ok.asleep, ok.declared, ok.errors),
+            ((1, 1), 0, (0, 0), 0)
+        );
         let bad = parse_line("deadlock_lab: End of test: FAILURE: inverted order deadlocked and recovered: lockdep did not report (debug_locks still 1) (debug_locks 1 -> 1, 2 task(s) asleep on a lock at unload (declared 2..=2), 0 error(s))").unwrap();
         assert!(!bad.success);
-        assert_eq!(bad.why.as_deref(), Some("lockdep did not report (debug_locks still 1)"));
+        assert_eq!(
+            bad.why.as_deref(),
+            Some("lockdep did not report (debug_locks still 1)")
+        );
         assert_eq!(bad.asleep, 2);
         assert_eq!(parse_line("deadlock_lab: End of test: MAYBE: x (debug_locks 1 -> 1, 0 task(s) asleep on a lock at unload (declared 0..=0), 0 error(s))"), None);
     }

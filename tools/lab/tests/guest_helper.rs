@@ -35,8 +35,17 @@ lab_event done
         helper = helper.display(),
         tty = tty.display()
     );
-    let shell = if std::path::Path::new("/bin/busybox").exists() { vec!["/bin/busybox", "sh"] } else { vec!["sh"] };
-    let status = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(&script).status().unwrap();
+    let shell = if std::path::Path::new("/bin/busybox").exists() {
+        vec!["/bin/busybox", "sh"]
+    } else {
+        vec!["sh"]
+    };
+    let status = Command::new(shell[0])
+        .args(&shell[1..])
+        .arg("-c")
+        .arg(&script)
+        .status()
+        .unwrap();
     assert!(status.success());
     let text = std::fs::read_to_string(&tty).unwrap();
     let log = GuestLog::parse(&text);
@@ -44,13 +53,21 @@ lab_event done
     assert_eq!(log.booted.as_ref().map(|b| b.1.as_str()), Some("demo"));
     let s = log.scenario("demo").unwrap();
     assert_eq!(s.checks.len(), 2);
-    assert!(s.checks[0].ok && s.checks[0].id == "first" && s.checks[0].description == "the first check");
+    assert!(
+        s.checks[0].ok && s.checks[0].id == "first" && s.checks[0].description == "the first check"
+    );
     assert!(!s.checks[1].ok && s.checks[1].description == "the second, with  two spaces");
-    assert_eq!(s.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(), ["# a diagnostic", "insmod: can't insert"]);
+    assert_eq!(
+        s.lines.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(),
+        ["# a diagnostic", "insmod: can't insert"]
+    );
     assert!(s.flushed.is_some());
     assert_eq!(s.exit.map(|e| e.0), Some(3));
     assert!(log.done.is_some());
-    assert!(matches!(log.last.as_ref().map(|r| &r.event), Some(Event::Done)));
+    assert!(matches!(
+        log.last.as_ref().map(|r| &r.event),
+        Some(Event::Done)
+    ));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -59,19 +76,49 @@ lab_event done
 /// point left a leading zero that the shell's arithmetic took for octal.
 #[test]
 fn uptime_in_hundredths_has_no_octal_trap() {
-    let lib = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/scenarios/lib.sh")).unwrap();
-    let start = lib.find("\nuptime_cs() {").expect("lib.sh defines uptime_cs") + 1;
+    let lib = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/scenarios/lib.sh"
+    ))
+    .unwrap();
+    let start = lib
+        .find("\nuptime_cs() {")
+        .expect("lib.sh defines uptime_cs")
+        + 1;
     let end = start + lib[start..].find("\n}\n").unwrap() + 3;
     let dir = std::env::temp_dir().join(format!("lab-uptime-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let fake = dir.join("uptime");
     let function = lib[start..end].replace("/proc/uptime", &fake.to_string_lossy());
-    let shell = if std::path::Path::new("/bin/busybox").exists() { vec!["/bin/busybox", "sh"] } else { vec!["sh"] };
-    for (uptime, cs) in [("0.98 1.50", "98"), ("0.05 0.09", "5"), ("0.00 0.00", "0"), ("7.09 13.10", "709"), ("123.40 200.00", "12340")] {
+    let shell = if std::path::Path::new("/bin/busybox").exists() {
+        vec!["/bin/busybox", "sh"]
+    } else {
+        vec!["sh"]
+    };
+    for (uptime, cs) in [
+        ("0.98 1.50", "98"),
+        ("0.05 0.09", "5"),
+        ("0.00 0.00", "0"),
+        ("7.09 13.10", "709"),
+        ("123.40 200.00", "12340"),
+    ] {
         std::fs::write(&fake, format!("{uptime}\n")).unwrap();
-        let out = Command::new(shell[0]).args(&shell[1..]).arg("-c").arg(format!("{function}\nuptime_cs")).output().unwrap();
-        assert!(out.status.success(), "{uptime}: {}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), cs, "uptime {uptime}");
+        let out = Command::new(shell[0])
+            .args(&shell[1..])
+            .arg("-c")
+            .arg(format!("{function}\nuptime_cs"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{uptime}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            cs,
+            "uptime {uptime}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

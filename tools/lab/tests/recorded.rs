@@ -41,11 +41,15 @@ fn decl(name: &str) -> Declaration {
     match name {
         // The lab's own declarations as they are now, for the boots recorded
         // to pin them: an outside module's through the generic flow.
-        "inverted-pairs" | "cmdline-lockdep1" => Declaration::load(&repo().join("tests/scenarios"), name).unwrap(),
+        "inverted-pairs" | "cmdline-lockdep1" => {
+            Declaration::load(&repo().join("tests/scenarios"), name).unwrap()
+        }
         "c-abba.inverted" => {
-            let mut d = Declaration::load(&repo().join("tests/examples/c-abba"), "inverted").unwrap();
+            let mut d =
+                Declaration::load(&repo().join("tests/examples/c-abba"), "inverted").unwrap();
             let flow = repo().join(lab::outside::GENERIC);
-            d.use_generic(&flow, &std::fs::read_to_string(&flow).unwrap()).unwrap();
+            d.use_generic(&flow, &std::fs::read_to_string(&flow).unwrap())
+                .unwrap();
             d.name = name.to_string();
             d
         }
@@ -85,7 +89,11 @@ fn tests(r: &TestResult) -> Vec<(bool, String)> {
 }
 
 fn failed(r: &TestResult) -> Vec<String> {
-    tests(r).into_iter().filter(|(ok, _)| !ok).map(|(_, n)| n).collect()
+    tests(r)
+        .into_iter()
+        .filter(|(ok, _)| !ok)
+        .map(|(_, n)| n)
+        .collect()
 }
 
 /// Every result has as many subtests as its plan said before the boot.
@@ -102,8 +110,12 @@ fn a_pass() {
     let r = judged("pass", "fixed");
     assert!(r.ok, "{:?}", failed(&r));
     plan_holds(&r, "fixed");
-    assert!(tests(&r).iter().any(|(_, n)| n == "the guest ran its 12 declared checks and exited 0"));
-    assert!(tests(&r).iter().any(|(_, n)| n == "dmesg findings match fixed.expect.json"));
+    assert!(tests(&r)
+        .iter()
+        .any(|(_, n)| n == "the guest ran its 12 declared checks and exited 0"));
+    assert!(tests(&r)
+        .iter()
+        .any(|(_, n)| n == "dmesg findings match fixed.expect.json"));
     assert!(r.seconds > 0.0 && r.seconds < 5.0, "{}", r.seconds);
 }
 
@@ -114,7 +126,11 @@ fn an_early_exit_fails_on_the_checks_that_never_ran() {
     plan_holds(&r, "fixed");
     let f = failed(&r);
     assert!(f.contains(&"check a-rounds never ran".to_string()), "{f:?}");
-    assert!(f.iter().any(|n| n.contains("the guest reported 1 of its 12 declared checks")), "{f:?}");
+    assert!(
+        f.iter()
+            .any(|n| n.contains("the guest reported 1 of its 12 declared checks")),
+        "{f:?}"
+    );
     // The script itself exited 0: only the plan catches it.
     assert!(!f.iter().any(|n| n.contains("exited 0 ")));
 }
@@ -123,14 +139,25 @@ fn an_early_exit_fails_on_the_checks_that_never_ran() {
 fn a_crash_mid_way_fails_and_says_where() {
     let b = boot("crash");
     assert_eq!(b.record.ending, Ending::Panicked);
-    assert!(b.stage().starts_with("running scenario 'fixed'"), "{}", b.stage());
+    assert!(
+        b.stage().starts_with("running scenario 'fixed'"),
+        "{}",
+        b.stage()
+    );
     let r = judged("crash", "fixed");
     assert!(!r.ok);
     plan_holds(&r, "fixed");
     let f = failed(&r);
-    assert!(f.iter().any(|n| n.contains("the guest script never ended (boot: in a kernel panic)")), "{f:?}");
+    assert!(
+        f.iter()
+            .any(|n| n.contains("the guest script never ended (boot: in a kernel panic)")),
+        "{f:?}"
+    );
     // The inspector sees the crash in the scenario's part of the log.
-    assert!(f.contains(&"dmesg findings match fixed.expect.json".to_string()), "{f:?}");
+    assert!(
+        f.contains(&"dmesg findings match fixed.expect.json".to_string()),
+        "{f:?}"
+    );
 }
 
 #[test]
@@ -141,19 +168,28 @@ fn a_missing_exit_line_fails() {
     let r = judged("no-exit", "fixed");
     assert!(!r.ok);
     let f = failed(&r);
-    assert!(f.iter().any(|n| n.contains("the guest script never ended (boot: QEMU exited before the guest finished")), "{f:?}");
+    assert!(
+        f.iter().any(|n| n
+            .contains("the guest script never ended (boot: QEMU exited before the guest finished")),
+        "{f:?}"
+    );
 }
 
 #[test]
 fn a_timeout_names_the_stage() {
     let b = boot("timeout");
     assert_eq!(b.record.ending, Ending::TimedOut);
-    assert_eq!(b.stage(), "running scenario 'fixed' (last line: # waiting for nothing)");
+    assert_eq!(
+        b.stage(),
+        "running scenario 'fixed' (last line: # waiting for nothing)"
+    );
     let r = judged("timeout", "fixed");
     assert!(!r.ok);
     let f = failed(&r);
     assert!(
-        f.iter().any(|n| n.contains("timeout after 8 s, QEMU killed (stopped at: running scenario 'fixed'")),
+        f.iter()
+            .any(|n| n
+                .contains("timeout after 8 s, QEMU killed (stopped at: running scenario 'fixed'")),
         "{f:?}"
     );
 }
@@ -164,7 +200,9 @@ fn an_interrupted_boot_says_so() {
     assert_eq!(b.record.ending, Ending::Interrupted);
     let r = judged("interrupted", "fixed");
     assert!(!r.ok);
-    assert!(failed(&r).iter().any(|n| n.contains("interrupted (stopped at: running scenario 'fixed'")));
+    assert!(failed(&r)
+        .iter()
+        .any(|n| n.contains("interrupted (stopped at: running scenario 'fixed'")));
 }
 
 #[test]
@@ -178,7 +216,9 @@ fn a_deliberate_panic_passes_with_its_checks_before_it() {
     let r = judged("panic", "spin");
     assert!(r.ok, "{:?}", failed(&r));
     plan_holds(&r, "spin");
-    assert!(tests(&r).iter().any(|(_, n)| n == "the guest ran its 5 declared checks and the kernel panicked"));
+    assert!(tests(&r)
+        .iter()
+        .any(|(_, n)| n == "the guest ran its 5 declared checks and the kernel panicked"));
 }
 
 #[test]
@@ -202,7 +242,12 @@ fn a_report_in_a_shared_boot_is_its_scenarios_own() {
     // inverted declares its reports, and they came as declared: fixed,
     // which ran before it, is judged on its own part.
     let fixed = judged("shared-report", "fixed");
-    assert!(fixed.ok && fixed.directive.is_none(), "{:?} {:?}", failed(&fixed), fixed.directive);
+    assert!(
+        fixed.ok && fixed.directive.is_none(),
+        "{:?} {:?}",
+        failed(&fixed),
+        fixed.directive
+    );
 }
 
 #[test]
@@ -216,8 +261,16 @@ fn an_unload_before_the_deadlock_fails_on_the_modules_verdict() {
     let r = judged("early-unload", "cmdline-lockdep1");
     assert!(!r.ok);
     let f = failed(&r);
-    assert!(f.contains(&"the module's verdict: SUCCESS, inverted order deadlocked and recovered".to_string()), "{f:?}");
-    assert!(f.contains(&"check both-in-d never ran".to_string()), "{f:?}");
+    assert!(
+        f.contains(
+            &"the module's verdict: SUCCESS, inverted order deadlocked and recovered".to_string()
+        ),
+        "{f:?}"
+    );
+    assert!(
+        f.contains(&"check both-in-d never ran".to_string()),
+        "{f:?}"
+    );
 }
 
 /// `fixed` of the shared-report boot, as if `inverted` had been declared
@@ -234,7 +287,10 @@ fn fixed_beside_an_undeclared_report() -> TestResult {
 fn a_report_nobody_declared_leaves_the_others_of_its_boot_not_judged() {
     let fixed = fixed_beside_an_undeclared_report();
     assert!(!fixed.ok);
-    assert!(failed(&fixed).is_empty(), "fixed passed every check of its own");
+    assert!(
+        failed(&fixed).is_empty(),
+        "fixed passed every check of its own"
+    );
     assert_eq!(
         fixed.directive.as_deref(),
         Some("not judged: its boot was shared with inverted, whose part of the log holds a kernel report")
@@ -251,10 +307,15 @@ fn a_guest_script_error_fails_and_shows_the_shells_message() {
     plan_holds(&r, "c-abba.inverted");
     let f = failed(&r);
     assert!(f.contains(&"check rmmod never ran".to_string()), "{f:?}");
-    assert!(f.iter().any(|n| n.contains("the guest script exited 2")), "{f:?}");
+    assert!(
+        f.iter().any(|n| n.contains("the guest script exited 2")),
+        "{f:?}"
+    );
     let (_, lines) = r.subtests.as_ref().unwrap();
     assert!(
-        lines.iter().any(|l| matches!(l, Line::Diag(d) if d.ends_with("line 48: arithmetic syntax error"))),
+        lines
+            .iter()
+            .any(|l| matches!(l, Line::Diag(d) if d.ends_with("line 48: arithmetic syntax error"))),
         "the shell's own message is among the diagnostics"
     );
 }
@@ -265,12 +326,29 @@ fn a_hung_task_reported_again_at_each_scan_still_matches() {
     // four again and the last pair: ten reports, each thread named. The
     // declaration asks for every thread, not for a number of reports.
     let b = boot("hung-again");
-    assert_eq!(b.kernel_part("inverted-pairs").matches("blocked for more than").count(), 10);
+    assert_eq!(
+        b.kernel_part("inverted-pairs")
+            .matches("blocked for more than")
+            .count(),
+        10
+    );
     let r = judged("hung-again", "inverted-pairs");
-    assert!(tests(&r).iter().any(|(ok, n)| *ok && n == "dmesg findings match inverted-pairs.expect.json"), "{:?}", failed(&r));
+    assert!(
+        tests(&r)
+            .iter()
+            .any(|(ok, n)| *ok && n == "dmesg findings match inverted-pairs.expect.json"),
+        "{:?}",
+        failed(&r)
+    );
     // The guest's check of that run still counted reports (exactly six),
     // which never held: the ten came in two scans.
-    assert_eq!(failed(&r), ["the hung-task detector reports all six", "the guest ran its declared checks: the guest script exited 1"]);
+    assert_eq!(
+        failed(&r),
+        [
+            "the hung-task detector reports all six",
+            "the guest ran its declared checks: the guest script exited 1"
+        ]
+    );
 }
 
 /// The KTAP of a suite of these results: well formed, plans kept, the
@@ -297,9 +375,15 @@ fn the_ktap_and_junit_the_runner_writes() {
 
     let xml = ktap::junit(&results);
     let tree = roxmltree::Document::parse(&xml).unwrap();
-    let suites: Vec<_> = tree.descendants().filter(|n| n.has_tag_name("testsuite")).collect();
+    let suites: Vec<_> = tree
+        .descendants()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .collect();
     assert_eq!(suites.len(), 4, "three scenarios and the host tests");
-    let failures = tree.descendants().filter(|n| n.has_tag_name("failure")).count();
+    let failures = tree
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .count();
     // The early exit's 11 missing checks and its end, and the not-judged one.
     assert!(failures >= 13, "{failures}");
 }
@@ -322,7 +406,13 @@ fn check_ktap(doc: &str) {
             }
             let top = stack.last_mut().unwrap();
             top.2 += 1;
-            let n: usize = t.trim_start_matches("not ").split(' ').nth(1).unwrap().parse().unwrap();
+            let n: usize = t
+                .trim_start_matches("not ")
+                .split(' ')
+                .nth(1)
+                .unwrap()
+                .parse()
+                .unwrap();
             assert_eq!(n, top.2, "numbering at {line:?}");
         }
     }

@@ -7,7 +7,11 @@
 use lab::relay::Demangler;
 
 fn recorded() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/relay/shell-console.bin")).unwrap()
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/relay/shell-console.bin"
+    ))
+    .unwrap()
 }
 
 /// The stream fed in `size`-byte reads, flushing only at the end.
@@ -27,7 +31,10 @@ fn relayed(input: &[u8], size: usize) -> (Vec<u8>, Vec<Vec<u8>>) {
 #[test]
 fn no_mangled_symbol_reaches_the_terminal_whatever_the_reads() {
     let input = recorded();
-    assert!(input.windows(4).any(|w| w == b"_RNv"), "the recording has mangled symbols");
+    assert!(
+        input.windows(4).any(|w| w == b"_RNv"),
+        "the recording has mangled symbols"
+    );
     let (whole, _) = relayed(&input, input.len());
     for size in [1, 2, 3, 7, 64, 1000] {
         let (out, _) = relayed(&input, size);
@@ -35,7 +42,10 @@ fn no_mangled_symbol_reaches_the_terminal_whatever_the_reads() {
     }
     let text = String::from_utf8_lossy(&whole);
     assert!(!text.contains("_RNv"), "a mangled symbol got through");
-    assert!(text.contains("deadlock_lab::thread_a+0x"), "the stack names thread_a");
+    assert!(
+        text.contains("deadlock_lab::thread_a+0x"),
+        "the stack names thread_a"
+    );
 }
 
 #[test]
@@ -56,7 +66,10 @@ fn a_prompt_without_newline_and_escapes_pass_at_once() {
     let input = recorded();
     // The last prompt: "/ # " and busybox's cursor-position query, ESC [6n.
     let prompt = b"/ # \x1b[6n";
-    let at = input.windows(prompt.len()).rposition(|w| w == prompt).unwrap();
+    let at = input
+        .windows(prompt.len())
+        .rposition(|w| w == prompt)
+        .unwrap();
     let mut d = Demangler::new();
     let mut out = d.feed(&input[..at]);
     let shown = d.feed(prompt);

@@ -17,8 +17,14 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
          sem2, sem1 (fixed=0) or sem1, sem2 (fixed=1). Three boots run side by side: the article's code as \
          written, the same code with lockdep annotations, and the fix."
     ));
-    let mut boots = ctx.start_all(&["inverted-plain", "inverted", "fixed"])?.into_iter();
-    let (plain, inv, fix) = (boots.next().unwrap(), boots.next().unwrap(), boots.next().unwrap());
+    let mut boots = ctx
+        .start_all(&["inverted-plain", "inverted", "fixed"])?
+        .into_iter();
+    let (plain, inv, fix) = (
+        boots.next().unwrap(),
+        boots.next().unwrap(),
+        boots.next().unwrap(),
+    );
 
     title("1. The article's code: two plain semaphores (annotate=0)");
     follow(&plain);
@@ -50,25 +56,43 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
     let fix = ctx.finished(fix)?;
     fix.module_lines("threads stopped|contended|End of test");
     para("What the fix costs, in lock_stat's figures for the two semaphores (/proc/lock_stat, read before the unload): how often a thread found one taken (contentions) and how long it waited in all (waittime-total, in microseconds), beside how often each was taken (acquisitions). The fixed order serialises the threads on sem1: it is correct, not free.");
-    for d in fix.boot.guest.scenario("fixed").into_iter().flat_map(|s| s.lines.iter()) {
+    for d in fix
+        .boot
+        .guest
+        .scenario("fixed")
+        .into_iter()
+        .flat_map(|s| s.lines.iter())
+    {
         if let Some(l) = d.1.strip_prefix("# lock_stat:") {
             println!("  {}", l.trim());
         }
     }
-    fix.summary(Some("The inspector found nothing: lockdep stayed silent (debug_locks 1), no task hung."));
+    fix.summary(Some(
+        "The inspector found nothing: lockdep stayed silent (debug_locks 1), no task hung.",
+    ));
 
     title("Summary");
     let logs = [&plain, &inv, &fix];
     let row = |label: &str, f: &dyn Fn(&Log) -> String| {
-        println!("  {:<26} {:<18} {:<18} {}", label, f(logs[0]), f(logs[1]), f(logs[2]));
+        println!(
+            "  {:<26} {:<18} {:<18} {}",
+            label,
+            f(logs[0]),
+            f(logs[1]),
+            f(logs[2])
+        );
     };
     row("", &|l| match l.name.as_str() {
         "inverted-plain" => "plain (article)".into(),
         "inverted" => "annotated".into(),
         _ => "fixed".into(),
     });
-    row("lockdep circular reports", &|l| l.count(Kind::Circular).to_string());
-    row("hung-task reports", &|l| l.count(Kind::HungTask).to_string());
+    row("lockdep circular reports", &|l| {
+        l.count(Kind::Circular).to_string()
+    });
+    row("hung-task reports", &|l| {
+        l.count(Kind::HungTask).to_string()
+    });
     row("threads in D state (ps)", &|l| l.in_d().to_string());
     row("debug_locks at the end", &debug_locks_after);
     row("module's verdict", &|l| match l.verdict() {
@@ -80,12 +104,20 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
     println!("  full logs: {}", plain.console_path().display());
     println!("             {}", inv.console_path().display());
     println!("             {}", fix.console_path().display());
-    let others: Vec<String> = super::names(ctx.suite).into_iter().filter(|n| n != "abba").collect();
-    println!("  explore:   make run SCENARIO={}, make shell, make test", others.join("|"));
+    let others: Vec<String> = super::names(ctx.suite)
+        .into_iter()
+        .filter(|n| n != "abba")
+        .collect();
+    println!(
+        "  explore:   make run SCENARIO={}, make shell, make test",
+        others.join("|")
+    );
     Ok(())
 }
 
 /// `debug_locks` when the module was unloaded, from its verdict.
 fn debug_locks_after(l: &Log) -> String {
-    l.verdict().map(|v| v.debug_locks.1.to_string()).unwrap_or_else(|| "?".into())
+    l.verdict()
+        .map(|v| v.debug_locks.1.to_string())
+        .unwrap_or_else(|| "?".into())
 }

@@ -8,14 +8,19 @@ use crate::Error;
 pub fn tell(ctx: &Ctx) -> Result<(), Error> {
     title("CPU usage: a deadlock that sleeps and one that burns");
     para("The article says deadlocks show as high CPU utilization. That holds for spinlocks, not for semaphores. Two boots, side by side: the semaphore ABBA (2 CPUs) and the spinlock ABBA (3 CPUs: the two spinning ones and one to watch from). Busy percentages per CPU from /proc/stat, over one second each; perf record -a during each deadlock.");
-    let mut boots = ctx.start_all(&["cpu-usage-perf-sem", "cpu-usage-perf-spin"])?.into_iter();
+    let mut boots = ctx
+        .start_all(&["cpu-usage-perf-sem", "cpu-usage-perf-spin"])?
+        .into_iter();
     let (sem, spin) = (boots.next().unwrap(), boots.next().unwrap());
     follow(&sem);
     let sem = ctx.finished(sem)?;
     let spin = ctx.finished(spin)?;
     title("Busy per CPU (%)");
     for l in [&sem, &spin] {
-        for d in diags(l).iter().filter_map(|d| d.strip_prefix("# cpu-usage: ")) {
+        for d in diags(l)
+            .iter()
+            .filter_map(|d| d.strip_prefix("# cpu-usage: "))
+        {
             println!("  {d}");
         }
     }
@@ -33,5 +38,9 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
 
 /// The guest's diagnostics of a scenario.
 fn diags(l: &Log) -> Vec<String> {
-    l.boot.guest.scenario(&l.name).map(|s| s.lines.iter().map(|(_, t)| t.clone()).collect()).unwrap_or_default()
+    l.boot
+        .guest
+        .scenario(&l.name)
+        .map(|s| s.lines.iter().map(|(_, t)| t.clone()).collect())
+        .unwrap_or_default()
 }

@@ -30,7 +30,13 @@ const TOLD: [&str; 4] = ["abba", "prevent", "cpu", "gdb"];
 /// The story names, in the order `all` tells them.
 pub fn names(suite: &Setup) -> Vec<String> {
     let mut names: Vec<String> = vec!["abba".into(), "prevent".into()];
-    names.extend(suite.decls.iter().filter(|d| d.scenario.story.is_some()).map(|d| d.name.clone()));
+    names.extend(
+        suite
+            .decls
+            .iter()
+            .filter(|d| d.scenario.story.is_some())
+            .map(|d| d.name.clone()),
+    );
     names.push("cpu".into());
     names.push("gdb".into());
     names
@@ -76,12 +82,23 @@ fn tell_one(suite: &Setup, what: &str) -> Result<(), Error> {
 /// booted side by side (the first shown live), what was loaded, what each
 /// detector said, and how it ended.
 pub fn tell_outside(suite: &Setup, name: &str) -> Result<bool, Error> {
-    let o = suite.outside.iter().find(|o| o.name == name).expect("an added outside module");
+    let o = suite
+        .outside
+        .iter()
+        .find(|o| o.name == name)
+        .expect("an added outside module");
     let accel = crate::accel::choose(&suite.kernel, &o.image)?;
     let ctx = Ctx { suite, accel };
-    show::title(&format!("{}: a module from outside the lab", o.dir.display()));
+    show::title(&format!(
+        "{}: a module from outside the lab",
+        o.dir.display()
+    ));
     for m in &o.facts.modules {
-        show::para(&format!("{}: {}", m.name, m.get("description").unwrap_or("(no description)")));
+        show::para(&format!(
+            "{}: {}",
+            m.name,
+            m.get("description").unwrap_or("(no description)")
+        ));
         for p in &m.params {
             println!("  parameter {}: {}", p.name, p.description);
         }
@@ -90,14 +107,22 @@ pub fn tell_outside(suite: &Setup, name: &str) -> Result<bool, Error> {
     let mut started = ctx.start_all(&names)?.into_iter();
     for (i, d) in o.decls.iter().enumerate() {
         let s = started.next().unwrap();
-        show::title(&format!("{}: insmod {} {}", d.name, d.scenario.module, d.scenario.params));
+        show::title(&format!(
+            "{}: insmod {} {}",
+            d.name, d.scenario.module, d.scenario.params
+        ));
         show::para(&d.scenario.about);
         if i == 0 {
             follow(&s);
         }
-        let a = s.handle.join().map_err(|_| Error::new("a boot's thread panicked"))??;
+        let a = s
+            .handle
+            .join()
+            .map_err(|_| Error::new("a boot's thread panicked"))??;
         let log = Log::new(a, &d.name, &d.scenario.module);
-        log.summary(Some("No detector reported anything: no lockdep report, no hung task, no lockup."));
+        log.summary(Some(
+            "No detector reported anything: no lockdep report, no hung task, no lockup.",
+        ));
         if log.has_findings() {
             log.picture();
         }
@@ -106,9 +131,17 @@ pub fn tell_outside(suite: &Setup, name: &str) -> Result<bool, Error> {
         println!(
             "  how it ended: {:?}; {} of its {} checks passed, and the kernel showed {} ({})",
             log.boot.record.ending,
-            log.boot.guest.scenario(&d.name).map(|s| s.checks.iter().filter(|c| c.ok).count()).unwrap_or(0),
+            log.boot
+                .guest
+                .scenario(&d.name)
+                .map(|s| s.checks.iter().filter(|c| c.ok).count())
+                .unwrap_or(0),
             plan.len(),
-            if result.ok { "what its declaration expects" } else { "something else than its declaration expects" },
+            if result.ok {
+                "what its declaration expects"
+            } else {
+                "something else than its declaration expects"
+            },
             d.file.file_name().unwrap_or_default().to_string_lossy()
         );
         println!("  full log: {}", log.console_path().display());
@@ -134,10 +167,19 @@ impl Ctx<'_> {
     pub fn start(&self, name: &str) -> Result<Started, Error> {
         let mut spec = self.suite.spec(&[name.to_string()]);
         spec.timeout = spec.timeout.max(Duration::from_secs(180));
-        let boot = Boot::start(&self.suite.kernel, &self.suite.lab.logs_dir(), spec, &self.accel)?;
+        let boot = Boot::start(
+            &self.suite.kernel,
+            &self.suite.lab.logs_dir(),
+            spec,
+            &self.accel,
+        )?;
         let dir = boot.dir.clone();
         let handle = std::thread::spawn(move || boot.wait());
-        Ok(Started { name: name.to_string(), dir, handle })
+        Ok(Started {
+            name: name.to_string(),
+            dir,
+            handle,
+        })
     }
 
     /// Boots each of `names`, side by side.
@@ -148,14 +190,26 @@ impl Ctx<'_> {
     /// Waits for a boot: its analysis, or an error if it did not finish (a
     /// boot that ends in a kernel panic by design counts as finished).
     pub fn finished(&self, s: Started) -> Result<Log, Error> {
-        let a = s.handle.join().map_err(|_| Error::new("a boot's thread panicked"))??;
+        let a = s
+            .handle
+            .join()
+            .map_err(|_| Error::new("a boot's thread panicked"))??;
         let by_design = a.record.ending == Ending::Panicked
             && self.suite.decl(&s.name).is_some_and(|d| d.panics());
         if a.record.ending != Ending::Finished && !by_design {
-            return Err(Error::new(format!("the {} boot did not finish: {:?} at {}", s.name, a.record.ending, a.stage()))
-                .hint(format!("its log: {}", a.dir.join("console.log").display())));
+            return Err(Error::new(format!(
+                "the {} boot did not finish: {:?} at {}",
+                s.name,
+                a.record.ending,
+                a.stage()
+            ))
+            .hint(format!("its log: {}", a.dir.join("console.log").display())));
         }
-        let module = self.suite.decl(&s.name).map(|d| d.scenario.module.clone()).unwrap_or_default();
+        let module = self
+            .suite
+            .decl(&s.name)
+            .map(|d| d.scenario.module.clone())
+            .unwrap_or_default();
         Ok(Log::new(a, &s.name, &module))
     }
 }
@@ -183,7 +237,11 @@ fn generic(ctx: &Ctx, name: &str) -> Result<(), Error> {
     let has_twin = ctx.suite.decl(&twin).is_some();
     show::title(&format!("{name}: {title}"));
     show::para(&d.scenario.about);
-    let names: Vec<&str> = if has_twin { vec![name, &twin] } else { vec![name] };
+    let names: Vec<&str> = if has_twin {
+        vec![name, &twin]
+    } else {
+        vec![name]
+    };
     let mut started = ctx.start_all(&names)?.into_iter();
     let first = started.next().unwrap();
     if has_twin {
@@ -211,7 +269,12 @@ fn generic(ctx: &Ctx, name: &str) -> Result<(), Error> {
             println!("  {:<24} {:<18} {}", k.to_string(), b, f);
         }
     }
-    println!("  {:<24} {:<18} {}", "threads in D state (ps)", broken.in_d(), fixed.in_d());
+    println!(
+        "  {:<24} {:<18} {}",
+        "threads in D state (ps)",
+        broken.in_d(),
+        fixed.in_d()
+    );
     println!("  full logs: {}", broken.console_path().display());
     println!("             {}", fixed.console_path().display());
     Ok(())

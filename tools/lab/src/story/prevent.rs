@@ -22,21 +22,35 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
 
     title("1. Prevented at compile time: the lock order as a type (fixed=1)");
     para("src/lab/order.rs gives each semaphore a level (lock_order!(Unlocked => Sem1 => Sem2)), and taking a lock needs the token of a level it may follow. deadlock_lab's fixed order is written against it. The same code in the inverted order, from tests/compile-fail/inverted_order.rs, built with Kbuild against the lab kernel:");
-    let text = std::fs::read_to_string(lab.root.join(CASE)).map_err(|e| Error::new(format!("{CASE}: {e}")))?;
+    let text = std::fs::read_to_string(lab.root.join(CASE))
+        .map_err(|e| Error::new(format!("{CASE}: {e}")))?;
     let roots = vec![
-        ("inverted_order".to_string(), variant(&text, Variant::Broken, None).map_err(Error::new)?),
-        ("fixed_order".to_string(), variant(&text, Variant::Fixed, None).map_err(Error::new)?),
+        (
+            "inverted_order".to_string(),
+            variant(&text, Variant::Broken, None).map_err(Error::new)?,
+        ),
+        (
+            "fixed_order".to_string(),
+            variant(&text, Variant::Fixed, None).map_err(Error::new)?,
+        ),
     ];
     let scratch = crate::build::Scratch::new(lab, "prevent", &roots)?;
     let (_, log) = scratch.build(&ctx.suite.kernel);
-    for e in crate::build::errors_in(&log, &scratch.root_path("inverted_order")).iter().take(1) {
+    for e in crate::build::errors_in(&log, &scratch.root_path("inverted_order"))
+        .iter()
+        .take(1)
+    {
         for l in e.lines().take(14) {
             println!("  {l}");
         }
     }
     println!(
         "  the fixed order: {}",
-        if scratch.built("fixed_order") { "builds" } else { "does NOT build (see make test TESTS=compile_fail)" }
+        if scratch.built("fixed_order") {
+            "builds"
+        } else {
+            "does NOT build (see make test TESTS=compile_fail)"
+        }
     );
     para("The ABBA cannot be written: the error names the trait, Sem1: LockAfter<Sem2>, before the module exists. What the type cannot check is an order chosen at load time (the ring of locks=N), or a wrong order written on purpose: those take the semaphores untyped.");
 
@@ -45,7 +59,13 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
     follow(&backoff);
     let backoff = ctx.finished(backoff)?;
     backoff.module_lines("backed off|threads stopped|End of test");
-    for d in backoff.boot.guest.scenario("backoff").into_iter().flat_map(|s| s.lines.iter()) {
+    for d in backoff
+        .boot
+        .guest
+        .scenario("backoff")
+        .into_iter()
+        .flat_map(|s| s.lines.iter())
+    {
         if let Some(f) = d.1.strip_prefix("# back-off figures: ") {
             println!("  what it cost, 200 rounds with hold_us=20 (milliseconds per thread): {f}");
         }
@@ -54,15 +74,26 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
 
     title("3. Detected at run time: the inverted order (fixed=0)");
     let inverted = ctx.finished(inverted)?;
-    inverted.excerpt(Kind::Circular, Some("which lock already depends on the new lock"));
+    inverted.excerpt(
+        Kind::Circular,
+        Some("which lock already depends on the new lock"),
+    );
     inverted.module_lines("deadlocked:|End of test");
 
     title("Summary");
-    println!("  {:<34} the inverted order does not build", "prevention (the type)");
+    println!(
+        "  {:<34} the inverted order does not build",
+        "prevention (the type)"
+    );
     println!(
         "  {:<34} {} back-off(s), {} lockdep report(s)",
         "avoidance (back-off)",
-        backoff.kernel.lines().filter_map(|l| l.split("backed off ").nth(1)).filter_map(|r| r.split(' ').next()?.parse::<u64>().ok()).sum::<u64>(),
+        backoff
+            .kernel
+            .lines()
+            .filter_map(|l| l.split("backed off ").nth(1))
+            .filter_map(|r| r.split(' ').next()?.parse::<u64>().ok())
+            .sum::<u64>(),
         backoff.count(Kind::Circular)
     );
     println!(

@@ -13,7 +13,11 @@ use crate::boot::Analysis;
 
 /// A section's title.
 pub fn title(text: &str) {
-    let (on, off) = if std::io::stdout().is_terminal() { ("\x1b[1m", "\x1b[0m") } else { ("", "") };
+    let (on, off) = if std::io::stdout().is_terminal() {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("", "")
+    };
     println!("\n{on}== {text} =={off}");
 }
 
@@ -50,7 +54,13 @@ impl Log {
     pub fn new(boot: Analysis, name: &str, module: &str) -> Log {
         let kernel = boot.kernel_part(name);
         let findings = dmesg_inspect::parse_bytes(kernel.as_bytes()).findings;
-        Log { boot, name: name.to_string(), module: module.to_string(), kernel, findings }
+        Log {
+            boot,
+            name: name.to_string(),
+            module: module.to_string(),
+            kernel,
+            findings,
+        }
     }
 
     pub fn console_path(&self) -> PathBuf {
@@ -69,7 +79,9 @@ impl Log {
     /// without timestamps and unreliable (`?`) frames, up to the first line
     /// that contains `until`.
     pub fn excerpt(&self, kind: Kind, until: Option<&str>) {
-        let Some(f) = self.findings.iter().find(|f| f.kind == kind) else { return };
+        let Some(f) = self.findings.iter().find(|f| f.kind == kind) else {
+            return;
+        };
         let lines: Vec<&str> = self.kernel.lines().collect();
         let (a, b) = (f.start_line as usize, f.end_line as usize);
         for l in lines.iter().take(b).skip(a.saturating_sub(1)) {
@@ -122,7 +134,11 @@ impl Log {
         for (i, f) in self.findings.iter().enumerate() {
             doc.add(i as u64 + 1, f);
         }
-        doc.claims(&dmesg_inspect::parse_bytes(self.kernel.as_bytes()).summary.claims);
+        doc.claims(
+            &dmesg_inspect::parse_bytes(self.kernel.as_bytes())
+                .summary
+                .claims,
+        );
         let file = |ext: &str| self.boot.dir.join(format!("{}.{ext}", self.name));
         let dot = file("dot");
         let mut text = Vec::new();
@@ -130,7 +146,12 @@ impl Log {
             return;
         }
         for fmt in ["svg", "png"] {
-            let _ = Command::new("dot").arg(format!("-T{fmt}")).arg(&dot).arg("-o").arg(file(fmt)).status();
+            let _ = Command::new("dot")
+                .arg(format!("-T{fmt}"))
+                .arg(&dot)
+                .arg("-o")
+                .arg(file(fmt))
+                .status();
         }
         for l in self.inspector_text().lines() {
             let t = l.trim_start();
@@ -162,7 +183,10 @@ impl Log {
 
     /// The module's last verdict.
     pub fn verdict(&self) -> Option<crate::verdict::Verdict> {
-        self.kernel.lines().rev().find_map(crate::verdict::parse_line)
+        self.kernel
+            .lines()
+            .rev()
+            .find_map(crate::verdict::parse_line)
     }
 }
 
