@@ -5,8 +5,9 @@
 # modules (without their debug info, which only the host's gdb reads from
 # the originals; that keeps the image, and its unpacking at every boot,
 # small), the guest-side scenario scripts, and what the host program writes
-# for the guest (`lab guest-files`: the protocol's shell side, the lab's
-# facts, each scenario's environment; it checks every declaration first).
+# for the guest (`lab guest-files`: the guest's copy of the host-guest
+# contract, the lab's facts, each scenario's environment, and the image's
+# layout, from the contract; it checks every declaration first).
 # Rebuilt only when one of these changes. Uses the kernel's own
 # gen_init_cpio, so no root is needed for the device nodes.
 set -euo pipefail
@@ -54,10 +55,11 @@ done
 # The host program's files for the guest, from the declarations and the
 # built modules.
 "$lab" guest-files "$staged/gen" || die "the scenario declarations do not match what was built (above)"
+. "$staged/gen/layout.sh"
 {
 	echo "dir /dev 755 0 0"
 	echo "nod /dev/console 600 0 0 c 5 1"
-	for d in bin sbin usr usr/bin usr/sbin proc sys tmp root lib lib/modules lib/lab scenarios; do
+	for d in bin sbin usr usr/bin usr/sbin proc sys tmp root lib "$LAB_GUEST_MODULES" "$LAB_GUEST_LIB" "$LAB_GUEST_SCENARIOS"; do
 		echo "dir /$d 755 0 0"
 	done
 	echo "file /bin/busybox $busybox 755 0 0"
@@ -67,14 +69,13 @@ done
 	echo "slink /bin/sh busybox 777 0 0"
 	echo "file /init $LAB_ROOT/scripts/guest-init.sh 755 0 0"
 	for ko in "$staged"/*.ko; do
-		echo "file /lib/modules/$(basename "$ko") $ko 644 0 0"
+		echo "file /$LAB_GUEST_MODULES/$(basename "$ko") $ko 644 0 0"
 	done
-	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$staged"/gen/scenarios/*.env; do
-		echo "file /scenarios/$(basename "$f") $f 644 0 0"
+	for f in "$LAB_ROOT"/tests/scenarios/*.sh "$staged"/gen/*.env; do
+		echo "file /$LAB_GUEST_SCENARIOS/$(basename "$f") $f 644 0 0"
 	done
-	for f in "$staged"/gen/lib/lab/*.sh; do
-		echo "file /lib/lab/$(basename "$f") $f 644 0 0"
-	done
+	echo "file /$LAB_GUEST_CONTRACT $staged/gen/contract.sh 644 0 0"
+	echo "file /$LAB_GUEST_FACTS $staged/gen/facts.sh 644 0 0"
 } >"$spec"
 
 # The key covers the spec (paths but the temporary ones) and the content of

@@ -5,8 +5,9 @@
 #   abba-show MODULE_DIR   lx-ps, lx-lsmod, the module's lines of lx-dmesg,
 #                          the module's symbols (lx-symbols MODULE_DIR), and
 #                          a backtrace of each stuck thread
-#   abba-release           write "gdb-done" into kernel.domainname, which the
-#                          guest waits for before it unloads the module
+#   abba-release VALUE     write VALUE (the host-guest contract's release
+#                          value) into kernel.domainname, which the guest
+#                          waits for before it unloads the module
 #
 # A task that sleeps is on no CPU, so gdb has no registers for it. What it
 # left behind is its kernel stack: on x86-64, task->thread.sp points to the
@@ -88,15 +89,17 @@ class AbbaShow(gdb.Command):
 
 
 class AbbaRelease(gdb.Command):
-    """Tell the guest that gdb is done: abba-release"""
+    """Tell the guest that gdb is done: abba-release VALUE writes VALUE (the
+    host-guest contract's release value) into kernel.domainname, the
+    contract's release sysctl, which the waiting guest polls"""
 
     def __init__(self):
         super().__init__("abba-release", gdb.COMMAND_USER)
 
     def invoke(self, arg, from_tty):
         addr = int(gdb.parse_and_eval("&init_uts_ns.name.domainname[0]"))
-        gdb.selected_inferior().write_memory(addr, b"gdb-done\0")
-        print("=== released the guest (kernel.domainname = gdb-done)")
+        gdb.selected_inferior().write_memory(addr, arg.encode() + b"\0")
+        print("=== released the guest (kernel.domainname = %s)" % arg)
 
 
 AbbaShow()

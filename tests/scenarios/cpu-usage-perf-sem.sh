@@ -6,7 +6,6 @@
 # The threads run on CPUs 0 and 1; this script watches from CPU 2 (taskset),
 # so that it does not count itself. (Plain semaphores and no hung-task
 # detector: this boot is about the CPUs.)
-. /scenarios/lib.sh
 taskset -p 4 $$ >/dev/null
 set_sysctl kernel/hung_task_timeout_secs 0
 

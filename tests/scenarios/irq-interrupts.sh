@@ -6,7 +6,6 @@
 # That shows that a handler runs, and where; it cannot show that the handler
 # takes a lock, or that a thread takes the same lock with interrupts on:
 # that is lockdep's part (the irq scenario).
-. /scenarios/lib.sh
 
 # tick_line CPU: the /proc/interrupts line of the CPU's timer: LOC, its local
 # APIC timer; or IRQ 0 ("timer", the PIT) for the boot CPU if the kernel found
@@ -14,7 +13,7 @@
 # verification failure", which a busy TCG host can cause): its tick then
 # comes by broadcast from the PIT. The other CPUs keep their own.
 tick_line() {
-	if [ "$1" = 0 ] && boot_log_has "APIC timer disabled due to verification failure"; then
+	if [ "$1" = 0 ] && dmesg | grep -q "APIC timer disabled due to verification failure"; then
 		awk '$NF == "timer" { print $1 }' /proc/interrupts
 	else
 		echo LOC:
@@ -26,16 +25,16 @@ ticks_of() { awk -v c=$(($1 + 2)) -v l="$2" '$1 == l { print $c }' "${3:-/proc/i
 grep -E '^ *(CPU|LOC|0):' /proc/interrupts | sed 's/^/#   /'
 cp /proc/interrupts /tmp/interrupts-before
 check insmod "insmod deadlock_irq $LAB_PARAMS succeeds" load
-check rounds "the thread finishes its 20000 rounds" wait_until 60 module_said "deadlock_irq: finished 20000 rounds"
+wait_log 60 "deadlock_irq: finished 20000 rounds"
 check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_irq
 grep -E '^ *(CPU|LOC|0):' /proc/interrupts | sed 's/^/#   /'
-ticks=$(logged_number 'stopped: the timer ran \([0-9]*\) times')
-cpu=$(logged_number 'stopped: the timer ran [0-9]* times, on CPU \([0-9]*\)')
+# Which CPU's timer to read, from the module's own line; the host compares
+# the count it logged with the climb measured here.
+ticks=$(lab_klog | sed -n 's/.*stopped: the timer ran \([0-9]*\) times.*/\1/p' | tail -n 1)
+cpu=$(lab_klog | sed -n 's/.*stopped: the timer ran [0-9]* times, on CPU \([0-9]*\).*/\1/p' | tail -n 1)
 line=$(tick_line "$cpu")
 climbed=$(($(ticks_of "$cpu" "$line") - $(ticks_of "$cpu" "$line" /tmp/interrupts-before)))
 say "the timer's callback ran $ticks times, on CPU $cpu, whose timer ($line) count climbed by $climbed meanwhile"
-check callback-ran "the timer's callback ran, in hard-interrupt context" at_least "$ticks" 10
-check timer-interrupts "its CPU's timer interrupts (LOC, or IRQ 0 without a local APIC timer) climbed by at least as many" \
-	at_least "$climbed" "$ticks"
+measure timer-climbed "$climbed"
 check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
 finish

@@ -6,7 +6,6 @@
 # module allocated. An object is a module's if its allocation backtrace
 # names a lab module or an address the kernel cannot name any more (code of
 # a module since unloaded).
-. /scenarios/lib.sh
 mount_debugfs
 K=/sys/kernel/debug/kmemleak
 
@@ -19,10 +18,10 @@ for m in $LAB_MODULES; do
 	# Two cycles: a load that leaks shows at the first; the second loads
 	# again what the first unloaded.
 	for i in 1 2; do
-		insmod "/lib/modules/$m.ko" $CLEAN_LOAD && rmmod "$m" && cycles=$((cycles + 1))
+		insmod "$LAB_MODULES_DIR/$m.ko" $CLEAN_LOAD && rmmod "$m" && cycles=$((cycles + 1))
 	done
 	for n in 1 2 3; do
-		fail-nth $n "/lib/modules/$m.ko" "$CLEAN_LOAD" >/dev/null && rmmod "$m"
+		fail-nth $n "$LAB_MODULES_DIR/$m.ko" "$CLEAN_LOAD" >/dev/null && rmmod "$m"
 	done
 	check "$m:cycles" "$m: 2 load/unload cycles and 3 loads with a failing allocation" equals "$cycles" 2
 done

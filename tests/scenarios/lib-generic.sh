@@ -4,11 +4,11 @@
 # the module with the declared parameters, wait until the kernel threads it
 # started are idle, gone, or hung and reported (at most the declared wait),
 # take a snapshot (ps, the stacks of the tasks asleep in D, sysrq-w,
-# lockdep's state), unload, or, for a scenario declared to end in a kernel panic, wait for it. The
-# verdict comes from what the kernel reported (the declaration's findings)
-# and from the unload. The host derives this flow's checks from the check
-# lines below (the ones before lab_flush, for a panic).
-. /scenarios/lib.sh
+# lockdep's state), and unload (lib-generic-unload.sh); or, for a scenario
+# declared to end in a kernel panic, wait for it. The verdict comes from what
+# the kernel reported (the declaration's findings) and from the unload. The
+# host derives this flow's checks from its two files: this one's always, the
+# unload's unless the scenario ends in a panic.
 # Every hung task reported 1 s after it blocked.
 hung_task_fast 1 16
 
@@ -60,6 +60,4 @@ for pid in $(ps -o pid,stat | awk '$2 ~ /^D/ { print $1 }'); do
 done
 sysrq_blocked
 say "lockdep: debug_locks=$(debug_locks)"
-check rmmod "rmmod $LAB_MODULE succeeds within 5 s" rmmod_within 5 "$LAB_MODULE"
-check gone "$LAB_MODULE is gone" not_loaded "$LAB_MODULE"
-finish
+. "$LAB_SCENARIOS_DIR/lib-generic-unload.sh"

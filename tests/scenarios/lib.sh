@@ -1,19 +1,27 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest-side library for the scenario scripts (busybox ash, which has
-# `local`: helpers must not clobber the caller's variables). A scenario
-# sources this, checks live state with `check NAME DESCRIPTION PREDICATE
-# ARGS...`, and ends with `finish`. NAME is the check's name in the
-# scenario's declaration (NAME.expect.json), which lists every check the
-# script runs; the host fails a check that never ran, and one that is not
-# declared. Predicates are the named commands below, never `eval` strings.
-# The guest init sets LAB_SCENARIO, LAB_MODULE, LAB_PARAMS and LAB_PLAN from
-# the declaration, and the lab's facts (/lib/lab/facts.sh): LAB_MODULES (the
-# modules of the lab's harness), LAB_RANGES (MODULE.PARAM=MIN..=MAX of each
-# of their parameters) and LAB_KUNIT_SUITES. Everything a script prints goes
-# to the host over the lab's protocol line (/lib/lab/protocol.sh).
-. /lib/lab/protocol.sh
+# `local`: helpers must not clobber the caller's variables). The guest init
+# sources it, with the contract (tools/lab/src/contract.rs: the lab's paths,
+# names and protocol functions), before it runs a scenario's script.
+#
+# The guest observes, the host judges. A script checks live state with
+# `check NAME DESCRIPTION PREDICATE ARGS...` (tasks and their states, /proc,
+# /sys, lockdep's /proc files, what a command returned, how long rmmod took)
+# and ends with `finish`. NAME is the check's name in the scenario's
+# declaration (NAME.expect.json), which lists every check the script runs;
+# the host fails a check that never ran, and one that is not declared, and
+# refuses, before any boot, a check that reads the kernel log: what the log
+# must show is declared there ("findings", "log", "verdict") and judged on
+# the host. A script may read the log to pace itself (wait_log) or to show
+# it (say). Predicates are the named commands below, never `eval` strings.
+#
+# A script's environment: LAB_SCENARIO, LAB_MODULE, LAB_PARAMS and LAB_PLAN
+# from its declaration (LAB_WAIT and LAB_ENDS for the generic flow), and the
+# lab's facts: LAB_MODULES (the modules of the lab's harness) and LAB_RANGES
+# (MODULE.PARAM=MIN..=MAX of each of their parameters). Everything it prints
+# goes to the host over the lab's protocol line.
 
-MODULE=/lib/modules/$LAB_MODULE.ko
+MODULE=$LAB_MODULES_DIR/$LAB_MODULE.ko
 failed=0
 checks=0
 
@@ -32,6 +40,11 @@ check() {
 	fi
 }
 
+# measure NAME VALUE: a number the guest measured (a count in /proc, say),
+# for the host to compare with what the kernel logged (a declared log fact's
+# bound may name it).
+measure() { lab_measure "$1" "$2"; }
+
 finish() {
 	say "$LAB_SCENARIO: $checks checks ($LAB_PLAN declared), $failed failed"
 	exit "$failed"
@@ -49,9 +62,9 @@ hung_task_fast() {
 
 # set_sysctl NAME VALUE: write a /proc/sys value (NAME as in
 # kernel/hung_task_timeout_secs). The value before the scenario's first
-# change goes to /tmp/lab-restore, from which the guest init puts it back
-# once the scenario ended: the next scenario of the boot starts from the
-# boot's settings.
+# change goes to the contract's restore file, from which the guest init puts
+# it back once the scenario ended: the next scenario of the boot starts from
+# the boot's settings.
 set_sysctl() {
 	local old
 	case " $LAB_CHANGED " in
@@ -60,7 +73,7 @@ set_sysctl() {
 		# cat, not read: a sysctl answers only a read from its start, and
 		# the shell's read takes a byte at a time (it would get "1" of 120).
 		old=$(cat "/proc/sys/$1")
-		echo "$1 $old" >>/tmp/lab-restore
+		echo "$1 $old" >>"$LAB_RESTORE"
 		LAB_CHANGED="$LAB_CHANGED $1"
 		;;
 	esac
@@ -70,7 +83,16 @@ set_sysctl() {
 # --- predicates ------------------------------------------------------------
 
 # Modules and tasks.
-load() { insmod "$MODULE" $LAB_PARAMS; }
+# load: insmod the scenario's module with its declared parameters, split
+# into words and otherwise as written (no pattern is expanded).
+load() {
+	local rc
+	set -f
+	insmod "$MODULE" $LAB_PARAMS
+	rc=$?
+	set +f
+	return $rc
+}
 loaded() { grep -q "^$1 " /proc/modules; }
 not_loaded() { ! loaded "$1"; }
 # The helpers polled while a scenario waits use shell builtins only: under
@@ -130,51 +152,27 @@ tasks_ran() {
 # stack_has COMM PATTERN: /proc/PID/stack of COMM matches PATTERN.
 stack_has() { grep -q -- "$2" "/proc/$(pid_of "$1")/stack"; }
 
-# The kernel log (PATTERN is a basic regex, as grep takes it): this
-# scenario's part of it, from the line the guest init wrote when it started
-# (a boot may run several scenarios; none sees another's lines).
-klog() { dmesg | sed -n "/deadlock-lab: scenario $LAB_SCENARIO start\$/,\$p"; }
-dmesg_has() { klog | grep -q -- "$1"; }
-# boot_log_has PATTERN: the whole boot's kernel log has it (for what the
-# kernel prints while booting, before any scenario).
-boot_log_has() { dmesg | grep -q -- "$1"; }
-dmesg_lacks() { ! dmesg_has "$1"; }
-dmesg_has_ere() { klog | grep -qE -- "$1"; }
-dmesg_lacks_ere() { ! dmesg_has_ere "$1"; }
-dmesg_count() { klog | grep -c -- "$1"; }
-dmesg_count_is() { [ "$(dmesg_count "$1")" = "$2" ]; }
-dmesg_count_at_least() { [ "$(dmesg_count "$1")" -ge "$2" ]; }
-# dmesg_near ANCHOR LINES PATTERN: within LINES lines after a line matching
-# ANCHOR, a line matches PATTERN.
-dmesg_near() { klog | grep -A"$2" -- "$1" | grep -q -- "$3"; }
-# tasks_finished THREAD...: the module logged each THREAD's "finished N rounds"
-# line in this scenario's part of the log (tasks_finished2: twice, for a
-# second load of the module).
-tasks_finished() { tasks_finished_n 1 "$@"; }
-tasks_finished2() { tasks_finished_n 2 "$@"; }
-tasks_finished_n() {
-	local n=$1 t
+# The kernel log, for pacing only: wait_log SECS PATTERN [COUNT] waits at
+# most SECS seconds until this scenario's part of the log (from the line the
+# guest init wrote when it started) holds COUNT lines (default 1) matching
+# the extended regex PATTERN. It never decides a check: the host judges the
+# log from the declaration.
+wait_log() {
+	wait_until "$1" log_holds "$2" "${3:-1}"
+}
+log_holds() { [ "$(lab_klog | grep -cE -- "$1")" -ge "$2" ]; }
+# wait_hung SECS COMM...: waits at most SECS seconds (for each) until the
+# hung-task detector has reported each COMM in this scenario's part of the
+# log, for pacing: the reports are findings, judged on the host.
+wait_hung() {
+	local secs=$1 t
 	shift
-	for t in "$@"; do [ "$(dmesg_count "$LAB_MODULE: $t: finished ")" -ge "$n" ] || return 1; done
+	for t in "$@"; do wait_log "$secs" "INFO: task $t:[0-9]+ blocked for more than" || return 1; done
 }
-# hung_reported COMM...: the hung-task detector reported each COMM in this
-# scenario's part of the log. (At least once: while it has warnings left,
-# it reports a blocked task again at every scan, so the number of reports
-# depends on when the scans fell, and is no property of the module.)
-hung_reported() {
-	local t
-	klog | grep -o "INFO: task [^ ]*:[0-9]* blocked for more than" >/tmp/hung-reported
-	for t in "$@"; do grep -q "^INFO: task $t:" /tmp/hung-reported || return 1; done
-}
-# module_said TEXT: the module under test logged a line starting with TEXT.
-module_said() { dmesg_has "$LAB_MODULE: $1"; }
-# verdict_is SUCCESS|FAILURE [WHAT]: the module's last verdict line.
-verdict_is() { lab_verdict "$LAB_MODULE" | grep -q -- "^$1: ${2:-}"; }
-# logged_number PATTERN: the number a sed expression PATTERN (with one \(...\)
-# group) extracts from the last matching kernel log line; empty if none.
-logged_number() {
-	klog | sed -n "s/.*$1.*/\1/p" | tail -n 1
-}
+# log_show PATTERN: the lines of this scenario's part of the log matching
+# PATTERN, as diagnostics.
+log_show() { lab_klog | grep -E -- "$1" | sed 's/^/#   /'; }
+
 # at_least VALUE MIN, at_most VALUE MAX, equals VALUE WANT: for numbers a
 # scenario extracted. A VALUE that is not a number fails, never counts as 0.
 is_number() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
@@ -185,10 +183,6 @@ at_most() { is_number "$1" && [ "$1" -le "$2" ]; }
 # greater A B: A is a number greater than B.
 greater() { is_number "$1" && is_number "$2" && [ "$1" -gt "$2" ]; }
 equals() { [ "$1" = "$2" ]; }
-
-# kunit_case_passed NAME: KUnit printed "ok N NAME" for a test case (in the
-# kernel log as copied to /tmp/kunit.log, without timestamps).
-kunit_case_passed() { grep -qE "^    ok [0-9]+ $1\$" /tmp/kunit.log; }
 
 # loc_total: local timer interrupts (the LOC line of /proc/interrupts), all
 # CPUs together.
@@ -302,18 +296,16 @@ rmmod_within() {
 	[ $ms -le $(($1 * 1000)) ]
 }
 
-# rejects PARAM=VALUE RANGE [MODULE]: loading MODULE (default: the
-# scenario's) with PARAM=VALUE fails with EINVAL (22), the module logs the
-# parameter and its allowed RANGE, and nothing stays loaded. (One load, with
-# the guest's own loader: busybox's insmod loads a refused module twice.)
+# rejects PARAM=VALUE [MODULE]: loading MODULE (default: the scenario's)
+# with PARAM=VALUE fails with EINVAL (22), and nothing stays loaded. (One
+# load, with the guest's own loader: busybox's insmod loads a refused module
+# twice.) What the module logs about it is declared, and judged on the host.
 rejects() {
-	local m=${3:-$LAB_MODULE} out rc
-	out=$(modload "/lib/modules/$m.ko" "$1" 2>&1)
+	local m=${2:-$LAB_MODULE} out rc
+	out=$(modload "$LAB_MODULES_DIR/$m.ko" "$1" 2>&1)
 	rc=$?
 	echo "$out" | sed 's/^/# /'
-	# modload prints what the kernel logged during the load.
-	[ $rc -ne 0 ] && echo "$out" | grep -q 'errno 22$' &&
-		echo "$out" | grep -q "^kernel: $m: invalid parameter: $1, allowed range $2" && not_loaded "$m"
+	[ $rc -ne 0 ] && echo "$out" | grep -q 'errno 22$' && not_loaded "$m"
 }
 
 # A load of a harness module that ends by itself: its fixed form.
@@ -334,7 +326,7 @@ params_of() {
 	done
 }
 # no_lab_task: no task of any lab module is left.
-no_lab_task() { ! grep -q '^deadlock_' /proc/[0-9]*/comm 2>/dev/null; }
+no_lab_task() { ! grep -q "^$LAB_THREAD_PREFIX" /proc/[0-9]*/comm 2>/dev/null; }
 # module_classes: how many lock classes lockdep knows whose key lies in a
 # module (the lab's locks are keyed by statics of their module; lockdep
 # forgets a module's classes when it unloads). The address of a class's key
@@ -352,7 +344,7 @@ mount_debugfs() {
 show_threads() {
 	local t pid
 	say "ps (STAT D = uninterruptible sleep):"
-	ps -o pid,stat,comm | grep -E 'PID|deadlock_' | sed 's/^/#   /'
+	ps -o pid,stat,comm | grep -E "PID|$LAB_THREAD_PREFIX" | sed 's/^/#   /'
 	for t in "$@"; do
 		pid=$(pid_of "$t")
 		[ -n "$pid" ] || continue
@@ -362,22 +354,17 @@ show_threads() {
 }
 
 # sysrq_blocked: ask the kernel to list every task in D state with its stack
-# (sysrq-w, "show blocked tasks"), copy that part of the kernel log as
-# diagnostic lines, and keep it in /tmp/sysrq-w for sysrq_lists.
+# (sysrq-w, "show blocked tasks"), in the kernel log, where the host reads
+# it; and show that part of the log as diagnostic lines.
 sysrq_blocked() {
 	local before
 	before=$(dmesg | wc -l)
 	echo w >/proc/sysrq-trigger
 	# The dump is written synchronously; wait only until it is in the log.
-	wait_until 5 dmesg_has "Show Blocked State"
-	dmesg | tail -n +$((before + 1)) >/tmp/sysrq-w
+	wait_log 5 "Show Blocked State"
 	say "sysrq-w (show blocked tasks):"
-	sed 's/^/#   /' /tmp/sysrq-w
+	dmesg | tail -n +$((before + 1)) | sed 's/^/#   /'
 }
-# sysrq_lists COMM: the last sysrq-w dump shows COMM in state D.
-sysrq_lists() { grep -q "task:$1 *state:D" /tmp/sysrq-w; }
-sysrq_omits() { ! grep -q "task:$1 " /tmp/sysrq-w; }
-sysrq_shows() { grep -q -- "$1" /tmp/sysrq-w; }
 
 # lockdep_state LABEL PATTERN: lockdep's own view, as diagnostic lines:
 # debug_locks, its totals, and the classes matching PATTERN with their

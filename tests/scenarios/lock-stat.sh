@@ -7,7 +7,6 @@
 # loads, must be higher with the long hold, and so must the module's own
 # count of acquisitions that had to wait. The figures are cleared before
 # each unload, while lockdep still knows the classes.
-. /scenarios/lib.sh
 hung_task_fast 1 2
 ROUNDS=50 SHORT=0 LONG=20
 
@@ -19,7 +18,7 @@ stat() { awk -v c="$1:" -v f="$2" '$1 == c { v = $(f + 1); sub(/\..*/, "", v); p
 # module_count" for sem1 and sem2 together to /tmp/figures-HOLD.
 measure() {
 	insmod $MODULE fixed=1 rounds=$ROUNDS hold_us=$1 || return 1
-	wait_until 60 tasks_finished_n "$2" deadlock_lab_a deadlock_lab_b || return 1
+	wait_log 60 "deadlock_lab: deadlock_lab_[ab]: finished " $(($2 * 2)) || return 1
 	cat /proc/lock_stat >/tmp/lock_stat
 	grep -E '^ +sem[12]:' /tmp/lock_stat | sed 's/^ */#   /'
 	# Writing 0 clears the figures of every class lockdep knows: cleared only
@@ -27,8 +26,12 @@ measure() {
 	# ones' figures with their slots.
 	echo 0 >/proc/lock_stat
 	rmmod deadlock_lab || return 1
-	echo "$(($(stat sem1 2) + $(stat sem2 2))) $(($(stat sem1 5) + $(stat sem2 5))) $(logged_number 'contended acquisitions: \([0-9]*\)')" >>"/tmp/figures-$1"
+	echo "$(($(stat sem1 2) + $(stat sem2 2))) $(($(stat sem1 5) + $(stat sem2 5))) $(module_count)" >>"/tmp/figures-$1"
 }
+# module_count: the module's own count of acquisitions that had to wait, from
+# its last load's line (a figure for make bench; the host judges the
+# module's counts from the declaration).
+module_count() { lab_klog | sed -n 's/.*contended acquisitions: \([0-9]*\).*/\1/p' | tail -n 1; }
 # median HOLD COLUMN: the median of COLUMN over the loads with HOLD.
 median() { cut -d' ' -f"$2" "/tmp/figures-$1" | sort -n | sed -n 2p; }
 
@@ -47,7 +50,5 @@ check more-contentions "the long hold contended more (median contentions of sem1
 	greater "$(median $LONG 1)" "$(median $SHORT 1)"
 check longer-waits "and waited longer (median total wait of sem1 and sem2)" \
 	greater "$(median $LONG 2)" "$(median $SHORT 2)"
-check module-agrees "the module's own count of waiting acquisitions agrees (median)" \
-	greater "$(median $LONG 3)" "$(median $SHORT 3)"
 check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
 finish

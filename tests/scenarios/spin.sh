@@ -5,7 +5,6 @@
 # verdict comes from the console log. Expect lockdep's circular report (at
 # acquire time, before the spinning), a soft lockup on a CPU running one of
 # the threads, and the panic that kernel.softlockup_panic asks for.
-. /scenarios/lib.sh
 
 check two-cpus "two CPUs are online" cpus_online_is 2
 check lockdep-on "lockdep is on (debug_locks 1)" debug_locks_is 1

@@ -3,8 +3,11 @@
 //!
 //! One file per scenario. Its `scenario` table says how to boot it, which
 //! module it loads, and the checks its guest script (`NAME.sh`) runs, by
-//! name; the rest of the file (`findings`, `others`, `lockdep_off`) is what
-//! `dmesg-inspect` must find in its part of the kernel log. Every key is
+//! name: the live state the guest observes. The rest of the file is what
+//! the kernel log must show, judged on the host: `findings`, `others` and
+//! `lockdep_off` are what `dmesg-inspect` must find in the scenario's part
+//! of the log; `log`, declared lines ([`crate::logfacts`]); `verdict`, the
+//! module's verdict line ([`crate::verdict::Expected`]). Every key is
 //! typed, and an unknown one is an error that names the file and the key,
 //! before anything boots.
 //!
@@ -20,7 +23,11 @@ use std::path::{Path, PathBuf};
 use dmesg_inspect::expect::Expectation;
 use serde::Deserialize;
 
+use crate::contract::ScenarioEnv;
+use crate::logfacts::{Fact, LogFact};
 use crate::modules::Facts;
+use crate::script::literal_checks;
+use crate::verdict;
 use crate::Error;
 
 /// How a boot of the scenario must end, if not by the guest's reboot.
@@ -102,6 +109,17 @@ pub struct Scenario {
     pub story: Option<String>,
 }
 
+/// What the host knows a scenario must report before its boot: the checks
+/// its guest script runs, and the facts about the kernel log it judges
+/// itself, placeholders expanded.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    pub checks: Vec<String>,
+    pub log: Vec<Fact>,
+    /// For a KUnit scenario: how many suites the built modules carry.
+    pub kunit_suites: usize,
+}
+
 /// One declaration file.
 #[derive(Debug, Clone)]
 pub struct Declaration {
@@ -110,6 +128,14 @@ pub struct Declaration {
     pub script: PathBuf,
     pub scenario: Scenario,
     pub expect: Expectation,
+    /// Declared lines of the kernel log.
+    pub log: Vec<LogFact>,
+    /// The module's verdict.
+    pub verdict: Option<verdict::Expected>,
+    /// Its plan, once [`Declaration::prepare`] knows what the lab built.
+    pub plan: Plan,
+    /// Its script is the lab's generic flow, whose checks are its own.
+    pub generic: bool,
     /// The initramfs of an outside module's scenario (None: the lab's own).
     pub image: Option<PathBuf>,
     /// For an exercise's skeleton: the subtests its grader must fail (the
@@ -157,7 +183,21 @@ impl Declaration {
 
     pub fn parse(name: &str, file: &Path, text: &str) -> Result<Declaration, Error> {
         let at = |what: String| Error::new(format!("{}: {what}", file.display()));
-        let expect = Expectation::from_json(text).map_err(at)?;
+        let mut top: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(text).map_err(|e| at(e.to_string()))?;
+        // The lab's own keys; the rest is dmesg-inspect's expectation format.
+        let log: Vec<LogFact> = match top.remove("log") {
+            Some(v) => serde_json::from_value(v).map_err(|e| at(format!("in \"log\": {e}")))?,
+            None => Vec::new(),
+        };
+        let verdict: Option<verdict::Expected> = match top.remove("verdict") {
+            Some(v) => {
+                Some(serde_json::from_value(v).map_err(|e| at(format!("in \"verdict\": {e}")))?)
+            }
+            None => None,
+        };
+        let expect =
+            Expectation::from_json(&serde_json::Value::Object(top).to_string()).map_err(at)?;
         let value = expect
             .scenario
             .clone()
@@ -190,17 +230,26 @@ impl Declaration {
             script,
             scenario,
             expect,
+            log,
+            verdict,
+            plan: Plan::default(),
+            generic: false,
             image: None,
             must_fail: Vec::new(),
         };
+        // Placeholders aside, every fact must be well formed before a boot.
+        for f in &d.log {
+            f.expand(&Facts::default()).map_err(at)?;
+        }
         Ok(d)
     }
 
-    /// A scenario whose guest script is the lab's generic flow (`generic`,
-    /// its text): its checks are that flow's, up to `lab_flush` for a
-    /// scenario that ends in a panic. Declared checks of its own are an
-    /// error, since no script of its own would run them.
-    pub fn use_generic(&mut self, generic_path: &Path, generic: &str) -> Result<(), Error> {
+    /// A scenario whose guest script is the lab's generic flow: its checks
+    /// are that flow's, those of its load (`load`, the text of its script)
+    /// and, unless the scenario ends in a panic before it, of its unload
+    /// (`unload`). Declared checks of its own are an error, since no script
+    /// of its own would run them.
+    pub fn use_generic(&mut self, script: &Path, load: &str, unload: &str) -> Result<(), Error> {
         if !self.scenario.checks.is_empty() {
             return Err(Error::new(format!(
                 "{}: \"checks\" names checks, but there is no guest script {} to run them",
@@ -209,13 +258,12 @@ impl Declaration {
             ))
             .hint("drop \"checks\" to use the lab's generic flow, or write the script"));
         }
-        let cut = if self.panics() {
-            generic.find("lab_flush").unwrap_or(generic.len())
-        } else {
-            generic.len()
-        };
-        self.scenario.checks = literal_checks(&generic[..cut]);
-        self.script = generic_path.to_path_buf();
+        self.scenario.checks = literal_checks(load);
+        if !self.panics() {
+            self.scenario.checks.extend(literal_checks(unload));
+        }
+        self.script = script.to_path_buf();
+        self.generic = true;
         Ok(())
     }
 
@@ -231,25 +279,28 @@ impl Declaration {
         Ok(())
     }
 
-    /// The checks the guest script must report, in order, placeholders
+    /// Computes the plan from what the lab built: the checks the guest
+    /// script must report, in order, and the log facts, placeholders
     /// expanded.
-    pub fn plan(&self, facts: &Facts) -> Result<Vec<String>, Error> {
-        let mut plan = Vec::new();
+    pub fn prepare(&mut self, facts: &Facts) -> Result<(), Error> {
+        let at = |e: String| Error::new(format!("{}: {e}", self.file.display()));
+        let mut plan = Plan::default();
         for id in &self.scenario.checks {
-            for one in facts
-                .expand(id)
-                .map_err(|e| Error::new(format!("{}: {e}", self.file.display())))?
-            {
-                if plan.contains(&one) {
-                    return Err(Error::new(format!(
-                        "{}: check {one:?} is declared twice",
-                        self.file.display()
-                    )));
+            for one in facts.expand(id).map_err(at)? {
+                if plan.checks.contains(&one) {
+                    return Err(at(format!("check {one:?} is declared twice")));
                 }
-                plan.push(one);
+                plan.checks.push(one);
             }
         }
-        Ok(plan)
+        for f in &self.log {
+            plan.log.extend(f.expand(facts).map_err(at)?);
+        }
+        if self.scenario.kunit {
+            plan.kunit_suites = facts.kunit_suites();
+        }
+        self.plan = plan;
+        Ok(())
     }
 
     pub fn boot_class(&self) -> BootClass {
@@ -279,29 +330,35 @@ impl Declaration {
     }
 
     /// The guest's environment for this scenario, as shell assignments.
-    pub fn guest_env(&self, plan: &[String]) -> String {
-        let mut env = format!(
-            "LAB_SCENARIO='{}'\nLAB_MODULE='{}'\nLAB_PARAMS='{}'\nLAB_PLAN={}\n",
-            self.name,
-            self.scenario.module,
-            self.scenario.params,
-            plan.len()
-        );
-        if let Some(w) = self.scenario.wait {
-            env.push_str(&format!("LAB_WAIT={w}\n"));
+    pub fn guest_env(&self) -> String {
+        ScenarioEnv {
+            scenario: self.name.clone(),
+            module: self.scenario.module.clone(),
+            params: self.scenario.params.clone(),
+            plan: self.plan.checks.len(),
+            wait: self.scenario.wait,
+            panics: self.panics(),
         }
-        if self.panics() {
-            env.push_str("LAB_ENDS=panic\n");
-        }
-        env
+        .to_shell()
     }
 
     /// Compares the script's literal check names with the declaration:
     /// a declared name the script never uses, or a name the script uses
-    /// that is not declared, is found here, before a boot.
-    pub fn lint_script(&self, script: &str) -> Result<(), Error> {
+    /// that is not declared, is found here, before a boot; so is a check
+    /// that reads the kernel log (`library`: what the script runs with).
+    pub fn lint_script(&self, script: &str, library: &[&str]) -> Result<(), Error> {
+        if self.generic {
+            return Ok(());
+        }
         let used = literal_checks(script);
         let mut problems = Vec::new();
+        for (check, reader) in crate::script::checks_reading_log(script, library) {
+            problems.push(format!(
+                "{}: check {check:?} reads the kernel log ({reader}): the guest observes live state; declare what the log must show in {} (\"log\", \"verdict\", \"findings\")",
+                self.script.display(),
+                self.file.display()
+            ));
+        }
         for id in &self.scenario.checks {
             if !id.contains('{') && !used.contains(id) {
                 problems.push(format!(
@@ -324,26 +381,6 @@ impl Declaration {
             false => Err(Error::new(problems.remove(0)).hints(problems)),
         }
     }
-}
-
-/// The literal names of `check NAME ...` lines in a guest script.
-fn literal_checks(script: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for line in script.lines() {
-        let l = line.trim_start();
-        let Some(rest) = l.strip_prefix("check ") else {
-            continue;
-        };
-        let word = rest.split_whitespace().next().unwrap_or("");
-        if !word.is_empty()
-            && word
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.:-".contains(c))
-        {
-            out.push(word.to_string());
-        }
-    }
-    out
 }
 
 /// Every declaration in `dir`, in name order.
@@ -445,12 +482,45 @@ mod tests {
     fn the_script_and_the_declaration_agree() {
         let d = Declaration::parse("x", Path::new("t/x.expect.json"), GOOD).unwrap();
         assert!(d
-            .lint_script("check a \"one\" true\n\tcheck b \"two\" true\n")
+            .lint_script("check a \"one\" true\n\tcheck b \"two\" true\n", &[])
             .is_ok());
         let e = d
-            .lint_script("check a \"one\" true\ncheck c \"three\" true\n")
+            .lint_script("check a \"one\" true\ncheck c \"three\" true\n", &[])
             .unwrap_err()
             .to_string();
         assert!(e.contains("\"b\"") && e.contains("\"c\""), "{e}");
+        let lib = "klog() { dmesg; }\n";
+        let e = d
+            .lint_script("check a \"one\" true\ncheck b \"two\" klog\n", &[lib])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("check \"b\" reads the kernel log (klog)"), "{e}");
+    }
+
+    #[test]
+    fn the_labs_own_keys() {
+        let with = GOOD.replace(
+            "\"others\"",
+            r#""log": [{"about": "a line", "has": "x"}], "verdict": {"status": "SUCCESS", "what": "w"}, "others""#,
+        );
+        let d = Declaration::parse("x", Path::new("t/x.expect.json"), &with).unwrap();
+        assert_eq!(d.log.len(), 1);
+        assert_eq!(d.verdict.as_ref().map(|v| v.what.as_str()), Some("w"));
+        let bad = GOOD.replace(
+            "\"others\"",
+            r#""log": [{"about": "a line", "has": "("}], "others""#,
+        );
+        let msg = Declaration::parse("x", Path::new("t/x.expect.json"), &bad)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("t/x.expect.json") && msg.contains("a line"),
+            "{msg}"
+        );
+        let typo = GOOD.replace(
+            "\"others\"",
+            r#""verdict": {"status": "SUCCESS", "waht": "w"}, "others""#,
+        );
+        assert!(Declaration::parse("x", Path::new("t/x.expect.json"), &typo).is_err());
     }
 }

@@ -96,7 +96,7 @@ fn session(suite: &Setup, boot: &Boot, port: u16) -> String {
         format!("target remote 127.0.0.1:{port}"),
         format!("source {}", script.display()),
         format!("abba-show {}", suite.lab.modules_dir().display()),
-        "abba-release".to_string(),
+        format!("abba-release {}", crate::contract::RELEASE_VALUE),
         "detach".to_string(),
     ] {
         cmd.arg("-ex").arg(ex);

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 //! Judging one scenario from its boot's folder.
 //!
-//! A scenario passes only if the guest reported every check its
-//! declaration names, each once, all ok, and nothing it does not name; its
-//! script exited 0 (or, if it ends in a panic, the kernel panicked before
-//! the script could end); the console matched every declared pattern; the
-//! driver's own checks passed; and `dmesg-inspect` found in its part of the
-//! kernel log exactly what the declaration expects. Its plan (the number of
+//! The guest observes, the host judges. A scenario passes only if the
+//! guest reported every check its declaration names, each once, all ok,
+//! and nothing it does not name; its script exited 0 (or, if it ends in a
+//! panic, the kernel panicked before the script could end); the console
+//! matched every declared pattern; the driver's own checks passed; and its
+//! part of the kernel log shows what the declaration says: the findings
+//! `dmesg-inspect` reads, every declared log line, the module's verdict,
+//! and kunit.py's reading of the KUnit results. Its plan (the number of
 //! subtests) is known before the boot: [`subtest_count`].
+//!
+//! [`Judge::scenario`] is the one composition of these: the suite, the
+//! stories and the runner's tests on recorded boots all judge through it.
 
 use std::path::Path;
 
@@ -16,13 +21,68 @@ use dmesg_inspect::expect::Evaluator;
 use crate::boot::{Analysis, Ending};
 use crate::decl::Declaration;
 use crate::ktap::{Line, TestResult};
+use crate::logfacts::Scope;
 use crate::protocol::ScenarioLog;
+use crate::Error;
+
+/// What one boot came back with: its folder's analysis and its driver's
+/// checks, or why there was no boot.
+pub type BootOutcome = Result<(Analysis, Option<DriverChecks>), Error>;
+
+/// The declarations a verdict may need (those of the other scenarios of
+/// a shared boot among them), and kunit.py.
+pub struct Judge<'a> {
+    pub decls: &'a [Declaration],
+    pub kunit_py: &'a Path,
+}
+
+impl Judge<'_> {
+    fn decl(&self, name: &str) -> Option<&Declaration> {
+        self.decls.iter().find(|d| d.name == name)
+    }
+
+    /// Judges scenario `name` of a boot: everything its declaration says,
+    /// then whether a report of another scenario of its boot leaves it not
+    /// judged, then, for an exercise's skeleton, whether it failed as
+    /// stated.
+    pub fn scenario(&self, name: &str, outcome: &BootOutcome) -> TestResult {
+        let Some(decl) = self.decl(name) else {
+            return TestResult::plain(name, false, 0.0, vec![format!("no declaration of {name}")]);
+        };
+        match outcome {
+            Err(e) => TestResult {
+                name: name.to_string(),
+                ok: false,
+                directive: Some(format!("no boot: {}", e.message)),
+                seconds: 0.0,
+                diags: std::iter::once(e.to_string()).collect(),
+                subtests: None,
+            },
+            Ok((analysis, driver)) => {
+                let mut r = judge(decl, analysis, driver.as_ref(), self.kunit_py);
+                shared_boot(&mut r, analysis, &|n| self.decl(n));
+                if decl.must_fail.is_empty() {
+                    r
+                } else {
+                    fails_as_stated(r, &decl.must_fail)
+                }
+            }
+        }
+    }
+}
 
 /// The subtests a scenario reports: its checks, one per console pattern,
-/// the driver's checks, how the script ended, the inspector's verdict, and
-/// kunit.py's if the kernel log holds KUnit results.
-pub fn subtest_count(decl: &Declaration, plan: &[String], driver_checks: usize) -> usize {
-    plan.len() + decl.scenario.console.len() + driver_checks + 2 + usize::from(decl.scenario.kunit)
+/// the driver's checks, how the script ended, the inspector's verdict, one
+/// per declared log fact, the module's verdict if declared, and kunit.py's
+/// if the kernel log holds KUnit results.
+pub fn subtest_count(decl: &Declaration, driver_checks: usize) -> usize {
+    decl.plan.checks.len()
+        + decl.scenario.console.len()
+        + driver_checks
+        + 2
+        + decl.plan.log.len()
+        + usize::from(decl.verdict.is_some())
+        + usize::from(decl.scenario.kunit)
 }
 
 /// What a driver checked on the host, in its declared number.
@@ -33,19 +93,18 @@ pub struct DriverChecks {
 }
 
 /// Judges `decl`'s part of the boot in `boot`.
-pub fn judge(
+fn judge(
     decl: &Declaration,
-    plan: &[String],
     boot: &Analysis,
     driver: Option<&DriverChecks>,
     kunit_py: &Path,
 ) -> TestResult {
     let name = &decl.name;
+    let plan = &decl.plan.checks;
     let mut lines = vec![Line::Diag(format!(
-        "boot: {} on {} ({}), {:.1} s, ended: {}",
+        "boot: {} on {}, {:.1} s, ended: {}",
         boot.record.run,
         boot.record.accel,
-        boot.record.accel_why,
         boot.record.wall_secs,
         ending_words(boot)
     ))];
@@ -116,19 +175,50 @@ pub fn judge(
     lines.push(ended(decl, plan, boot, log, &missing, &undeclared, &twice));
     let part = boot.kernel_part(name);
     lines.extend(inspect(decl, &part));
-    if decl.scenario.kunit {
-        let (ok, diag) = kunit_verdict(kunit_py, &part);
-        lines.push(Line::Diag(format!("kunit.py: {diag}")));
+    let whole = boot.kernel_log();
+    for f in &decl.plan.log {
+        let (ok, diag) = f.judge(
+            if f.scope == Scope::Boot {
+                &whole
+            } else {
+                &part
+            },
+            &log.measures,
+        );
+        lines.push(Line::Diag(format!("log: {diag}")));
         lines.push(Line::Test {
             ok,
-            name: "kunit.py parses the KUnit results in the kernel log: every case passed".into(),
+            name: f.about.clone(),
+        });
+    }
+    if let Some(v) = &decl.verdict {
+        let (ok, diag) = v.judge(&part, &decl.scenario.module);
+        lines.push(Line::Diag(format!("verdict: {diag}")));
+        lines.push(Line::Test {
+            ok,
+            name: v.about(&decl.scenario.module),
+        });
+    }
+    if decl.scenario.kunit {
+        let (ok, diags) = kunit_verdict(kunit_py, &part, decl.plan.kunit_suites);
+        lines.extend(
+            diags
+                .into_iter()
+                .map(|d| Line::Diag(format!("kunit.py: {d}"))),
+        );
+        lines.push(Line::Test {
+            ok,
+            name: format!(
+                "kunit.py parses the KUnit results in the kernel log: all {} suites ran, every case passed",
+                decl.plan.kunit_suites
+            ),
         });
     }
     lines.push(Line::Diag(format!(
         "log: {}",
         boot.dir.join("console.log").display()
     )));
-    let count = subtest_count(decl, plan, driver.map(|d| d.names.len()).unwrap_or(0));
+    let count = subtest_count(decl, driver.map(|d| d.names.len()).unwrap_or(0));
     let ok = lines
         .iter()
         .all(|l| !matches!(l, Line::Test { ok: false, .. }));
@@ -204,6 +294,19 @@ fn ended(
             Some((status, _)) => why.push(format!("the guest script exited {status}")),
         }
     }
+    let mut unknown: Vec<&str> = log
+        .lines
+        .iter()
+        .filter_map(|(_, l)| shell_not_found(l))
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    if !unknown.is_empty() {
+        why.push(format!(
+            "the script ran commands that do not exist: {}",
+            unknown.join(", ")
+        ));
+    }
     if !missing.is_empty() {
         why.push(format!(
             "the guest reported {} of its {} declared checks",
@@ -235,6 +338,15 @@ fn ended(
             name: format!("the guest ran its declared checks: {}", why.join("; ")),
         },
     }
+}
+
+/// The command of a shell's "not found" error (`/scenarios/x.sh: line 4:
+/// tasks_done: not found`): a script that calls what neither it nor the
+/// library defines has a bug, even if it exits 0.
+fn shell_not_found(line: &str) -> Option<&str> {
+    let rest = line.strip_suffix(": not found")?;
+    let (head, command) = rest.rsplit_once(": ")?;
+    head.contains(": line ").then_some(command)
 }
 
 /// The inspector's verdict on the scenario's part of the kernel log.
@@ -289,7 +401,7 @@ fn evaluate(decl: &Declaration, part: &str) -> (Vec<String>, u64, Vec<String>) {
 /// nobody expected may be a late effect of any scenario before it. Reports
 /// that the scenario of their part declares, found as declared, are its
 /// own.
-pub fn shared_boot<'a>(
+fn shared_boot<'a>(
     r: &mut TestResult,
     boot: &Analysis,
     decl_of: &dyn Fn(&str) -> Option<&'a Declaration>,
@@ -315,7 +427,7 @@ pub fn shared_boot<'a>(
 /// failed it, it loaded, and the failing subtests include every one stated
 /// (`stated`, parts of their names). The grader's subtests stay as
 /// diagnostics: a skeleton's expected failures are no failures of the suite.
-pub fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
+fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
     let lines = graded
         .subtests
         .as_ref()
@@ -372,22 +484,40 @@ pub fn reported(part: &str) -> bool {
         .is_empty()
 }
 
-/// kunit.py's reading of the last KTAP document in `log`: every case passed,
-/// with no error and no crash.
-pub fn kunit_verdict(kunit_py: &Path, log: &str) -> (bool, String) {
+/// kunit.py's reading of the last KTAP document in `log`: `suites` suites
+/// ran, and every case passed, with no error and no crash; one diagnostic
+/// per case.
+pub fn kunit_verdict(kunit_py: &Path, log: &str, suites: usize) -> (bool, Vec<String>) {
     // The boot prints an empty KTAP ("1..0") before the lab's run.
     let lines: Vec<&str> = log.lines().collect();
     let Some(start) = lines
         .iter()
         .rposition(|l| l.ends_with("] KTAP version 1") || *l == "KTAP version 1")
     else {
-        return (false, "no KTAP in the kernel log".into());
+        return (false, vec!["no KTAP in the kernel log".into()]);
     };
     match crate::kunit::parse(kunit_py, &lines[start..].join("\n")) {
         Ok(p) => {
-            let ok = p.tests > 0 && p.passed == p.tests && p.errors == 0 && p.crashed == 0;
-            (ok, p.summary)
+            let ran = crate::kunit::suites(&p);
+            let mut diags = vec![p.summary.clone()];
+            for (suite, cases) in &ran {
+                for (case, status) in cases {
+                    diags.push(format!("{suite}: {case}: {status}"));
+                }
+            }
+            if ran.len() != suites {
+                diags.push(format!(
+                    "{} suite(s) ran; the built modules carry {suites}",
+                    ran.len()
+                ));
+            }
+            let ok = ran.len() == suites
+                && p.tests > 0
+                && p.passed == p.tests
+                && p.errors == 0
+                && p.crashed == 0;
+            (ok, diags)
         }
-        Err(e) => (false, e.to_string()),
+        Err(e) => (false, vec![e.to_string()]),
     }
 }

@@ -87,3 +87,28 @@ pub fn top_level(p: &Parsed) -> (u64, u64) {
     }
     (ok, bad)
 }
+
+/// Each suite kunit.py read, with each of its cases and their status
+/// (`PASS`, `FAIL`, `SKIP`, ...).
+pub fn suites(p: &Parsed) -> Vec<(String, Vec<(String, String)>)> {
+    fn walk(group: &Value, out: &mut Vec<(String, Vec<(String, String)>)>) {
+        for g in group["sub_groups"].as_array().into_iter().flatten() {
+            let cases: Vec<(String, String)> = g["test_cases"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    let s = |k: &str| c[k].as_str().unwrap_or("?").to_string();
+                    (s("name"), s("status"))
+                })
+                .collect();
+            if !cases.is_empty() {
+                out.push((g["name"].as_str().unwrap_or("?").to_string(), cases));
+            }
+            walk(g, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&p.json, &mut out);
+    out
+}

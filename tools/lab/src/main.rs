@@ -181,7 +181,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
         }
         Cmd::GuestFiles { dir } => {
             let suite = Setup::load(lab)?;
-            lab::guest::write_files(&dir, &suite.decls, &suite.facts)?;
+            lab::guest::write_files(&dir, &suite.lab.root, &suite.decls, &suite.facts)?;
             Ok(true)
         }
         Cmd::Boot { run, timeout } => {

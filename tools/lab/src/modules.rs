@@ -33,6 +33,9 @@ pub struct Module {
     /// Every `key=value` of its `.modinfo`, in order.
     pub info: Vec<(String, String)>,
     pub params: Vec<Param>,
+    /// How many KUnit suites it runs as it loads (its `.kunit_test_suites`
+    /// section holds one pointer per suite).
+    pub kunit_suites: usize,
 }
 
 impl Module {
@@ -60,11 +63,15 @@ impl Module {
                     .into_owned()
             });
         let params = params_of(&info);
+        let kunit_suites = file
+            .section_by_name(".kunit_test_suites")
+            .map_or(0, |s| s.size() as usize / std::mem::size_of::<u64>());
         Ok(Module {
             name,
             path: path.to_path_buf(),
             info,
             params,
+            kunit_suites,
         })
     }
 
@@ -152,35 +159,30 @@ pub fn crate_roots(src: &Path) -> Result<Vec<String>, Error> {
     Ok(names)
 }
 
-/// The KUnit cases of a crate root, as `suite.case` is not what KUnit
-/// prints: the case names, in source order, and the suites.
-pub fn kunit_cases(source: &str) -> (Vec<String>, Vec<String>) {
-    let (mut suites, mut cases) = (Vec::new(), Vec::new());
-    let mut test_next = false;
-    for line in source.lines() {
-        let l = line.trim();
-        if let Some(rest) = l.strip_prefix("#[kunit_tests(") {
-            suites.push(rest.trim_end_matches(")]").to_string());
-        } else if l == "#[test]" {
-            test_next = true;
-        } else if test_next {
-            if let Some(rest) = l.strip_prefix("fn ") {
-                cases.push(rest.split(['(', '<']).next().unwrap_or("").to_string());
-            }
-            test_next = false;
-        }
-    }
-    (suites, cases)
-}
-
 /// What the lab built, from which the scenarios' placeholders, the guest's
 /// module lists and the parameter checks are derived.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     /// Every built module of the suite, in name order.
     pub modules: Vec<Module>,
-    pub kunit_suites: Vec<String>,
-    pub kunit_cases: Vec<String>,
+}
+
+/// The placeholders a check name or a log fact may hold.
+const PLACEHOLDERS: [&str; 6] = ["module", "param", "min", "max", "below", "above"];
+
+/// One way to fill a text's placeholders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Binding(Vec<(&'static str, String)>);
+
+impl Binding {
+    /// `text` with each `{NAME}` of the binding replaced.
+    pub fn apply(&self, text: &str) -> String {
+        let mut s = text.to_string();
+        for (k, v) in &self.0 {
+            s = s.replace(&format!("{{{k}}}"), v);
+        }
+        s
+    }
 }
 
 impl Facts {
@@ -189,16 +191,8 @@ impl Facts {
     pub fn gather(src: &Path, ko_dir: &Path, kunit: bool) -> Result<Facts, Error> {
         let mut facts = Facts::default();
         for name in crate_roots(src)? {
-            let is_kunit = name.ends_with("_kunit");
-            if is_kunit {
-                let text =
-                    std::fs::read_to_string(src.join(format!("{name}.rs"))).unwrap_or_default();
-                let (suites, cases) = kunit_cases(&text);
-                facts.kunit_suites.extend(suites);
-                facts.kunit_cases.extend(cases);
-                if !kunit {
-                    continue;
-                }
+            if name.ends_with("_kunit") && !kunit {
+                continue;
             }
             let ko = ko_dir.join(format!("{name}.ko"));
             if !ko.is_file() {
@@ -222,41 +216,57 @@ impl Facts {
         self.modules.iter().filter(|m| m.has_fixed())
     }
 
+    /// The ways to fill the placeholders of `text`: one per harness module
+    /// for `{module}`; one per ranged parameter of each for `{param}` (with
+    /// `{min}`, `{max}`, `{below}` = min - 1 and `{above}` = max + 1); a
+    /// single empty one for a text without placeholders.
+    pub fn bindings(&self, text: &str) -> Result<Vec<Binding>, String> {
+        let word = regex::Regex::new(r"\{([a-z_]+)\}").expect("a valid pattern");
+        let mut used = Vec::new();
+        for c in word.captures_iter(text) {
+            let name = c.get(1).map_or("", |m| m.as_str());
+            if !PLACEHOLDERS.contains(&name) {
+                return Err(format!(
+                    "{text:?}: unknown placeholder {{{name}}} (use {})",
+                    PLACEHOLDERS.map(|p| format!("{{{p}}}")).join(", ")
+                ));
+            }
+            used.push(name);
+        }
+        if used.is_empty() {
+            return Ok(vec![Binding::default()]);
+        }
+        let per_param = used.iter().any(|u| *u != "module");
+        let mut out = Vec::new();
+        for m in self.harness_modules() {
+            let module = ("module", m.name.clone());
+            if !per_param {
+                out.push(Binding(vec![module]));
+                continue;
+            }
+            for p in &m.params {
+                let Some((lo, hi)) = p.range else { continue };
+                out.push(Binding(vec![
+                    module.clone(),
+                    ("param", p.name.clone()),
+                    ("min", lo.to_string()),
+                    ("max", hi.to_string()),
+                    ("below", (lo - 1).to_string()),
+                    ("above", (hi + 1).to_string()),
+                ]));
+            }
+        }
+        Ok(out)
+    }
+
     /// Expands a check name's placeholders.
     pub fn expand(&self, id: &str) -> Result<Vec<String>, String> {
-        if id.contains("{kunit_case}") {
-            return Ok(self
-                .kunit_cases
-                .iter()
-                .map(|c| id.replace("{kunit_case}", c))
-                .collect());
-        }
-        if id.contains("{param}") {
-            let mut out = Vec::new();
-            for m in self.harness_modules() {
-                for p in m.params.iter().filter(|p| p.range.is_some()) {
-                    out.push(id.replace("{module}", &m.name).replace("{param}", &p.name));
-                }
-            }
-            return Ok(out);
-        }
-        if id.contains("{module}") {
-            return Ok(self
-                .harness_modules()
-                .map(|m| id.replace("{module}", &m.name))
-                .collect());
-        }
-        if id.contains('{') {
-            return Err(format!(
-                "check {id:?}: unknown placeholder (use {{module}}, {{param}} or {{kunit_case}})"
-            ));
-        }
-        Ok(vec![id.to_string()])
+        Ok(self.bindings(id)?.iter().map(|b| b.apply(id)).collect())
     }
 
     /// The facts every guest script may read, as shell assignments:
-    /// `LAB_MODULES` (the harness modules), `LAB_RANGES` (`MODULE.PARAM=MIN..=MAX`
-    /// for each of their parameters with a range), `LAB_KUNIT_SUITES`.
+    /// the harness modules and the allowed range of each of their
+    /// parameters (`MODULE.PARAM=MIN..=MAX`).
     pub fn guest_env(&self) -> String {
         let modules: Vec<&str> = self.harness_modules().map(|m| m.name.as_str()).collect();
         let mut ranges = Vec::new();
@@ -267,12 +277,16 @@ impl Facts {
                 }
             }
         }
-        format!(
-            "LAB_MODULES='{}'\nLAB_RANGES='{}'\nLAB_KUNIT_SUITES={}\n",
-            modules.join(" "),
-            ranges.join(" "),
-            self.kunit_suites.len()
-        )
+        crate::contract::assignments([
+            (crate::contract::var::MODULES, modules.join(" ")),
+            (crate::contract::var::RANGES, ranges.join(" ")),
+        ])
+    }
+
+    /// How many KUnit suites the built modules carry: the pointers of their
+    /// `.kunit_test_suites` sections, which the module loader runs.
+    pub fn kunit_suites(&self) -> usize {
+        self.modules.iter().map(|m| m.kunit_suites).sum()
     }
 }
 
@@ -307,18 +321,6 @@ mod tests {
     }
 
     #[test]
-    fn kunit_cases_in_source_order() {
-        let src = "#[kunit_tests(s1)]\nmod a {\n    #[test]\n    fn one() -> Result {\n    }\n    fn helper() {}\n    #[test]\n    fn two() {}\n}\n";
-        assert_eq!(
-            kunit_cases(src),
-            (
-                vec!["s1".to_string()],
-                vec!["one".to_string(), "two".to_string()]
-            )
-        );
-    }
-
-    #[test]
     fn placeholders() {
         let m = |name: &str, params: &[(&str, Option<(i64, i64)>)]| Module {
             name: name.into(),
@@ -333,24 +335,33 @@ mod tests {
                     range: *r,
                 })
                 .collect(),
+            kunit_suites: 0,
         };
         let facts = Facts {
             modules: vec![
                 m("a", &[("fixed", Some((0, 1))), ("n", Some((1, 2)))]),
                 m("k", &[]),
             ],
-            kunit_suites: vec![],
-            kunit_cases: vec!["c1".into()],
         };
         assert_eq!(facts.expand("sweep:{module}").unwrap(), vec!["sweep:a"]);
         assert_eq!(
             facts.expand("{module}.{param}:below").unwrap(),
             vec!["a.fixed:below", "a.n:below"]
         );
+        let b = facts
+            .bindings("{module}: {param}={below} (allowed {min}..={max})")
+            .unwrap();
         assert_eq!(
-            facts.expand("kunit:{kunit_case}").unwrap(),
-            vec!["kunit:c1"]
+            b.iter()
+                .map(|b| b.apply("{module}: {param}={below}, {above} (allowed {min}..={max})"))
+                .collect::<Vec<_>>(),
+            [
+                "a: fixed=-1, 2 (allowed 0..=1)",
+                "a: n=0, 3 (allowed 1..=2)"
+            ]
         );
+        assert_eq!(facts.expand("plain").unwrap(), vec!["plain"]);
+        assert_eq!(facts.expand("x{2}").unwrap(), vec!["x{2}"]);
         assert!(facts.expand("{nope}").is_err());
         assert!(facts
             .guest_env()

@@ -23,8 +23,10 @@ use crate::paths::{KernelEnv, Lab};
 use crate::process::output;
 use crate::Error;
 
-/// The lab's generic guest flow.
+/// The lab's generic guest flow: its load, and its unload, which a
+/// scenario that ends in a kernel panic never reaches.
 pub const GENERIC: &str = "tests/scenarios/lib-generic.sh";
+pub const GENERIC_UNLOAD: &str = "tests/scenarios/lib-generic-unload.sh";
 
 /// An outside directory, built and ready to boot.
 #[derive(Debug, Clone)]
@@ -71,8 +73,10 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         );
     }
     let generic_path = lab.root.join(GENERIC);
-    let generic = std::fs::read_to_string(&generic_path)
-        .map_err(|e| Error::new(format!("{GENERIC}: {e}")))?;
+    let read = |f: &str| {
+        std::fs::read_to_string(lab.root.join(f)).map_err(|e| Error::new(format!("{f}: {e}")))
+    };
+    let (generic, unload) = (read(GENERIC)?, read(GENERIC_UNLOAD)?);
     let mut decls = Vec::new();
     let mut stems: Vec<String> = entries
         .iter()
@@ -94,7 +98,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     for stem in &stems {
         let mut d = Declaration::load(&dir, stem)?;
         if !d.script.is_file() {
-            d.use_generic(&generic_path, &generic)?;
+            d.use_generic(&generic_path, &generic, &unload)?;
         }
         d.require_checks()?;
         d.name = format!("{name}.{stem}");
@@ -117,30 +121,11 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     for ko in crate::paths::files_with_ext(&build, "ko", true) {
         facts.modules.push(Module::read(&ko)?);
     }
-    for d in &decls {
-        if facts.module(&d.scenario.module).is_none() {
-            let built: Vec<&str> = facts.modules.iter().map(|m| m.name.as_str()).collect();
-            return Err(Error::new(format!(
-                "{}: module {:?} was not built",
-                d.file.display(),
-                d.scenario.module
-            ))
-            .hint(format!(
-                "{} built: {}",
-                dir.display(),
-                if built.is_empty() {
-                    "nothing".into()
-                } else {
-                    built.join(", ")
-                }
-            )));
-        }
-        let plan = d.plan(&facts)?;
-        if d.script != generic_path {
-            let text = std::fs::read_to_string(&d.script).unwrap_or_default();
-            d.lint_script(&text)?;
-        }
-        let _ = plan;
+    let library = crate::guest::library(&lab.root)?;
+    for d in &mut decls {
+        d.prepare(&facts)?;
+        crate::guest::check(d, &facts, &library)
+            .map_err(|e| e.hint(format!("{} built: {}", dir.display(), built_names(&facts))))?;
     }
     if !fresh {
         pack(lab, kernel, &out, &decls, &facts, &image)?;
@@ -159,6 +144,15 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         extra,
         key,
     })
+}
+
+fn built_names(facts: &Facts) -> String {
+    let built: Vec<&str> = facts.modules.iter().map(|m| m.name.as_str()).collect();
+    if built.is_empty() {
+        "nothing".into()
+    } else {
+        built.join(", ")
+    }
 }
 
 /// A key of everything a build and its image come from: the directory's
@@ -291,44 +285,27 @@ fn pack(
         if !ok {
             return Err(Error::new(format!("{strip} {}: {text}", m.path.display())));
         }
-        spec.push_str(&format!(
-            "file /lib/modules/{}.ko {} 644 0 0\n",
-            m.name,
-            dest.display()
-        ));
+        let file = crate::guest::module_file(&m.name);
+        spec.push_str(&format!("file {file} {} 644 0 0\n", dest.display()));
     }
     for d in decls {
-        let plan = d.plan(facts)?;
         let env = staged.join(format!("{}.env", d.name));
-        std::fs::write(&env, d.guest_env(&plan)).map_err(io)?;
-        spec.push_str(&format!(
-            "file /scenarios/{}.env {} 644 0 0\n",
-            d.name,
-            env.display()
-        ));
-        spec.push_str(&format!(
-            "file /scenarios/{}.sh {} 644 0 0\n",
-            d.name,
-            d.script.display()
-        ));
+        std::fs::write(&env, d.guest_env()).map_err(io)?;
+        for (file, from) in [
+            (format!("{}.env", d.name), &env),
+            (format!("{}.sh", d.name), &d.script),
+        ] {
+            spec.push_str(&format!(
+                "file {} {} 644 0 0\n",
+                crate::guest::scenario_file(&file),
+                from.display()
+            ));
+        }
     }
     let spec_file = staged.join("spec");
     std::fs::write(&spec_file, spec).map_err(io)?;
     let extra = staged.join("extra.cpio");
-    let gen = kernel.kdir().join("usr/gen_init_cpio");
-    let (ok, text) = output(Command::new("sh").arg("-c").arg(format!(
-        "'{}' '{}' >'{}'",
-        gen.display(),
-        spec_file.display(),
-        extra.display()
-    )));
-    if !ok {
-        return Err(Error::new(format!(
-            "{} could not pack {}: {text}",
-            gen.display(),
-            extra.display()
-        )));
-    }
+    crate::process::gen_init_cpio(kernel, &spec_file, &extra)?;
     let base = std::fs::read(lab.initramfs())
         .map_err(|e| Error::new(format!("the lab's initramfs: {e}")).hint("run: make initramfs"))?;
     let mut all = base;

@@ -192,8 +192,6 @@ impl Timings {
 mod tests {
     use std::path::{Path, PathBuf};
 
-    use std::collections::HashMap;
-
     use super::*;
     use crate::decl::Declaration;
     use crate::modules::{Facts, Module};
@@ -225,20 +223,19 @@ mod tests {
             path: PathBuf::new(),
             info: vec![],
             params: vec![],
+            kunit_suites: 0,
         }
     }
 
     fn setup(decls: Vec<Declaration>, outside: Vec<Outside>) -> Setup {
         let facts = Facts {
             modules: vec![module("deadlock_lab")],
-            ..Facts::default()
         };
         Setup {
             lab: Lab::at(Path::new("/lab"), Path::new("/lab/out")),
             kernel: KernelEnv::parse(""),
             facts,
             decls,
-            plans: HashMap::new(),
             outside,
         }
     }
@@ -250,7 +247,6 @@ mod tests {
             decls: vec![decl(scenario, "silent", "")],
             facts: Facts {
                 modules: modules.iter().map(|m| module(m)).collect(),
-                ..Facts::default()
             },
             image: PathBuf::new(),
             extra: PathBuf::new(),

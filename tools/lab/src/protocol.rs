@@ -18,11 +18,13 @@
 //! and a scenario's script prints `# TEXT` (a diagnostic), `@check ok ID
 //! DESCRIPTION` or `@check fail ID DESCRIPTION` (one check), `@ready WHAT`
 //! (the script waits for the host, e.g. for gdb), `@flush` (everything so far
-//! must reach the host: the next step may panic the kernel); anything else it
-//! prints (a command's error message, say) is kept as plain output.
+//! must reach the host: the next step may panic the kernel), `@measure NAME
+//! VALUE` (a number the guest measured, which a declared log fact may
+//! compare with the log); anything else it prints (a command's error
+//! message, say) is kept as plain output.
 //!
-//! [`guest_helper`] writes the guest's side of this definition as shell
-//! functions; the guest init and the scenarios' library source it.
+//! [`guest_functions`] writes the guest's side of this definition as shell
+//! functions, into the guest's copy of the contract ([`crate::contract`]).
 
 use std::fmt::Write as _;
 
@@ -51,6 +53,10 @@ pub enum Event {
     },
     Ready(String),
     Flush,
+    Measure {
+        name: String,
+        value: i64,
+    },
     Output(String),
 }
 
@@ -124,6 +130,17 @@ fn scenario_event(text: &str) -> Event {
     if text == "@flush" {
         return Event::Flush;
     }
+    if let Some((name, value)) = text
+        .strip_prefix("@measure ")
+        .and_then(|r| r.split_once(' '))
+    {
+        if let Ok(value) = value.trim().parse() {
+            return Event::Measure {
+                name: name.to_string(),
+                value,
+            };
+        }
+    }
     Event::Output(text.to_string())
 }
 
@@ -152,6 +169,8 @@ pub struct ScenarioLog {
     pub ready: Vec<String>,
     /// The last `@flush` it reached.
     pub flushed: Option<f64>,
+    /// What it measured, by name (the last value of each).
+    pub measures: std::collections::BTreeMap<String, i64>,
 }
 
 /// One check as the guest reported it.
@@ -228,6 +247,9 @@ impl GuestLog {
             Event::Output(text) => s.lines.push((t, text.clone())),
             Event::Ready(what) => s.ready.push(what.clone()),
             Event::Flush => s.flushed = Some(t),
+            Event::Measure { name, value } => {
+                s.measures.insert(name.clone(), *value);
+            }
             Event::Booted { .. } | Event::Done => {}
         }
     }
@@ -248,15 +270,14 @@ impl GuestLog {
     }
 }
 
-/// The guest's side of the protocol, as shell functions for busybox ash:
-/// sourced by the guest init and by the scenarios' library.
-pub fn guest_helper() -> String {
+/// The guest's side of the protocol, as shell functions for busybox ash,
+/// for the guest's copy of the contract ([`crate::contract::guest_side`]).
+pub fn guest_functions() -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        r#"# SPDX-License-Identifier: GPL-2.0
-# The guest's side of the lab's protocol (see tools/lab/src/protocol.rs,
-# which writes this file into the initramfs). Records go to {tty}, one per
+        r#"
+# The protocol (tools/lab/src/protocol.rs). Records go to {tty}, one per
 # line: "UPTIME SOURCE TEXT". Only shell builtins run per line: a fork costs
 # milliseconds under emulation.
 LAB_TTY={tty}
@@ -289,6 +310,8 @@ lab_stamp() {{
 lab_check() {{ echo "@check $1 $2 $3"; }}
 # lab_ready WHAT: the script now waits for the host (for example: gdb).
 lab_ready() {{ echo "@ready $1"; }}
+# lab_measure NAME VALUE: a number the guest measured.
+lab_measure() {{ echo "@measure $1 $2"; }}
 # lab_flush: returns once everything printed so far has reached the host;
 # for the step before one that may panic the kernel.
 lab_flush() {{
@@ -300,7 +323,6 @@ lab_flush() {{
         tty = GUEST_TTY,
         init = INIT
     );
-    s.push_str(&crate::verdict::guest_helper());
     s
 }
 
@@ -350,6 +372,19 @@ mod tests {
                 "fixed",
                 Event::Output("@check maybe x".into())
             ))
+        );
+        assert_eq!(
+            parse_line("3.0 irq @measure timer-climbed 17")
+                .unwrap()
+                .event,
+            Event::Measure {
+                name: "timer-climbed".into(),
+                value: 17
+            }
+        );
+        assert_eq!(
+            parse_line("3.0 irq @measure x many").unwrap().event,
+            Event::Output("@measure x many".into())
         );
         assert_eq!(parse_line("garbage"), None);
         assert_eq!(parse_line("3.0 lab exit inverted"), None);

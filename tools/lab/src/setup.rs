@@ -3,7 +3,6 @@
 //! lab kernel's settings, the modules, the scenarios' declarations and
 //! their plans. Every command that boots starts from a [`Setup`].
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,8 +20,8 @@ pub struct Setup {
     pub lab: Lab,
     pub kernel: KernelEnv,
     pub facts: Facts,
+    /// Every scenario's declaration, its plan prepared.
     pub decls: Vec<Declaration>,
-    pub plans: HashMap<String, Vec<String>>,
     /// Modules from outside the lab, and their scenarios (among `decls`).
     pub outside: Vec<crate::outside::Outside>,
 }
@@ -36,17 +35,17 @@ impl Setup {
             .map(|c| c.lines().any(|l| l == "CONFIG_KUNIT=y"))
             .unwrap_or(false);
         let facts = Facts::gather(&lab.root.join("src"), &lab.modules_dir(), kunit)?;
-        let decls = crate::decl::load_dir(&lab.scenarios_dir())?;
-        let mut plans = HashMap::new();
-        for d in &decls {
-            plans.insert(d.name.clone(), crate::guest::check(d, &facts)?);
+        let mut decls = crate::decl::load_dir(&lab.scenarios_dir())?;
+        let library = crate::guest::library(&lab.root)?;
+        for d in &mut decls {
+            d.prepare(&facts)?;
+            crate::guest::check(d, &facts, &library)?;
         }
         Ok(Setup {
             lab,
             kernel,
             facts,
             decls,
-            plans,
             outside: Vec::new(),
         })
     }
@@ -62,7 +61,6 @@ impl Setup {
             if self.decl(&d.name).is_some() {
                 return Err(Error::new(format!("two scenarios are called {}", d.name)));
             }
-            self.plans.insert(d.name.clone(), d.plan(&o.facts)?);
             self.decls.push(d.clone());
         }
         self.outside.push(o);

@@ -10,61 +10,37 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::Instant;
 
-use crate::boot::{Analysis, Boot};
+use crate::boot::Boot;
 use crate::decl::Driver;
 use crate::hosttests;
-use crate::judge::{self, DriverChecks};
+use crate::jobs::{Job, Panicked, Pool, Post};
+use crate::judge::{BootOutcome, Judge};
 use crate::ktap::{self, TestResult};
-use crate::plan::{plan_boots, Planned, Timings};
-
+use crate::plan::{plan_boots, Timings};
 use crate::qemu::{self, Accel};
 use crate::setup::Setup;
 use crate::{interrupt, note, Error};
 
-/// What one boot came back with.
-type BootOutcome = Result<(Analysis, Option<DriverChecks>), Error>;
-
-/// The jobs running in the background (the boots, and the host tests,
-/// which take one of the slots like a boot); `results` fills as they end.
-#[derive(Default)]
-struct Running {
-    results: Mutex<Results>,
-    done: Condvar,
+/// What a job of the suite posts: a boot's outcome (under `boot:N`), or a
+/// host test's result (under its name).
+#[derive(Clone)]
+enum Done {
+    Boot(Box<BootOutcome>),
+    Host(TestResult),
+    Panicked(String),
 }
 
-#[derive(Default)]
-struct Results {
-    boots: HashMap<usize, BootOutcome>,
-    host: HashMap<String, TestResult>,
-}
-
-impl Running {
-    fn wait_for<T: Clone>(&self, get: impl Fn(&Results) -> Option<T>) -> T {
-        let mut r = self.results.lock().unwrap();
-        loop {
-            if let Some(v) = get(&r) {
-                return v;
-            }
-            r = self.done.wait(r).unwrap();
-        }
-    }
-    fn wait(&self, i: usize) -> BootOutcome {
-        self.wait_for(|r| r.boots.get(&i).cloned())
-    }
-    fn host(&self, name: &str) -> TestResult {
-        self.wait_for(|r| r.host.get(name).cloned())
+impl Panicked for Done {
+    fn panicked(message: &str) -> Done {
+        Done::Panicked(message.to_string())
     }
 }
 
-/// Something the suite runs in one of its slots.
-#[derive(Debug, Clone)]
-enum Job {
-    Boot(usize, Planned),
-    /// The host tests, one after the other.
-    Host(Vec<hosttests::HostTest>),
+fn boot_key(i: usize) -> String {
+    format!("boot:{i}")
 }
 
 /// Options of one run.
@@ -125,7 +101,6 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         qemu::preflight(&suite.kernel, &suite.lab.initramfs())?;
         Some(crate::accel::choose(&suite.kernel, &suite.lab.initramfs())?)
     };
-    let running = Arc::new(Running::default());
     if let Some(accel) = &accel {
         note(format!(
             "{} boot(s), {} at once, on {} ({}); planned from {}",
@@ -143,30 +118,46 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         .copied()
         .filter(|h| selected.iter().any(|t| t == h.name()))
         .collect();
-    let mut jobs: Vec<(Job, f64)> = boots
-        .iter()
-        .cloned()
-        .enumerate()
-        .map(|(i, b)| {
-            let e = b.estimate;
-            (Job::Boot(i, b), e)
-        })
-        .collect();
+    let mut jobs: Vec<(Job<Done>, f64)> = Vec::new();
+    for (i, b) in boots.iter().enumerate() {
+        let (suite, accel, names) = (suite.clone(), accel.clone(), b.names.clone());
+        let job = Job::new(vec![boot_key(i)], move |post: &Post<Done>| {
+            let outcome = match (&accel, interrupt::interrupted()) {
+                (_, true) => Err(Error::new("interrupted before it started")),
+                (Some(accel), false) => one_boot(&suite, &names, accel),
+                (None, false) => Err(Error::new("no accelerator was chosen")),
+            };
+            post.put(&boot_key(i), Done::Boot(Box::new(outcome)));
+        });
+        jobs.push((job, b.estimate));
+    }
     if !host_tests.is_empty() {
         let e = host_tests
             .iter()
             .map(|h| timings.guest_secs(h.name()).unwrap_or(20.0))
             .sum();
-        jobs.push((Job::Host(host_tests), e));
+        let keys = host_tests.iter().map(|h| h.name().to_string()).collect();
+        let suite = suite.clone();
+        let job = Job::new(keys, move |post: &Post<Done>| {
+            for h in host_tests {
+                let t0 = Instant::now();
+                let (ok, diags) = if interrupt::interrupted() {
+                    (false, vec!["interrupted before it started".to_string()])
+                } else {
+                    h.run(&suite)
+                };
+                let r = TestResult::plain(h.name(), ok, t0.elapsed().as_secs_f64(), diags);
+                post.put(h.name(), Done::Host(r));
+            }
+        });
+        jobs.push((job, e));
     }
     jobs.sort_by(|a, b| b.1.total_cmp(&a.1));
-    start_jobs(
-        suite.clone(),
-        jobs.into_iter().map(|(j, _)| j).collect(),
-        opts.jobs,
-        accel.clone(),
-        running.clone(),
-    );
+    let pool = Pool::start(jobs.into_iter().map(|(j, _)| j).collect(), opts.jobs);
+    let judge = Judge {
+        decls: &suite.decls,
+        kunit_py: &suite.kernel.kunit_py(),
+    };
 
     let started = Instant::now();
     let ktap_path = suite.lab.out.join("test-results.ktap");
@@ -181,12 +172,22 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         let result = if t == "ktap" {
             hosttests::ktap_check(&suite, &out.text, &results)
         } else if hosttests::ALL.iter().any(|h| h.name() == t) {
-            let r = running.host(t);
+            let r = match pool.wait(t) {
+                Done::Host(r) => r,
+                Done::Panicked(m) => {
+                    TestResult::plain(t, false, 0.0, vec![format!("the test panicked: {m}")])
+                }
+                Done::Boot(_) => unreachable!("a host test's key holds its result"),
+            };
             new_timings.record(t, r.seconds);
             r
         } else {
-            let i = boot_of[t];
-            let r = judge_scenario(&suite, t, &running.wait(i));
+            let outcome = match pool.wait(&boot_key(boot_of[t])) {
+                Done::Boot(o) => *o,
+                Done::Panicked(m) => Err(Error::new(format!("its boot's job panicked: {m}"))),
+                Done::Host(_) => unreachable!("a boot's key holds its outcome"),
+            };
+            let r = judge.scenario(t, &outcome);
             // A boot that failed to start says 0 s: no time of the scenario.
             if r.seconds > 0.0 {
                 new_timings.record(t, r.seconds);
@@ -254,98 +255,6 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         results.iter().all(|r| r.ok) && !interrupt::interrupted(),
         results,
     ))
-}
-
-/// Judges scenario `name` of a finished boot; a shared boot in which
-/// another scenario's part holds a report leaves it not judged.
-fn judge_scenario(suite: &Setup, name: &str, outcome: &BootOutcome) -> TestResult {
-    let decl = suite.decl(name).unwrap();
-    let plan = &suite.plans[name];
-    match outcome {
-        Err(e) => TestResult {
-            name: name.to_string(),
-            ok: false,
-            directive: Some(format!("no boot: {}", e.message)),
-            seconds: 0.0,
-            diags: std::iter::once(e.to_string()).collect(),
-            subtests: None,
-        },
-        Ok((analysis, driver)) => {
-            let mut r = judge::judge(
-                decl,
-                plan,
-                analysis,
-                driver.as_ref(),
-                &suite.kernel.kunit_py(),
-            );
-            judge::shared_boot(&mut r, analysis, &|n| suite.decl(n));
-            if decl.must_fail.is_empty() {
-                r
-            } else {
-                judge::fails_as_stated(r, &decl.must_fail)
-            }
-        }
-    }
-}
-
-/// Starts the jobs in the background, at most `slots` at once, in order.
-fn start_jobs(
-    suite: Arc<Setup>,
-    jobs: Vec<Job>,
-    slots: usize,
-    accel: Option<Accel>,
-    running: Arc<Running>,
-) {
-    std::thread::spawn(move || {
-        let free = Arc::new((Mutex::new(0usize), Condvar::new()));
-        for job in jobs {
-            {
-                let (n, cv) = &*free;
-                let mut n = n.lock().unwrap();
-                while *n >= slots.max(1) {
-                    n = cv.wait(n).unwrap();
-                }
-                *n += 1;
-            }
-            let (suite, accel, running, free) =
-                (suite.clone(), accel.clone(), running.clone(), free.clone());
-            std::thread::spawn(move || {
-                match job {
-                    Job::Boot(i, b) => {
-                        let outcome = match (&accel, interrupt::interrupted()) {
-                            (_, true) => Err(Error::new("interrupted before it started")),
-                            (Some(accel), false) => one_boot(&suite, &b.names, accel),
-                            (None, false) => Err(Error::new("no accelerator was chosen")),
-                        };
-                        running.results.lock().unwrap().boots.insert(i, outcome);
-                        running.done.notify_all();
-                    }
-                    Job::Host(tests) => {
-                        for h in tests {
-                            let t0 = Instant::now();
-                            let (ok, diags) = if interrupt::interrupted() {
-                                (false, vec!["interrupted before it started".to_string()])
-                            } else {
-                                h.run(&suite)
-                            };
-                            let r =
-                                TestResult::plain(h.name(), ok, t0.elapsed().as_secs_f64(), diags);
-                            running
-                                .results
-                                .lock()
-                                .unwrap()
-                                .host
-                                .insert(h.name().to_string(), r);
-                            running.done.notify_all();
-                        }
-                    }
-                }
-                let (n, cv) = &*free;
-                *n.lock().unwrap() -= 1;
-                cv.notify_all();
-            });
-        }
-    });
 }
 
 /// One boot of the suite, with its driver if it has one.

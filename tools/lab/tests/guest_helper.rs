@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The guest's side of the protocol is written from its definition
-//! (`protocol::guest_helper`); here it runs in busybox's shell, as in the
-//! guest, and what it writes is read back by the host's parser. So do the
-//! scenarios' library helpers that need no kernel.
+//! The guest's copy of the contract is written from its definition
+//! (`contract::guest_side`); here it runs in busybox's shell, as in the
+//! guest, and what its protocol functions write is read back by the host's
+//! parser. So do the scenarios' library helpers that need no kernel, and
+//! the environment a declaration gives a scenario.
 
 use std::process::Command;
 
@@ -13,7 +14,7 @@ fn the_generated_helper_speaks_the_protocol_the_host_reads() {
     let dir = std::env::temp_dir().join(format!("lab-helper-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let helper = dir.join("protocol.sh");
-    std::fs::write(&helper, lab::protocol::guest_helper()).unwrap();
+    std::fs::write(&helper, lab::contract::guest_side()).unwrap();
     let tty = dir.join("tty");
     let script = format!(
         r##". {helper}

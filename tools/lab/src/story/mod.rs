@@ -126,8 +126,11 @@ pub fn tell_outside(suite: &Setup, name: &str) -> Result<bool, Error> {
         if log.has_findings() {
             log.picture();
         }
-        let plan = &suite.plans[&d.name];
-        let result = crate::judge::judge(d, plan, &log.boot, None, &suite.kernel.kunit_py());
+        let judge = crate::judge::Judge {
+            decls: &suite.decls,
+            kunit_py: &suite.kernel.kunit_py(),
+        };
+        let result = judge.scenario(&d.name, &Ok((log.boot.clone(), None)));
         println!(
             "  how it ended: {:?}; {} of its {} checks passed, and the kernel showed {} ({})",
             log.boot.record.ending,
@@ -136,7 +139,7 @@ pub fn tell_outside(suite: &Setup, name: &str) -> Result<bool, Error> {
                 .scenario(&d.name)
                 .map(|s| s.checks.iter().filter(|c| c.ok).count())
                 .unwrap_or(0),
-            plan.len(),
+            d.plan.checks.len(),
             if result.ok {
                 "what its declaration expects"
             } else {
