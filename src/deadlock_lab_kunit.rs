@@ -6,6 +6,12 @@
 //! The suites run when this module is loaded (the module loader runs every suite in a module's
 //! `.kunit_test_suites` section) and print their results as KTAP in the kernel log. The module
 //! itself does nothing. Built only when the kernel has `CONFIG_KUNIT=y`.
+//!
+//! A failed KUnit assertion aborts the test's thread, which skips every destructor: a test that
+//! failed an `assert!` while it held a lock would leave it held, and one that failed with a thread
+//! alive would leave that thread running module code after unload. So a test first records what
+//! it saw, releases its locks and stops its threads, and only then asserts; while a thread runs,
+//! it checks with [`check`], which returns an error and lets the destructors run.
 
 mod lab;
 
@@ -79,15 +85,19 @@ mod semaphore {
     #[test]
     fn guard_gives_the_unit_back_on_every_path() -> Result {
         let sem = KBox::pin_init(new_semaphore!(1, "kunit_sem"), GFP_KERNEL)?;
-        assert_eq!(fails_holding(&sem), Err(EINVAL));
+        let failed = fails_holding(&sem);
         let mut slept = false;
         let held = sem.down_then(|| slept = true);
-        assert!(!slept);
-        assert!(sem.name() == c"kunit_sem");
-        assert!(!held.waited());
+        let waited = held.waited();
         drop(held);
         let again = sem.down();
-        assert!(!again.waited());
+        let waited_again = again.waited();
+        drop(again);
+        assert_eq!(failed, Err(EINVAL));
+        assert!(!slept);
+        assert!(sem.name() == c"kunit_sem");
+        assert!(!waited);
+        assert!(!waited_again);
         Ok(())
     }
 
@@ -95,8 +105,11 @@ mod semaphore {
     fn a_count_above_one_admits_that_many_holders() -> Result {
         let sem = KBox::pin_init(new_semaphore!(3, "kunit_sem3"), GFP_KERNEL)?;
         let (a, b, c) = (sem.down(), sem.down(), sem.down());
-        assert!(!a.waited() && !b.waited() && !c.waited());
-        assert_eq!(sem.sleepers(), 0);
+        let waited = a.waited() || b.waited() || c.waited();
+        let sleepers = sem.sleepers();
+        drop((a, b, c));
+        assert!(!waited);
+        assert_eq!(sleepers, 0);
         Ok(())
     }
 
@@ -145,10 +158,14 @@ mod semaphore {
     fn try_down_takes_a_free_unit_and_nothing_else() -> Result {
         let sem = KBox::pin_init(new_semaphore!(1, "kunit_sem_try"), GFP_KERNEL)?;
         let held = sem.try_down();
-        assert!(held.as_ref().is_some_and(|g| !g.waited()));
-        assert!(sem.try_down().is_none());
+        let took = held.as_ref().is_some_and(|g| !g.waited());
+        // Each `let` drops what its try took, if anything, at its end.
+        let refused_while_held = sem.try_down().is_none();
         drop(held);
-        assert!(sem.try_down().is_some());
+        let took_again = sem.try_down().is_some();
+        assert!(took);
+        assert!(refused_while_held);
+        assert!(took_again);
         Ok(())
     }
 
@@ -157,13 +174,18 @@ mod semaphore {
         let a = KBox::pin_init(new_semaphore!(1, "kunit_backoff_a"), GFP_KERNEL)?;
         let b = KBox::pin_init(new_semaphore!(1, "kunit_backoff_b"), GFP_KERNEL)?;
         let mut backoffs = 0;
-        assert!(backoff::take_both(&a, &b, &mut backoffs, || true).is_some());
-        assert_eq!(backoffs, 0);
+        let took_both = backoff::take_both(&a, &b, &mut backoffs, || true).is_some();
+        let backoffs_free = backoffs;
         // With the second taken, it backs off once and, told to, gives up holding nothing.
-        let _held = b.down();
-        assert!(backoff::take_both(&a, &b, &mut backoffs, || true).is_none());
+        let held = b.down();
+        let gave_up = backoff::take_both(&a, &b, &mut backoffs, || true).is_none();
+        let first_free = a.try_down().is_some();
+        drop(held);
+        assert!(took_both);
+        assert_eq!(backoffs_free, 0);
+        assert!(gave_up);
         assert_eq!(backoffs, 1);
-        assert!(a.try_down().is_some());
+        assert!(first_free);
         Ok(())
     }
 
@@ -181,8 +203,11 @@ mod semaphore {
         let mut none = Locked::start();
         let (held1, mut at1) = none.down(&one);
         let (held2, _at2) = at1.down(&two);
-        assert!(!held1.waited() && !held2.waited());
-        assert!(one.untyped().try_down().is_none());
+        let waited = held1.waited() || held2.waited();
+        let first_held = one.untyped().try_down().is_none();
+        drop((held1, held2));
+        assert!(!waited);
+        assert!(first_held);
         Ok(())
     }
 
@@ -238,8 +263,9 @@ mod kthread {
         let r = ran.clone();
         let thread = KThread::spawn(c"kunit_returns", None, move |_| r.complete_all())?;
         ran.wait_for_completion();
-        assert!(thread.pid() > 0);
+        let pid = thread.pid();
         drop(thread);
+        assert!(pid > 0);
         Ok(())
     }
 
@@ -259,7 +285,9 @@ mod kthread {
     #[test]
     fn a_cpu_that_does_not_exist_is_refused() {
         let cpu = kernel::cpu::nr_cpu_ids();
-        assert!(KThread::spawn(c"kunit_nowhere", Some(cpu), |_| ()).is_err());
+        // A thread started by mistake is stopped as the `let` ends, before the assertion.
+        let refused = KThread::spawn(c"kunit_nowhere", Some(cpu), |_| ()).is_err();
+        assert!(refused);
     }
 }
 
@@ -397,21 +425,26 @@ mod harness {
 
     #[test]
     fn a_silent_scenario_that_ran_its_rounds_succeeds() -> Result {
-        assert_eq!(load_and_unload(true)?.finish(), Some(true));
+        // The harness, its threads stopped by `finish()`, is dropped as the `let` ends.
+        let verdict = load_and_unload(true)?.finish();
+        assert_eq!(verdict, Some(true));
         Ok(())
     }
 
     #[test]
     fn a_report_that_lockdep_never_made_fails() -> Result {
-        assert_eq!(load_and_unload(false)?.finish(), Some(false));
+        let verdict = load_and_unload(false)?.finish();
+        assert_eq!(verdict, Some(false));
         Ok(())
     }
 
     #[test]
     fn a_verdict_is_given_once() -> Result {
         let mut harness = load_and_unload(true)?;
-        assert_eq!(harness.finish(), Some(true));
-        assert_eq!(harness.finish(), None);
+        let (first, second) = (harness.finish(), harness.finish());
+        drop(harness);
+        assert_eq!(first, Some(true));
+        assert_eq!(second, None);
         Ok(())
     }
 }
