@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit tests of the lab's library: the semaphore, the kernel-thread handle, the rendezvous,
-//! the parameter checks and the harness's verdict.
+//! the parameter checks, and the harness (its verdict, and the typed lock order it hands each
+//! round).
 //!
 //! The suites run when this module is loaded (the module loader runs every suite in a module's
 //! `.kunit_test_suites` section) and print their results as KTAP in the kernel log. The module
@@ -21,7 +22,7 @@ module! {
     type: LabKunit,
     name: "deadlock_lab_kunit",
     authors: ["deadlock-lab developers"],
-    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness)",
+    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness, typed lock order)",
     license: "GPL",
 }
 
@@ -70,7 +71,6 @@ mod semaphore {
     use crate::lab::backoff;
     use crate::lab::harness::debug_locks;
     use crate::lab::kthread::KThread;
-    use crate::lab::order::{Locked, Ordered, Unlocked};
     use crate::new_semaphore;
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
@@ -186,28 +186,6 @@ mod semaphore {
         assert!(gave_up);
         assert_eq!(backoffs, 1);
         assert!(first_free);
-        Ok(())
-    }
-
-    #[test]
-    fn the_typed_order_walks_its_levels() -> Result {
-        crate::lock_order!(Unlocked => First => Second);
-        let one = KBox::pin_init(
-            Ordered::<First>::new(new_semaphore!(1, "kunit_first")),
-            GFP_KERNEL,
-        )?;
-        let two = KBox::pin_init(
-            Ordered::<Second>::new(new_semaphore!(1, "kunit_second")),
-            GFP_KERNEL,
-        )?;
-        let mut none = Locked::start();
-        let (held1, mut at1) = none.down(&one);
-        let (held2, _at2) = at1.down(&two);
-        let waited = held1.waited() || held2.waited();
-        let first_held = one.untyped().try_down().is_none();
-        drop((held1, held2));
-        assert!(!waited);
-        assert!(first_held);
         Ok(())
     }
 
@@ -373,13 +351,31 @@ mod params {
 mod harness {
     use super::{check, eventually};
     use crate::lab::harness::Declaration;
+    use crate::lab::order::Locked;
+    use crate::lab::order::Ordered;
+    use crate::lab::order::Unlocked;
     use crate::lab::prelude::*;
+    use crate::new_semaphore;
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
 
     /// The next test scenario's mode, and its thread's rounds; the tests run one at a time.
     static FIXED: Atomic<bool> = Atomic::new(true);
     static ROUNDS: Atomic<u64> = Atomic::new(0);
+
+    /// The declaration of both test scenarios: `FIXED` picks the one that declares silence.
+    macro_rules! declare {
+        ($ty:ty) => {
+            impl Declaration for $ty {
+                const BROKEN: Expect =
+                    Expect::reports("counts, and declares a report", "reported", 0);
+                const FIXED: Expect = Expect::silent("counts, and declares silence", "silent");
+                fn mode() -> Result<Mode> {
+                    Mode::from_fixed(i64::from(FIXED.load(Relaxed)))
+                }
+            }
+        };
+    }
 
     /// A scenario with one thread that counts ten rounds and takes no lock.
     #[pin_data]
@@ -389,13 +385,7 @@ mod harness {
         ROUNDS.add(1, Relaxed);
     }
 
-    impl Declaration for Counter {
-        const BROKEN: Expect = Expect::reports("counts, and declares a report", "reported", 0);
-        const FIXED: Expect = Expect::silent("counts, and declares silence", "silent");
-        fn mode() -> Result<Mode> {
-            Mode::from_fixed(i64::from(FIXED.load(Relaxed)))
-        }
-    }
+    declare!(Counter);
 
     impl Scenario for Counter {
         fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
@@ -414,11 +404,55 @@ mod harness {
         }
     }
 
-    /// Loads `Counter` as a module would, waits for its rounds, and unloads it.
-    fn load_and_unload(fixed: bool) -> Result<Harness<Counter>> {
+    crate::lock_order!(Unlocked => First => Second);
+
+    /// A scenario with one thread that walks a typed order of two semaphores, ten rounds, each
+    /// from the token the harness hands it.
+    #[pin_data]
+    struct Walk {
+        #[pin]
+        first: Ordered<First>,
+        #[pin]
+        second: Ordered<Second>,
+    }
+
+    /// Counts the round if it held both semaphores at once, neither of which it had to wait for.
+    fn walk(w: &Walk, _me: &Thread<Walk>, none: &mut Locked<'_, Unlocked>) {
+        let (held1, mut at1) = none.down(&w.first);
+        let (held2, _at2) = at1.down(&w.second);
+        let first_held = w.first.untyped().try_down().is_none();
+        if first_held && !held1.waited() && !held2.waited() {
+            ROUNDS.add(1, Relaxed);
+        }
+    }
+
+    declare!(Walk);
+
+    impl Scenario for Walk {
+        fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
+            Ok(try_pin_init!(Self {
+                first <- Ordered::new(new_semaphore!(1, "kunit_first")),
+                second <- Ordered::new(new_semaphore!(1, "kunit_second")),
+            }))
+        }
+
+        fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
+            threads.start(Thread {
+                rounds: 10,
+                ..Thread::ordered(c"kunit_walk", walk)
+            })
+        }
+
+        fn unblock(&self, _mode: Mode) -> u32 {
+            0
+        }
+    }
+
+    /// Loads `S` as a module would, waits for its ten rounds, and unloads it.
+    fn load_and_unload<S: Scenario>(fixed: bool) -> Result<Harness<S>> {
         FIXED.store(fixed, Relaxed);
         ROUNDS.store(0, Relaxed);
-        let harness = Harness::<Counter>::start()?;
+        let harness = Harness::<S>::start()?;
         check(eventually(|| ROUNDS.load(Relaxed) == 10))?;
         Ok(harness)
     }
@@ -426,25 +460,32 @@ mod harness {
     #[test]
     fn a_silent_scenario_that_ran_its_rounds_succeeds() -> Result {
         // The harness, its threads stopped by `finish()`, is dropped as the `let` ends.
-        let verdict = load_and_unload(true)?.finish();
+        let verdict = load_and_unload::<Counter>(true)?.finish();
         assert_eq!(verdict, Some(true));
         Ok(())
     }
 
     #[test]
     fn a_report_that_lockdep_never_made_fails() -> Result {
-        let verdict = load_and_unload(false)?.finish();
+        let verdict = load_and_unload::<Counter>(false)?.finish();
         assert_eq!(verdict, Some(false));
         Ok(())
     }
 
     #[test]
     fn a_verdict_is_given_once() -> Result {
-        let mut harness = load_and_unload(true)?;
+        let mut harness = load_and_unload::<Counter>(true)?;
         let (first, second) = (harness.finish(), harness.finish());
         drop(harness);
         assert_eq!(first, Some(true));
         assert_eq!(second, None);
+        Ok(())
+    }
+
+    #[test]
+    fn each_round_walks_the_typed_order_from_its_own_token() -> Result {
+        let verdict = load_and_unload::<Walk>(true)?.finish();
+        assert_eq!(verdict, Some(true));
         Ok(())
     }
 }
