@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit tests of the lab's library: the semaphore, the kernel-thread handle, the rendezvous,
-//! the parameter checks, and the harness (its verdict, and the typed lock order it hands each
-//! round).
+//! the parameter checks, the harness (its verdict, and the typed lock order it hands each round),
+//! and the interrupt-disabling spinlock.
 //!
 //! The suites run when this module is loaded (the module loader runs every suite in a module's
 //! `.kunit_test_suites` section) and print their results as KTAP in the kernel log. The module
@@ -22,7 +22,7 @@ module! {
     type: LabKunit,
     name: "deadlock_lab_kunit",
     authors: ["deadlock-lab developers"],
-    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness, typed lock order)",
+    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness, typed lock order, interrupt-disabling spinlock)",
     license: "GPL",
 }
 
@@ -64,6 +64,20 @@ fn within(ms: i64, cond: impl Fn() -> bool) -> bool {
 fn eventually(cond: impl Fn() -> bool) -> bool {
     within(1000, cond)
 }
+
+/// Whether interrupts are enabled on the local CPU: the interrupt flag of EFLAGS, read as the
+/// kernel's `native_save_fl()` reads it (`irqs_disabled()` is a C macro, with no binding).
+#[cfg(target_arch = "x86_64")]
+fn irqs_enabled() -> bool {
+    let flags: u64;
+    // SAFETY: `pushfq` then `pop` copy EFLAGS into a register through the stack, which they leave
+    // as they found it; nothing else is read or written, and the flags are not changed.
+    unsafe { core::arch::asm!("pushfq", "pop {}", out(reg) flags, options(preserves_flags)) };
+    flags & (1 << kernel::bindings::X86_EFLAGS_IF_BIT) != 0
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("irqs_enabled() reads x86's EFLAGS; the lab builds for x86_64 only");
 
 #[kunit_tests(deadlock_lab_semaphore)]
 mod semaphore {
@@ -486,6 +500,47 @@ mod harness {
     fn each_round_walks_the_typed_order_from_its_own_token() -> Result {
         let verdict = load_and_unload::<Walk>(true)?.finish();
         assert_eq!(verdict, Some(true));
+        Ok(())
+    }
+}
+
+#[kunit_tests(deadlock_lab_spinlock_irq)]
+mod spinlock_irq {
+    use super::irqs_enabled;
+    use kernel::prelude::*;
+
+    // The lock `deadlock_irq` takes: the kernel crate's where it has one (7.3 on), else the lab's
+    // (`src/lab/irqsave.rs`), the same probe and the same names.
+    #[cfg(not(kernel_spinlock_irq))]
+    use crate::lab::irqsave::new_spinlock_irq;
+    #[cfg(kernel_spinlock_irq)]
+    use kernel::sync::new_spinlock_irq;
+
+    #[test]
+    fn guards_dropped_out_of_order_keep_interrupts_off_until_the_last() -> Result {
+        let x = KBox::pin_init(new_spinlock_irq!(0u32, "kunit_irq_x"), GFP_KERNEL)?;
+        let y = KBox::pin_init(new_spinlock_irq!(0u32, "kunit_irq_y"), GFP_KERNEL)?;
+        let before = irqs_enabled();
+        let a = x.lock();
+        let b = y.lock();
+        let with_both = irqs_enabled();
+        drop(a);
+        let with_second = irqs_enabled();
+        drop(b);
+        let after = irqs_enabled();
+        // In order, too: the inner guard goes first and leaves interrupts off for the outer one.
+        let a = x.lock();
+        let b = y.lock();
+        drop(b);
+        let with_first = irqs_enabled();
+        drop(a);
+        let after_in_order = irqs_enabled();
+        assert!(before);
+        assert!(!with_both);
+        assert!(!with_second);
+        assert!(after);
+        assert!(!with_first);
+        assert!(after_in_order);
         Ok(())
     }
 }
