@@ -113,10 +113,10 @@ struct Lab {
 
 /// Every thread of the ring but the last: `sem`i, then `sem`i+1, in every mode.
 #[inline(never)]
-fn thread_a(lab: &Lab, me: &Thread<Lab>) {
+fn thread_a(lab: &Lab, me: &Thread<Lab>, none: &mut Locked<'_, Unlocked>) {
     let (first, second) = lab.pair(me);
     if lab.locks == 2 && lab.mode == Mode::Fixed(1) {
-        return lab.in_order(me);
+        return lab.in_order(me, none);
     }
     lab.take(me, first, second);
 }
@@ -124,14 +124,14 @@ fn thread_a(lab: &Lab, me: &Thread<Lab>) {
 /// The last thread of the ring (thread B of the ABBA): `sem`N, then `sem1`, closing the ring;
 /// `sem1` then `sem`N once fixed; or `sem`N then a try of `sem1`, with back-off.
 #[inline(never)]
-fn thread_b(lab: &Lab, me: &Thread<Lab>) {
+fn thread_b(lab: &Lab, me: &Thread<Lab>, none: &mut Locked<'_, Unlocked>) {
     let (first, second) = lab.pair(me);
     match lab.mode {
         Mode::Broken => lab.take(me, first, second),
         // The order the type forbids cannot be written with it: the broken and the back-off
         // orders take the semaphores untyped. So does a ring of more than two, whose order is
         // chosen at load time.
-        Mode::Fixed(1) if lab.locks == 2 => lab.in_order(me),
+        Mode::Fixed(1) if lab.locks == 2 => lab.in_order(me, none),
         Mode::Fixed(1) => lab.take(me, second, first),
         Mode::Fixed(_) => lab.back_off(me, first, second),
     }
@@ -158,11 +158,11 @@ impl Lab {
         (self.sem(place), self.sem(self.place(place + 1)))
     }
 
-    /// One round in the order the compiler checks: `sem1`, then `sem2`. Taking them the other
-    /// way round here does not build (see `tests/compile-fail/`).
+    /// One round in the order the compiler checks: `sem1`, then `sem2`, from the token the
+    /// harness handed the round. Taking them the other way round here does not build (see
+    /// `tests/compile-fail/`).
     #[inline(always)]
-    fn in_order(&self, me: &Thread<Self>) {
-        let mut none = Locked::start();
+    fn in_order(&self, me: &Thread<Self>, none: &mut Locked<'_, Unlocked>) {
         let (held1, mut at1) = none.down(&self.sem1);
         let (held2, _at2) = at1.down(&self.sem2);
         self.critical(
@@ -353,7 +353,8 @@ impl Scenario for Lab {
         pr_info!("starting {n} threads on {locks} semaphores: rounds={rounds}, hold_us={hold_us}, annotate={annotate}, overlap={overlap}\n");
         for i in 0..n {
             let last = self.closes_ring(i);
-            let body: fn(&Self, &Thread<Self>) = if last { thread_b } else { thread_a };
+            let body: fn(&Self, &Thread<Self>, &mut Locked<'_, Unlocked>) =
+                if last { thread_b } else { thread_a };
             let (name, number) = self.name_of(i);
             // Spread over the CPUs, so that the threads contend from all of them at once. (A
             // checked remainder: objtool's list of Rust functions that never return misses
@@ -363,7 +364,7 @@ impl Scenario for Lab {
                 rounds,
                 cpu: i.checked_rem(kernel::cpu::nr_cpu_ids()),
                 later: last && !self.overlap,
-                ..Thread::of(name, body)
+                ..Thread::ordered(name, body)
             })?;
         }
         Ok(())

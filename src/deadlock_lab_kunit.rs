@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit tests of the lab's library: the semaphore, the kernel-thread handle, the rendezvous,
-//! the parameter checks and the harness's verdict.
+//! the parameter checks, the harness (its verdict, and the typed lock order it hands each round),
+//! and the interrupt-disabling spinlock.
 //!
 //! The suites run when this module is loaded (the module loader runs every suite in a module's
 //! `.kunit_test_suites` section) and print their results as KTAP in the kernel log. The module
 //! itself does nothing. Built only when the kernel has `CONFIG_KUNIT=y`.
+//!
+//! A failed KUnit assertion aborts the test's thread, which skips every destructor: a test that
+//! failed an `assert!` while it held a lock would leave it held, and one that failed with a thread
+//! alive would leave that thread running module code after unload. So a test first records what
+//! it saw, releases its locks and stops its threads, and only then asserts; while a thread runs,
+//! it checks with [`check`], which returns an error and lets the destructors run.
 
 mod lab;
 
@@ -15,7 +22,7 @@ module! {
     type: LabKunit,
     name: "deadlock_lab_kunit",
     authors: ["deadlock-lab developers"],
-    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness)",
+    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness, typed lock order, interrupt-disabling spinlock)",
     license: "GPL",
 }
 
@@ -58,13 +65,26 @@ fn eventually(cond: impl Fn() -> bool) -> bool {
     within(1000, cond)
 }
 
+/// Whether interrupts are enabled on the local CPU: the interrupt flag of EFLAGS, read as the
+/// kernel's `native_save_fl()` reads it (`irqs_disabled()` is a C macro, with no binding).
+#[cfg(target_arch = "x86_64")]
+fn irqs_enabled() -> bool {
+    let flags: u64;
+    // SAFETY: `pushfq` then `pop` copy EFLAGS into a register through the stack, which they leave
+    // as they found it; nothing else is read or written, and the flags are not changed.
+    unsafe { core::arch::asm!("pushfq", "pop {}", out(reg) flags, options(preserves_flags)) };
+    flags & (1 << kernel::bindings::X86_EFLAGS_IF_BIT) != 0
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("irqs_enabled() reads x86's EFLAGS; the lab builds for x86_64 only");
+
 #[kunit_tests(deadlock_lab_semaphore)]
 mod semaphore {
     use super::{check, eventually};
     use crate::lab::backoff;
     use crate::lab::harness::debug_locks;
     use crate::lab::kthread::KThread;
-    use crate::lab::order::{Locked, Ordered, Unlocked};
     use crate::new_semaphore;
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
@@ -79,15 +99,19 @@ mod semaphore {
     #[test]
     fn guard_gives_the_unit_back_on_every_path() -> Result {
         let sem = KBox::pin_init(new_semaphore!(1, "kunit_sem"), GFP_KERNEL)?;
-        assert_eq!(fails_holding(&sem), Err(EINVAL));
+        let failed = fails_holding(&sem);
         let mut slept = false;
         let held = sem.down_then(|| slept = true);
-        assert!(!slept);
-        assert!(sem.name() == c"kunit_sem");
-        assert!(!held.waited());
+        let waited = held.waited();
         drop(held);
         let again = sem.down();
-        assert!(!again.waited());
+        let waited_again = again.waited();
+        drop(again);
+        assert_eq!(failed, Err(EINVAL));
+        assert!(!slept);
+        assert!(sem.name() == c"kunit_sem");
+        assert!(!waited);
+        assert!(!waited_again);
         Ok(())
     }
 
@@ -95,8 +119,11 @@ mod semaphore {
     fn a_count_above_one_admits_that_many_holders() -> Result {
         let sem = KBox::pin_init(new_semaphore!(3, "kunit_sem3"), GFP_KERNEL)?;
         let (a, b, c) = (sem.down(), sem.down(), sem.down());
-        assert!(!a.waited() && !b.waited() && !c.waited());
-        assert_eq!(sem.sleepers(), 0);
+        let waited = a.waited() || b.waited() || c.waited();
+        let sleepers = sem.sleepers();
+        drop((a, b, c));
+        assert!(!waited);
+        assert_eq!(sleepers, 0);
         Ok(())
     }
 
@@ -145,10 +172,14 @@ mod semaphore {
     fn try_down_takes_a_free_unit_and_nothing_else() -> Result {
         let sem = KBox::pin_init(new_semaphore!(1, "kunit_sem_try"), GFP_KERNEL)?;
         let held = sem.try_down();
-        assert!(held.as_ref().is_some_and(|g| !g.waited()));
-        assert!(sem.try_down().is_none());
+        let took = held.as_ref().is_some_and(|g| !g.waited());
+        // Each `let` drops what its try took, if anything, at its end.
+        let refused_while_held = sem.try_down().is_none();
         drop(held);
-        assert!(sem.try_down().is_some());
+        let took_again = sem.try_down().is_some();
+        assert!(took);
+        assert!(refused_while_held);
+        assert!(took_again);
         Ok(())
     }
 
@@ -157,32 +188,18 @@ mod semaphore {
         let a = KBox::pin_init(new_semaphore!(1, "kunit_backoff_a"), GFP_KERNEL)?;
         let b = KBox::pin_init(new_semaphore!(1, "kunit_backoff_b"), GFP_KERNEL)?;
         let mut backoffs = 0;
-        assert!(backoff::take_both(&a, &b, &mut backoffs, || true).is_some());
-        assert_eq!(backoffs, 0);
+        let took_both = backoff::take_both(&a, &b, &mut backoffs, || true).is_some();
+        let backoffs_free = backoffs;
         // With the second taken, it backs off once and, told to, gives up holding nothing.
-        let _held = b.down();
-        assert!(backoff::take_both(&a, &b, &mut backoffs, || true).is_none());
+        let held = b.down();
+        let gave_up = backoff::take_both(&a, &b, &mut backoffs, || true).is_none();
+        let first_free = a.try_down().is_some();
+        drop(held);
+        assert!(took_both);
+        assert_eq!(backoffs_free, 0);
+        assert!(gave_up);
         assert_eq!(backoffs, 1);
-        assert!(a.try_down().is_some());
-        Ok(())
-    }
-
-    #[test]
-    fn the_typed_order_walks_its_levels() -> Result {
-        crate::lock_order!(Unlocked => First => Second);
-        let one = KBox::pin_init(
-            Ordered::<First>::new(new_semaphore!(1, "kunit_first")),
-            GFP_KERNEL,
-        )?;
-        let two = KBox::pin_init(
-            Ordered::<Second>::new(new_semaphore!(1, "kunit_second")),
-            GFP_KERNEL,
-        )?;
-        let mut none = Locked::start();
-        let (held1, mut at1) = none.down(&one);
-        let (held2, _at2) = at1.down(&two);
-        assert!(!held1.waited() && !held2.waited());
-        assert!(one.untyped().try_down().is_none());
+        assert!(first_free);
         Ok(())
     }
 
@@ -238,8 +255,9 @@ mod kthread {
         let r = ran.clone();
         let thread = KThread::spawn(c"kunit_returns", None, move |_| r.complete_all())?;
         ran.wait_for_completion();
-        assert!(thread.pid() > 0);
+        let pid = thread.pid();
         drop(thread);
+        assert!(pid > 0);
         Ok(())
     }
 
@@ -259,7 +277,9 @@ mod kthread {
     #[test]
     fn a_cpu_that_does_not_exist_is_refused() {
         let cpu = kernel::cpu::nr_cpu_ids();
-        assert!(KThread::spawn(c"kunit_nowhere", Some(cpu), |_| ()).is_err());
+        // A thread started by mistake is stopped as the `let` ends, before the assertion.
+        let refused = KThread::spawn(c"kunit_nowhere", Some(cpu), |_| ()).is_err();
+        assert!(refused);
     }
 }
 
@@ -345,13 +365,31 @@ mod params {
 mod harness {
     use super::{check, eventually};
     use crate::lab::harness::Declaration;
+    use crate::lab::order::Locked;
+    use crate::lab::order::Ordered;
+    use crate::lab::order::Unlocked;
     use crate::lab::prelude::*;
+    use crate::new_semaphore;
     use kernel::prelude::*;
     use kernel::sync::atomic::{Atomic, Relaxed};
 
     /// The next test scenario's mode, and its thread's rounds; the tests run one at a time.
     static FIXED: Atomic<bool> = Atomic::new(true);
     static ROUNDS: Atomic<u64> = Atomic::new(0);
+
+    /// The declaration of both test scenarios: `FIXED` picks the one that declares silence.
+    macro_rules! declare {
+        ($ty:ty) => {
+            impl Declaration for $ty {
+                const BROKEN: Expect =
+                    Expect::reports("counts, and declares a report", "reported", 0);
+                const FIXED: Expect = Expect::silent("counts, and declares silence", "silent");
+                fn mode() -> Result<Mode> {
+                    Mode::from_fixed(i64::from(FIXED.load(Relaxed)))
+                }
+            }
+        };
+    }
 
     /// A scenario with one thread that counts ten rounds and takes no lock.
     #[pin_data]
@@ -361,13 +399,7 @@ mod harness {
         ROUNDS.add(1, Relaxed);
     }
 
-    impl Declaration for Counter {
-        const BROKEN: Expect = Expect::reports("counts, and declares a report", "reported", 0);
-        const FIXED: Expect = Expect::silent("counts, and declares silence", "silent");
-        fn mode() -> Result<Mode> {
-            Mode::from_fixed(i64::from(FIXED.load(Relaxed)))
-        }
-    }
+    declare!(Counter);
 
     impl Scenario for Counter {
         fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
@@ -386,32 +418,129 @@ mod harness {
         }
     }
 
-    /// Loads `Counter` as a module would, waits for its rounds, and unloads it.
-    fn load_and_unload(fixed: bool) -> Result<Harness<Counter>> {
+    crate::lock_order!(Unlocked => First => Second);
+
+    /// A scenario with one thread that walks a typed order of two semaphores, ten rounds, each
+    /// from the token the harness hands it.
+    #[pin_data]
+    struct Walk {
+        #[pin]
+        first: Ordered<First>,
+        #[pin]
+        second: Ordered<Second>,
+    }
+
+    /// Counts the round if it held both semaphores at once, neither of which it had to wait for.
+    fn walk(w: &Walk, _me: &Thread<Walk>, none: &mut Locked<'_, Unlocked>) {
+        let (held1, mut at1) = none.down(&w.first);
+        let (held2, _at2) = at1.down(&w.second);
+        let first_held = w.first.untyped().try_down().is_none();
+        if first_held && !held1.waited() && !held2.waited() {
+            ROUNDS.add(1, Relaxed);
+        }
+    }
+
+    declare!(Walk);
+
+    impl Scenario for Walk {
+        fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
+            Ok(try_pin_init!(Self {
+                first <- Ordered::new(new_semaphore!(1, "kunit_first")),
+                second <- Ordered::new(new_semaphore!(1, "kunit_second")),
+            }))
+        }
+
+        fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
+            threads.start(Thread {
+                rounds: 10,
+                ..Thread::ordered(c"kunit_walk", walk)
+            })
+        }
+
+        fn unblock(&self, _mode: Mode) -> u32 {
+            0
+        }
+    }
+
+    /// Loads `S` as a module would, waits for its ten rounds, and unloads it.
+    fn load_and_unload<S: Scenario>(fixed: bool) -> Result<Harness<S>> {
         FIXED.store(fixed, Relaxed);
         ROUNDS.store(0, Relaxed);
-        let harness = Harness::<Counter>::start()?;
+        let harness = Harness::<S>::start()?;
         check(eventually(|| ROUNDS.load(Relaxed) == 10))?;
         Ok(harness)
     }
 
     #[test]
     fn a_silent_scenario_that_ran_its_rounds_succeeds() -> Result {
-        assert_eq!(load_and_unload(true)?.finish(), Some(true));
+        // The harness, its threads stopped by `finish()`, is dropped as the `let` ends.
+        let verdict = load_and_unload::<Counter>(true)?.finish();
+        assert_eq!(verdict, Some(true));
         Ok(())
     }
 
     #[test]
     fn a_report_that_lockdep_never_made_fails() -> Result {
-        assert_eq!(load_and_unload(false)?.finish(), Some(false));
+        let verdict = load_and_unload::<Counter>(false)?.finish();
+        assert_eq!(verdict, Some(false));
         Ok(())
     }
 
     #[test]
     fn a_verdict_is_given_once() -> Result {
-        let mut harness = load_and_unload(true)?;
-        assert_eq!(harness.finish(), Some(true));
-        assert_eq!(harness.finish(), None);
+        let mut harness = load_and_unload::<Counter>(true)?;
+        let (first, second) = (harness.finish(), harness.finish());
+        drop(harness);
+        assert_eq!(first, Some(true));
+        assert_eq!(second, None);
+        Ok(())
+    }
+
+    #[test]
+    fn each_round_walks_the_typed_order_from_its_own_token() -> Result {
+        let verdict = load_and_unload::<Walk>(true)?.finish();
+        assert_eq!(verdict, Some(true));
+        Ok(())
+    }
+}
+
+#[kunit_tests(deadlock_lab_spinlock_irq)]
+mod spinlock_irq {
+    use super::irqs_enabled;
+    use kernel::prelude::*;
+
+    // The lock `deadlock_irq` takes: the kernel crate's where it has one (7.3 on), else the lab's
+    // (`src/lab/irqsave.rs`), the same probe and the same names.
+    #[cfg(not(kernel_spinlock_irq))]
+    use crate::lab::irqsave::new_spinlock_irq;
+    #[cfg(kernel_spinlock_irq)]
+    use kernel::sync::new_spinlock_irq;
+
+    #[test]
+    fn guards_dropped_out_of_order_keep_interrupts_off_until_the_last() -> Result {
+        let x = KBox::pin_init(new_spinlock_irq!(0u32, "kunit_irq_x"), GFP_KERNEL)?;
+        let y = KBox::pin_init(new_spinlock_irq!(0u32, "kunit_irq_y"), GFP_KERNEL)?;
+        let before = irqs_enabled();
+        let a = x.lock();
+        let b = y.lock();
+        let with_both = irqs_enabled();
+        drop(a);
+        let with_second = irqs_enabled();
+        drop(b);
+        let after = irqs_enabled();
+        // In order, too: the inner guard goes first and leaves interrupts off for the outer one.
+        let a = x.lock();
+        let b = y.lock();
+        drop(b);
+        let with_first = irqs_enabled();
+        drop(a);
+        let after_in_order = irqs_enabled();
+        assert!(before);
+        assert!(!with_both);
+        assert!(!with_second);
+        assert!(after);
+        assert!(!with_first);
+        assert!(after_in_order);
         Ok(())
     }
 }

@@ -16,6 +16,10 @@
 //! A scenario never decides its own verdict.
 
 use super::kthread::{KThread, ThreadContext};
+#[cfg(lab_order)]
+use super::order::Locked;
+#[cfg(lab_order)]
+use super::order::Unlocked;
 use super::params::Mode;
 use core::ops::RangeInclusive;
 use kernel::fmt;
@@ -72,7 +76,26 @@ impl Expect {
     }
 }
 
-/// One thread of a scenario. Start from [`Thread::of`] and change what differs.
+/// One round of a thread's work.
+pub(crate) enum Body<S> {
+    /// A round that takes no lock of a typed order.
+    Plain(fn(&S, &Thread<S>)),
+    /// A round that walks a typed lock order ([`super::order`]) from the token the harness
+    /// hands it.
+    #[cfg(lab_order)]
+    Ordered(fn(&S, &Thread<S>, &mut Locked<'_, Unlocked>)),
+}
+
+impl<S> Clone for Body<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Body<S> {}
+
+/// One thread of a scenario. Start from [`Thread::of`] (or [`Thread::ordered`]) and change what
+/// differs.
 pub(crate) struct Thread<S> {
     /// The thread's name, as `ps`, lockdep and the hung-task detector print it.
     pub(crate) name: &'static CStr,
@@ -83,7 +106,7 @@ pub(crate) struct Thread<S> {
     pub(crate) index: u32,
     /// One round of the thread's work: the scenario's lock-taking code. It is given its own
     /// thread's description, whose `Display` is the thread's name.
-    pub(crate) body: fn(&S, &Thread<S>),
+    pub(crate) body: Body<S>,
     /// Rounds to run; 0 runs until the module is unloaded.
     pub(crate) rounds: u64,
     /// The only CPU the thread may run on, if it matters.
@@ -103,11 +126,26 @@ impl<S> Thread<S> {
             name,
             number: 0,
             index: 0,
-            body,
+            body: Body::Plain(body),
             rounds: 1,
             cpu: None,
             later: false,
             stopped_first: false,
+        }
+    }
+
+    /// A thread called `name` whose rounds take locks of a typed order: each round of `body` is
+    /// handed a new token of [`Unlocked`], the only way to start a walk through the order.
+    /// Otherwise as [`Thread::of`].
+    #[cfg(lab_order)]
+    pub(crate) fn ordered(
+        name: &'static CStr,
+        body: fn(&S, &Thread<S>, &mut Locked<'_, Unlocked>),
+    ) -> Self {
+        // The rest as `Thread::of` sets it, whose plain body this one replaces.
+        Thread {
+            body: Body::Ordered(body),
+            ..Thread::of(name, |_, _| ())
         }
     }
 }
@@ -335,7 +373,20 @@ fn run<S: Scenario>(s: &S, c: &Common, spec: Thread<S>, ctx: &ThreadContext) {
         && !c.stopping.load(Relaxed)
         && (spec.rounds == 0 || done < spec.rounds)
     {
-        (spec.body)(s, &spec);
+        match spec.body {
+            Body::Plain(body) => body(s, &spec),
+            #[cfg(lab_order)]
+            Body::Ordered(body) => {
+                // SAFETY: This is the top of a round, on the thread's own task, and the token lives
+                // only for the round. The previous round's token was dropped when that round
+                // returned, and with it everything taken through it: a guard taken through a
+                // token borrows it, so no guard of the order outlives its round but a leaked one.
+                // So the task holds no lock taken through a token, leaked guards aside, and this
+                // is its one token.
+                let mut none = unsafe { Locked::new() };
+                body(s, &spec, &mut none);
+            }
+        }
         done += 1;
         c.done[spec.index as usize].store(done, Relaxed);
     }

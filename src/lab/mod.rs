@@ -9,8 +9,9 @@
 //! has its own `SpinLockIrq` (`--cfg kernel_spinlock_irq`). A part brings what it needs along: the
 //! harness (and its `prelude`) the kernel thread and the parameters, the semaphore its lockdep
 //! map, the typed order and the back-off the semaphore, and the back-off the semaphore's try
-//! operation. So every part a module compiles is used, and the compiler's dead-code check holds
-//! for the whole library.
+//! operation. The harness hands tokens of the typed order to a thread's rounds
+//! (`Thread::ordered`) only in a module that names `lab::order`. So every part a module compiles
+//! is used, and the compiler's dead-code check holds for the whole library.
 
 #[cfg(lab_backoff)]
 pub(crate) mod backoff;

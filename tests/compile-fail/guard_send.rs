@@ -6,9 +6,13 @@
 //! spawn, the case would fail on a lifetime first and prove nothing). Its twin asserts that the
 //! semaphore itself is `Send`.
 //!
+//! The messages below are the compiler's own notes, which no line of the case contains: that the
+//! guard is not `Send` because of the raw pointer of its `NotThreadSafe` marker (an alias of
+//! `PhantomData<*mut ()>`, which is why the notes name the pointer and not the alias).
+//!
 //! expect-error: E0277
-//! expect-message: cannot be sent between threads safely
-//! expect-message: SemaphoreGuard<'static>
+//! expect-message: within `SemaphoreGuard<'static>`, the trait `Send` is not implemented for `*mut ()`
+//! expect-message: required because it appears within the type `SemaphoreGuard<'static>`
 
 mod lab;
 

@@ -10,13 +10,15 @@ mod lab;
 
 use kernel::prelude::*;
 use lab::order::{Locked, Ordered, Unlocked};
+use lab::prelude::*;
 
-module! {
-    type: Case,
-    name: "compile_fail_inverted_order",
-    authors: ["deadlock-lab developers"],
-    description: "Compile-fail case: the inverted order against the typed lock order",
-    license: "GPL",
+lab_module! {
+    Pair, "compile_fail_inverted_order", "Compile-fail case: the inverted order against the typed lock order",
+    params: {
+        fixed: "Unused (allowed 0..=1)" = 1,
+    },
+    broken: Expect::reports("a round of the case", "the case ran", 0),
+    fixed: Expect::silent("a round of the case", "the case ran"),
 }
 
 lock_order!(Unlocked => Sem1 => Sem2);
@@ -29,8 +31,7 @@ struct Pair {
     sem2: Ordered<Sem2>,
 }
 
-fn round(pair: &Pair) {
-    let mut none = Locked::start();
+fn round(pair: &Pair, _me: &Thread<Pair>, none: &mut Locked<'_, Unlocked>) {
     // lab:broken
     let (_held2, mut at2) = none.down(&pair.sem2);
     let (_held1, _at1) = at2.down(&pair.sem1);
@@ -40,18 +41,19 @@ fn round(pair: &Pair) {
     // lab:end
 }
 
-struct Case;
+impl Scenario for Pair {
+    fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
+        Ok(try_pin_init!(Pair {
+            sem1 <- Ordered::new(new_semaphore!(1, "sem1")),
+            sem2 <- Ordered::new(new_semaphore!(1, "sem2")),
+        }))
+    }
 
-impl kernel::Module for Case {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let pair = KBox::pin_init(
-            try_pin_init!(Pair {
-                sem1 <- Ordered::new(new_semaphore!(1, "sem1")),
-                sem2 <- Ordered::new(new_semaphore!(1, "sem2")),
-            }),
-            GFP_KERNEL,
-        )?;
-        round(&pair);
-        Ok(Case)
+    fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
+        threads.start(Thread::ordered(c"compile_fail", round))
+    }
+
+    fn unblock(&self, _mode: Mode) -> u32 {
+        0
     }
 }

@@ -28,9 +28,17 @@ static DEFINE_SEMAPHORE(sem1, 1);
 static DEFINE_SEMAPHORE(sem2, 1);
 
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
+/*
+ * A semaphore is a sleeping lock: its maps say so, as mutex.h's and rwsem.h's
+ * static initialisers do. STATIC_LOCKDEP_MAP_INIT leaves wait_type_inner at
+ * 0 (LD_WAIT_INV), for which lockdep skips its wait-context checks, so that
+ * taking one of these while holding a spinlock would go unreported.
+ */
+#define SLEEPING_LOCKDEP_MAP_INIT(_name, _key) \
+	{ .name = (_name), .key = (void *)(_key), .wait_type_inner = LD_WAIT_SLEEP }
 static struct lock_class_key key1, key2;
-static struct lockdep_map map1 = STATIC_LOCKDEP_MAP_INIT("c_sem1", &key1);
-static struct lockdep_map map2 = STATIC_LOCKDEP_MAP_INIT("c_sem2", &key2);
+static struct lockdep_map map1 = SLEEPING_LOCKDEP_MAP_INIT("c_sem1", &key1);
+static struct lockdep_map map2 = SLEEPING_LOCKDEP_MAP_INIT("c_sem2", &key2);
 #define MAP(m) (&(m))
 #else
 #define MAP(m) NULL
@@ -96,16 +104,24 @@ static int __init c_abba_init(void)
 		return -EINVAL;
 	}
 	pr_info("c_abba: thread B takes %s (fixed=%d)\n", fixed ? "sem1 then sem2" : "sem2 then sem1", fixed);
-	thread_a = kthread_run(run, NULL, "c_abba_a");
+	/*
+	 * Create, take a reference, and only then wake: a thread that runs may
+	 * exit, and kthread_stop() must not meet a task_struct already freed.
+	 * Neither thread runs before both exist, so a failure stops threads
+	 * that never ran (kthread_stop() then returns -EINTR).
+	 */
+	thread_a = kthread_create(run, NULL, "c_abba_a");
 	if (IS_ERR(thread_a))
 		return PTR_ERR(thread_a);
 	get_task_struct(thread_a);
-	thread_b = kthread_run(run, (void *)1, "c_abba_b");
+	thread_b = kthread_create(run, (void *)1, "c_abba_b");
 	if (IS_ERR(thread_b)) {
 		kthread_stop_put(thread_a);
 		return PTR_ERR(thread_b);
 	}
 	get_task_struct(thread_b);
+	wake_up_process(thread_a);
+	wake_up_process(thread_b);
 	return 0;
 }
 
