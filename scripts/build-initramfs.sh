@@ -35,8 +35,8 @@ for ko in "$module_dir"/src/*.ko; do
 done
 # The guest's own small tools (tests/guest/*.c), static, with the kernel's
 # nolibc: no C library needed on the host or in the guest. Each is built
-# again only when its source, the compiler or the kernel tree changed (the
-# four took 0.9 s of every make test).
+# again only when its source, the compiler or the kernel tree changed, not
+# at every make test.
 nolibc=$KERNEL_SRC/tools/include/nolibc
 cc=clang${LLVM#1}
 tools_dir=$LAB_OUT/guest-tools

@@ -13,8 +13,8 @@ usage() { echo "usage: $0    (env: KERNEL_SRC, DEADLOCK_LAB_CACHE, LAB_JOBS)" >&
 fragment=$LAB_ROOT/scripts/lab.config
 # Bump when the way the kernel is built changes in a way the key misses.
 recipe=1
-# Disk a cold build needs (source is separate): measured 735 MiB with
-# debug info, with headroom.
+# Disk a cold build needs (source is separate): the build with debug info,
+# with headroom.
 need_gib=2
 
 src=$("$LAB_ROOT/scripts/fetch-kernel.sh")

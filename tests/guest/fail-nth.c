@@ -86,7 +86,7 @@ static int loaded(const char *name)
 	return 0;
 }
 
-/* The module's name, from its file name: "/lib/modules/a_b.ko" -> "a_b". */
+/* The module's name, from its file's: ".../a_b.ko" -> "a_b". */
 static void module_name(const char *path, char *name, size_t size)
 {
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;

@@ -18,6 +18,6 @@ done
 lab_ready gdb
 # Guest time stands still while gdb holds the machine; this bounds only the
 # wait for gdb to attach and finish.
-check gdb-done "the host's gdb session finished and released the guest" wait_until 180 sysctl_is "$LAB_RELEASE_SYSCTL" "$LAB_RELEASE_VALUE"
+check released "the host's gdb session finished and released the guest" wait_until 180 sysctl_is "$LAB_RELEASE_SYSCTL" "$LAB_RELEASE_VALUE"
 check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
 finish

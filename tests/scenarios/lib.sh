@@ -390,8 +390,8 @@ nap() {
 
 # wait_until SECS PREDICATE [ARGS...]: poll until the predicate holds, for at
 # most SECS seconds: every 50 ms for the first half second, then every
-# 200 ms. (A predicate that reads the kernel log costs about 30 ms of CPU
-# under TCG; polling it every 50 ms for long kept a CPU busy.)
+# 200 ms: a predicate that reads the kernel log costs tens of milliseconds
+# of CPU under TCG, which polling too often would take from the module.
 wait_until() {
 	local end i=0
 	end=$(($(uptime_cs) + $1 * 100))

@@ -111,10 +111,24 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
     let example = suite.lab.root.join("tests/examples/c-abba");
     let read = |f: &str| std::fs::read_to_string(example.join(f)).unwrap_or_default();
     let (source, kbuild, decl) = (read("c_abba.c"), read("Kbuild"), read("fixed.expect.json"));
-    // What a case is: its name, the files of its directory, the error expected.
-    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str);
+    // What a case is: its name, the files of its directory, the error
+    // expected, and the directory's own name.
+    type Case<'a> = (&'a str, Vec<(&'a str, String)>, &'a str, &'a str);
+    let whole = || {
+        vec![
+            ("c_abba.c", source.clone()),
+            ("Kbuild", kbuild.clone()),
+            ("fixed.expect.json", decl.clone()),
+        ]
+    };
     let cases: Vec<Case> = vec![
-        ("an empty directory", vec![], "is empty"),
+        (
+            "a path with a space, which Kbuild cannot take",
+            whole(),
+            "holds a space",
+            "my module",
+        ),
+        ("an empty directory", vec![], "is empty", "m"),
         (
             "no Kbuild or Makefile",
             vec![
@@ -122,6 +136,7 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
                 ("fixed.expect.json", decl.clone()),
             ],
             "has no Kbuild or Makefile",
+            "m",
         ),
         (
             "a misspelt key in its declaration",
@@ -131,6 +146,7 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
                 ("fixed.expect.json", decl.replace("\"params\"", "\"parms\"")),
             ],
             "unknown field `parms`",
+            "m",
         ),
         (
             "a compile error",
@@ -143,6 +159,7 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
                 ("fixed.expect.json", decl.clone()),
             ],
             "failed",
+            "m",
         ),
         (
             "a declaration naming a module that was not built",
@@ -155,19 +172,22 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
                 ),
             ],
             "module \"c_abbb\" was not built",
+            "m",
         ),
     ];
     let mut ok = true;
     let mut diags = Vec::new();
-    for (what, files, want) in cases {
-        let Ok(dir) = crate::qemu::tempdir("outside") else {
+    for (what, files, want, name) in cases {
+        let Ok(top) = crate::qemu::tempdir("outside") else {
             return (false, vec!["no temporary directory".into()]);
         };
+        let dir = top.join(name);
+        let _ = std::fs::create_dir_all(&dir);
         for (name, text) in &files {
             let _ = std::fs::write(dir.join(name), text);
         }
         let r = crate::outside::prepare(&suite.lab, &suite.kernel, &dir);
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = std::fs::remove_dir_all(&top);
         let _ = std::fs::remove_dir_all(
             suite
                 .lab

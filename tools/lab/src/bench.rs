@@ -107,34 +107,8 @@ fn empty_boots(suite: &Setup, n: usize) -> Result<(f64, f64), Error> {
     for _ in 0..n {
         let t0 = Instant::now();
         let cpu0 = children_cpu();
-        let (ok, text) = output(
-            Command::new("timeout")
-                .args([
-                    "60",
-                    QEMU,
-                    "-accel",
-                    "tcg",
-                    "-cpu",
-                    "max",
-                    "-smp",
-                    "2,sockets=2,cores=1,threads=1",
-                    "-m",
-                    "512",
-                ])
-                .args([
-                    "-nodefaults",
-                    "-no-reboot",
-                    "-display",
-                    "none",
-                    "-serial",
-                    "null",
-                    "-kernel",
-                ])
-                .arg(k.get("BZIMAGE"))
-                .arg("-initrd")
-                .arg(&initrd)
-                .args(["-append", "console=ttyS0 panic=-1"]),
-        );
+        let args = Spec::bare(&initrd).args(k, "tcg", "null", "null");
+        let (ok, text) = output(Command::new("timeout").arg("60").arg(QEMU).args(&args));
         if !ok {
             return Err(Error::new(format!("the empty boot failed: {text}")));
         }
@@ -176,23 +150,7 @@ fn empty_initramfs(suite: &Setup, dir: &Path) -> Result<PathBuf, Error> {
     )
     .map_err(|e| Error::new(e.to_string()))?;
     let out = dir.join("empty.cpio");
-    let gen = suite.kernel.kdir().join("usr/gen_init_cpio");
-    let status = Command::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "'{}' '{}' >'{}'",
-            gen.display(),
-            spec.display(),
-            out.display()
-        ))
-        .status()
-        .map_err(|e| Error::new(e.to_string()))?;
-    if !status.success() {
-        return Err(Error::new(format!(
-            "{} could not pack the empty initramfs",
-            gen.display()
-        )));
-    }
+    crate::process::gen_init_cpio(&suite.kernel, &spec, &out)?;
     Ok(out)
 }
 

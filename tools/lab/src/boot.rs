@@ -235,11 +235,6 @@ pub struct Analysis {
     pub names: Vec<String>,
 }
 
-/// The line the guest init writes to the kernel log before each scenario.
-pub fn scenario_start_line(name: &str) -> String {
-    format!("deadlock-lab: scenario {name} start")
-}
-
 impl Analysis {
     /// The boot's kernel log: the kernel's lines of its console (every line
     /// the kernel logged: the boot has `ignore_loglevel`).
@@ -259,11 +254,8 @@ impl Analysis {
         let mut owner = self.names.first().cloned().unwrap_or_default();
         let mut out = String::new();
         for line in log.lines() {
-            if let Some(at) = line.find("deadlock-lab: scenario ") {
-                let rest = &line[at + "deadlock-lab: scenario ".len()..];
-                if let Some(n) = rest.strip_suffix(" start") {
-                    owner = n.to_string();
-                }
+            if let Some(n) = crate::contract::started_by(line) {
+                owner = n.to_string();
             }
             if owner == name {
                 out.push_str(line);

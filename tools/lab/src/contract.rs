@@ -169,6 +169,77 @@ lab_klog() {{ dmesg | sed -n "/$LAB_START_MARK ${scenario} start\$/,\$p"; }}
     s
 }
 
+/// The names and paths no other file may spell out, each with how many
+/// times the guest init may (the bootstrap: where the contract lies).
+const UNIQUE: [(&str, usize); 7] = [
+    (CONTRACT_SH, 1),
+    (FACTS_SH, 0),
+    (GUEST_LIB, 1),
+    (MODULES_DIR, 0),
+    (SCENARIOS_DIR, 0),
+    (RESTORE_FILE, 0),
+    (START_MARK, 0),
+];
+
+/// Where the files of the checkout (`root`, its tracked files) spell out a
+/// name or path of the contract: `FILE:LINE: TEXT` for each. The contract
+/// itself, documentation (`*.md`), recorded logs and the one bootstrap
+/// line of the guest init are not counted.
+pub fn spelled_elsewhere(root: &std::path::Path) -> Result<Vec<String>, String> {
+    let (ok, files) = crate::process::output(
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(root)
+            .args(["ls-files", "-z"]),
+    );
+    if !ok {
+        return Err(format!("git ls-files: {files}"));
+    }
+    let words: Vec<(regex::Regex, &str, usize)> = UNIQUE
+        .iter()
+        .chain([(RELEASE_VALUE, 0)].iter())
+        .map(|(lit, allowed)| {
+            let re = format!(r"(^|[^\w./-]){}($|[^\w-])", regex::escape(lit));
+            (
+                regex::Regex::new(&re).expect("a valid pattern"),
+                *lit,
+                *allowed,
+            )
+        })
+        .collect();
+    let mut out = Vec::new();
+    for file in files.split('\0').filter(|f| !f.is_empty()) {
+        let recorded = ["/tests/boots/", "/tests/fixtures/", "/tests/relay/"];
+        if file == "tools/lab/src/contract.rs"
+            || file.ends_with(".md")
+            || recorded.iter().any(|r| file.contains(r))
+        {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(root.join(file)) else {
+            continue;
+        };
+        for (re, lit, allowed) in &words {
+            let hits: Vec<(usize, &str)> = text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| re.is_match(l))
+                .collect();
+            let allowed = if file == "scripts/guest-init.sh" {
+                *allowed
+            } else {
+                0
+            };
+            if hits.len() > allowed {
+                for (n, l) in hits {
+                    out.push(format!("{file}:{}: {lit}: {}", n + 1, l.trim()));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-//! The suite's tests that need no boot: the host tools' own tests, the
-//! modules' formatting, clippy, `modinfo` and compile-fail cases, the
-//! workflow's lint, this program's own behaviour (`behaviour.rs`), and
-//! last, the suite's KTAP as the kernel's parser reads it.
+//! The suite's tests that need no boot: the host tools' own tests, their
+//! formatting and clippy, the modules' formatting, clippy, `modinfo` and
+//! compile-fail cases, the workflow's lint, the host-guest contract, this
+//! program's own behaviour (`behaviour.rs`), and last, the suite's KTAP as
+//! the kernel's parser reads it.
 
 use std::path::Path;
 use std::process::Command;
@@ -15,6 +16,8 @@ use crate::setup::Setup;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostTest {
     Inspector,
+    HostRustfmt,
+    HostClippy,
     ModuleRustfmt,
     ModuleClippy,
     Modinfo,
@@ -23,11 +26,14 @@ pub enum HostTest {
     Actionlint,
     OutsideErrors,
     Interrupt,
+    Contract,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 9] = [
+pub const ALL: [HostTest; 12] = [
     HostTest::Inspector,
+    HostTest::HostRustfmt,
+    HostTest::HostClippy,
     HostTest::ModuleRustfmt,
     HostTest::ModuleClippy,
     HostTest::Modinfo,
@@ -36,12 +42,15 @@ pub const ALL: [HostTest; 9] = [
     HostTest::Actionlint,
     HostTest::OutsideErrors,
     HostTest::Interrupt,
+    HostTest::Contract,
 ];
 
 impl HostTest {
     pub fn name(self) -> &'static str {
         match self {
             HostTest::Inspector => "inspector",
+            HostTest::HostRustfmt => "host_rustfmt",
+            HostTest::HostClippy => "host_clippy",
             HostTest::ModuleRustfmt => "module_rustfmt",
             HostTest::ModuleClippy => "module_clippy",
             HostTest::Modinfo => "modinfo",
@@ -50,12 +59,42 @@ impl HostTest {
             HostTest::Actionlint => "actionlint",
             HostTest::OutsideErrors => "outside_errors",
             HostTest::Interrupt => "interrupt",
+            HostTest::Contract => "contract",
         }
     }
 
     /// Runs the test: whether it passed, and its diagnostics.
-    pub fn run(self, suite: &Setup) -> (bool, Vec<String>) {
+    pub fn run(self, suite: &Setup) -> Ran {
         match self {
+            HostTest::HostRustfmt => cargo_gate(suite, "fmt", &["fmt", "--all", "--check"]),
+            HostTest::HostClippy => cargo_gate(
+                suite,
+                "clippy",
+                &[
+                    "clippy",
+                    "--quiet",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+            ),
+            other => other.run_plain(suite).into(),
+        }
+    }
+
+    fn run_plain(self, suite: &Setup) -> (bool, Vec<String>) {
+        match self {
+            HostTest::HostRustfmt | HostTest::HostClippy => unreachable!("run by HostTest::run"),
+            HostTest::Contract => match crate::contract::spelled_elsewhere(&suite.lab.root) {
+                Ok(found) if found.is_empty() => (
+                    true,
+                    vec!["no file but tools/lab/src/contract.rs spells out the contract's names and paths".into()],
+                ),
+                Ok(found) => (false, found),
+                Err(e) => (false, vec![e]),
+            },
             HostTest::Inspector => host_tools(suite),
             HostTest::ModuleRustfmt => rustfmt(suite),
             HostTest::ModuleClippy => clippy(suite),
@@ -66,6 +105,56 @@ impl HostTest {
             HostTest::OutsideErrors => crate::behaviour::outside_errors(suite),
             HostTest::Interrupt => crate::behaviour::interrupt(suite),
         }
+    }
+}
+
+/// What a host test came back with: passed or not, its diagnostics, and
+/// why it did not run, for a test whose tool the machine lacks (a KTAP
+/// SKIP, which names what to install).
+#[derive(Debug, Clone)]
+pub struct Ran {
+    pub ok: bool,
+    pub diags: Vec<String>,
+    pub skip: Option<String>,
+}
+
+impl From<(bool, Vec<String>)> for Ran {
+    fn from((ok, diags): (bool, Vec<String>)) -> Ran {
+        Ran {
+            ok,
+            diags,
+            skip: None,
+        }
+    }
+}
+
+/// The host crates held to the module's standard: `cargo fmt --check` and
+/// `cargo clippy -D warnings` on the whole workspace, skipped (with what to
+/// install) where cargo lacks the tool.
+fn cargo_gate(suite: &Setup, tool: &str, args: &[&str]) -> Ran {
+    let (has, version) = output(Command::new("cargo").args([tool, "--version"]));
+    if !has {
+        return Ran {
+            ok: true,
+            diags: vec![version.trim().to_string()],
+            skip: Some(format!(
+                "cargo {tool} is missing: install it (rustup component add {}, or Debian's rust-{})",
+                if tool == "fmt" { "rustfmt" } else { "clippy" },
+                if tool == "fmt" { "fmt" } else { "clippy" }
+            )),
+        };
+    }
+    let (ok, text) = output(
+        Command::new("cargo")
+            .args(args)
+            .current_dir(&suite.lab.root),
+    );
+    let mut diags = vec![version.trim().to_string()];
+    diags.extend(text.lines().take(60).map(str::to_string));
+    Ran {
+        ok,
+        diags,
+        skip: None,
     }
 }
 

@@ -47,12 +47,6 @@ pub fn signal_name() -> &'static str {
     }
 }
 
-/// Marks the run as interrupted without a signal (for tests).
-pub fn interrupt_now() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-    end_children();
-}
-
 /// A child to end on an interrupt, until it is dropped.
 pub struct Registered(i32);
 

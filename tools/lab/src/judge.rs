@@ -340,8 +340,8 @@ fn ended(
     }
 }
 
-/// The command of a shell's "not found" error (`/scenarios/x.sh: line 4:
-/// tasks_done: not found`): a script that calls what neither it nor the
+/// The command of a shell's "not found" error (`x.sh: line 4: tasks_done:
+/// not found`): a script that calls what neither it nor the
 /// library defines has a bug, even if it exits 0.
 fn shell_not_found(line: &str) -> Option<&str> {
     let rest = line.strip_suffix(": not found")?;

@@ -15,7 +15,6 @@ use crate::Error;
 pub struct Parsed {
     pub tests: u64,
     pub passed: u64,
-    pub failed: u64,
     pub crashed: u64,
     pub errors: u64,
     /// Its "Testing complete. ..." line.
@@ -57,7 +56,6 @@ pub fn parse(kunit_py: &Path, ktap: &str) -> Result<Parsed, Error> {
     Ok(Parsed {
         tests: n("tests"),
         passed: n("passed"),
-        failed: n("failed"),
         crashed: n("crashed"),
         errors: n("errors"),
         summary,

@@ -48,7 +48,7 @@ enum Cmd {
     },
     /// A shell in the guest (make shell), Rust symbols demangled.
     Shell {
-        /// With a module from outside the lab in /lib/modules.
+        /// With a module from outside the lab among the guest's modules.
         #[arg(long, env = "MODULE_DIR")]
         module_dir: Option<std::path::PathBuf>,
     },
@@ -119,9 +119,8 @@ fn main() -> ExitCode {
 fn jobs(j: Option<String>) -> Result<usize, Error> {
     match j.as_deref() {
         // One boot more than cores: a guest spends much of its time asleep
-        // (waiting for a detector), and the host tests take a slot too. On
-        // 2 cores, make test took 117 s with 2 at once, 100 s with 3, 105 s
-        // with 4.
+        // (waiting for a detector), and the host tests take a slot too; more
+        // than that only makes the boots take turns.
         None | Some("") => Ok(std::thread::available_parallelism()
             .map(|n| n.get() + 1)
             .unwrap_or(3)),

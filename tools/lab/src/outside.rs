@@ -48,9 +48,24 @@ pub struct Outside {
 /// Builds `dir` and checks its declarations, before any boot: every problem
 /// is an error that names it.
 pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Error> {
-    let dir = dir
-        .canonicalize()
-        .map_err(|e| Error::new(format!("MODULE_DIR={}: {e}", dir.display())))?;
+    // As given, made absolute: a link from a path Kbuild can take to one it
+    // cannot is a way round a space.
+    let given = dir;
+    let dir = std::path::absolute(dir)
+        .map_err(|e| Error::new(format!("MODULE_DIR={}: {e}", given.display())))?;
+    if !dir.is_dir() {
+        return Err(Error::new(format!(
+            "MODULE_DIR={}: no such folder",
+            given.display()
+        )));
+    }
+    if dir.to_string_lossy().chars().any(char::is_whitespace) {
+        return Err(Error::new(format!(
+            "MODULE_DIR={}: the path holds a space, which Kbuild cannot take",
+            dir.display()
+        ))
+        .hint("move the folder, or link to it from a path without spaces (ln -s)"));
+    }
     let name = dir
         .file_name()
         .unwrap_or_default()

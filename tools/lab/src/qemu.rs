@@ -19,13 +19,12 @@ const MEMORY: u32 = 512;
 ///
 /// `ignore_loglevel`: the console prints every line the kernel logs, debug
 /// ones too, so that the console is the whole kernel log and the guest need
-/// not dump it at the end (over a serial line that costs an interrupt a
-/// byte: 3.6 s for the fault-injection boot's 100 KB).
-/// Expedited RCU grace periods: each module load and unload waits for
-/// several, and under TCG a normal one costs tens of milliseconds (a
-/// fault-injection sweep of 25 loads took 1.39 s with them, 0.52 s
-/// without). The kernel's own KUnit suites would run, and taint, every boot:
-/// only the lab's run, when its KUnit module loads.
+/// not dump it at the end over a serial line, which costs an interrupt a
+/// byte. Expedited RCU grace periods: each module load and unload waits for
+/// several, and under TCG a normal grace period costs tens of
+/// milliseconds, which sweeps of many loads pay again and again. The
+/// kernel's own KUnit suites would run, and taint, every boot: only the
+/// lab's run, when its KUnit module loads.
 pub const KERNEL_ARGS: &str =
     "console=ttyS0 ignore_loglevel panic=-1 rcupdate.rcu_expedited=1 kunit.filter_glob=deadlock_lab*";
 
@@ -52,6 +51,9 @@ pub struct Spec {
     /// the same instant; otherwise the guest's CPUs take turns on one host
     /// thread (see [`Spec::accel_arg`]).
     pub parallel: bool,
+    /// The kernel alone, none of the lab's arguments: the baseline boot of
+    /// `make bench`.
+    pub bare: bool,
 }
 
 impl Spec {
@@ -64,16 +66,27 @@ impl Spec {
             gdb_port: None,
             timeout: Duration::from_secs(120),
             parallel: false,
+            bare: false,
+        }
+    }
+
+    /// The boot of the kernel with nothing of the lab's: its console only,
+    /// TCG's own default threading, and `initrd` (the benchmark's empty
+    /// busybox image).
+    pub fn bare(initrd: &Path) -> Spec {
+        Spec {
+            parallel: true,
+            bare: true,
+            ..Spec::new("", initrd)
         }
     }
 
     /// QEMU's `-accel` value. TCG runs the guest's CPUs in turn on one host
     /// thread unless the boot asks for parallel CPUs: with several boots at
-    /// once on a machine of few cores, the multi-threaded TCG spent a fifth
-    /// more host CPU on the same work (each guest CPU's thread preempted
-    /// while the other waits for it: TLB shootdowns at every module load and
-    /// unload, spinlocks), and the suite took 81 and 85 s against 66 and
-    /// 68 s in turns (three runs each, one of each disturbed). What changes
+    /// once on a machine of few cores, the multi-threaded TCG spends more
+    /// host CPU on the same work (each guest CPU's thread is preempted while
+    /// the other waits for it: TLB shootdowns at every module load and
+    /// unload, spinlocks), and the suite is CPU-bound. What changes
     /// for the guest is the grain of the interleaving: a thread holding a
     /// lock may lose its CPU for a whole turn, so contention no longer grows
     /// with the hold time, which `lock-stat` measures.
@@ -86,6 +99,9 @@ impl Spec {
 
     /// The kernel command line.
     pub fn cmdline(&self) -> String {
+        if self.bare {
+            return "console=ttyS0 panic=-1".to_string();
+        }
         let mut s = format!("{KERNEL_ARGS} lab.run={}", self.run);
         if !self.append.is_empty() {
             s.push(' ');
@@ -216,6 +232,13 @@ mod tests {
             "{kvm}"
         );
         s.parallel = true;
+        let bare = Spec::bare(Path::new("/e.cpio")).args(&k, "tcg", "null", "null");
+        let bare = bare.join(" ");
+        assert!(bare.starts_with("-accel tcg -cpu max "), "{bare}");
+        assert!(
+            bare.ends_with("-append console=ttyS0 panic=-1 -serial null -serial null"),
+            "{bare}"
+        );
         assert!(s
             .args(&k, "tcg", "null", "null")
             .join(" ")

@@ -141,12 +141,14 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         let job = Job::new(keys, move |post: &Post<Done>| {
             for h in host_tests {
                 let t0 = Instant::now();
-                let (ok, diags) = if interrupt::interrupted() {
-                    (false, vec!["interrupted before it started".to_string()])
+                let ran = if interrupt::interrupted() {
+                    (false, vec!["interrupted before it started".to_string()]).into()
                 } else {
                     h.run(&suite)
                 };
-                let r = TestResult::plain(h.name(), ok, t0.elapsed().as_secs_f64(), diags);
+                let mut r =
+                    TestResult::plain(h.name(), ran.ok, t0.elapsed().as_secs_f64(), ran.diags);
+                r.directive = ran.skip.map(|why| format!("SKIP {why}"));
                 post.put(h.name(), Done::Host(r));
             }
         });

@@ -123,3 +123,75 @@ fn uptime_in_hundredths_has_no_octal_trap() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A declaration's `params` reaches `insmod` as words, each exactly as
+/// written: quotes, `$(...)`, backquotes and patterns are never run or
+/// expanded, on the way through the scenario's environment file and the
+/// library's `load`.
+#[test]
+fn params_reach_insmod_literally() {
+    let dir = std::env::temp_dir().join(format!("lab-params-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let params = r#"fixed=0 name='it''s' cmd=$(touch ran) tick=`touch ran` glob=* "x y""#;
+    let env = lab::contract::ScenarioEnv {
+        scenario: "demo".into(),
+        module: "deadlock_lab".into(),
+        params: params.into(),
+        plan: 1,
+        wait: None,
+        panics: false,
+    };
+    let env_file = dir.join("demo.env");
+    std::fs::write(&env_file, env.to_shell()).unwrap();
+    std::fs::write(dir.join("contract.sh"), lab::contract::guest_side()).unwrap();
+    let lib = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/scenarios/lib.sh");
+    let script = format!(
+        r#"cd {dir}
+set -a
+. ./contract.sh
+. ./demo.env
+set +a
+. {lib}
+insmod() {{ printf '<%s>\n' "$@"; }}
+load
+"#,
+        dir = dir.display(),
+    );
+    let shell = if std::path::Path::new("/bin/busybox").exists() {
+        vec!["/bin/busybox", "sh"]
+    } else {
+        vec!["sh"]
+    };
+    let out = Command::new(shell[0])
+        .args(&shell[1..])
+        .arg("-c")
+        .arg(&script)
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let words: Vec<&str> = text.lines().collect();
+    let module = format!("<{}/deadlock_lab.ko>", lab::contract::MODULES_DIR);
+    assert_eq!(
+        words,
+        [
+            module.as_str(),
+            "<fixed=0>",
+            "<name='it''s'>",
+            "<cmd=$(touch>",
+            "<ran)>",
+            "<tick=`touch>",
+            "<ran`>",
+            "<glob=*>",
+            "<\"x>",
+            "<y\">"
+        ],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !dir.join("ran").exists(),
+        "nothing in the parameters was run"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
