@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 //! The suite's host tests of this program's own behaviour, each run as a
 //! user would meet it: `make doctor` on a tree that cannot build the lab,
-//! an outside module's mistakes caught before any boot, and Ctrl-C.
+//! an outside module's mistakes caught before any boot, an outside folder
+//! built where it stands, and Ctrl-C.
 
 use std::process::{Command, Stdio};
 
@@ -122,6 +123,16 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
         ]
     };
     let cases: Vec<Case> = vec![
+        (
+            "a folder built in place before",
+            {
+                let mut f = whole();
+                f.push(("modules.order", "c_abba.o\n".to_string()));
+                f
+            },
+            "was built in place before",
+            "m",
+        ),
         (
             "a path with a space, which Kbuild cannot take",
             whole(),
@@ -291,5 +302,108 @@ pub fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
     ));
     let ok = booted && status.is_some_and(|s| !s.success()) && ps.trim().is_empty() && says;
     let _ = std::fs::remove_dir_all(&out);
+    (ok, diags)
+}
+
+/// An outside folder is built where it stands, as its author would build
+/// it: a C file whose name has a `-` (the module's name has `_`, and the
+/// declaration may say either), including a header from the folder above,
+/// builds; nothing is written into the folder; and an edit of that header
+/// alone rebuilds the module.
+pub fn outside_in_place(suite: &Setup) -> (bool, Vec<String>) {
+    let example = suite.lab.root.join("tests/examples/c-abba");
+    let read = |f: &str| std::fs::read_to_string(example.join(f)).unwrap_or_default();
+    let Ok(top) = crate::qemu::tempdir("in-place") else {
+        return (false, vec!["no temporary directory".into()]);
+    };
+    let dir = top.join("book").join("ch13");
+    let _ = std::fs::create_dir_all(&dir);
+    let header = top.join("book/common.h");
+    let source = read("c_abba.c").replacen(
+        "#include <linux/atomic.h>",
+        "#include \"../common.h\"\n#include <linux/atomic.h>",
+        1,
+    );
+    let write = |p: &std::path::Path, t: &str| std::fs::write(p, t).is_ok();
+    let decl = read("fixed.expect.json").replace("\"c_abba\"", "\"c-abba\"");
+    let ok_files = write(&header, "#define BOOK_COMMON 1\n")
+        && write(&dir.join("c-abba.c"), &source)
+        && write(&dir.join("Kbuild"), "obj-m += c-abba.o\n")
+        && write(&dir.join("fixed.expect.json"), &decl);
+    if !ok_files {
+        return (false, vec![format!("cannot write {}", dir.display())]);
+    }
+    let listing = |d: &std::path::Path| -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = std::fs::read_dir(d)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| {
+                let len = e.metadata().map(|m| m.len()).unwrap_or(0);
+                (e.file_name().to_string_lossy().into_owned(), len)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing(&dir);
+    let mut diags = Vec::new();
+    let mut ok = true;
+    // The module's name, and when Kbuild last wrote its .ko.
+    let ko_of = |o: &crate::outside::Outside| {
+        o.facts.modules.first().map(|m| {
+            let when = std::fs::metadata(&m.path).and_then(|md| md.modified()).ok();
+            (m.name.clone(), when)
+        })
+    };
+    let first = crate::outside::prepare(&suite.lab, &suite.kernel, &dir);
+    let first_ko = match &first {
+        Ok(o) => {
+            diags.push(format!(
+                "built {} where it stands (a header from the folder above included)",
+                dir.display()
+            ));
+            ko_of(o)
+        }
+        Err(e) => {
+            ok = false;
+            diags.push(format!("the build failed: {e}"));
+            None
+        }
+    };
+    if let Some((name, _)) = &first_ko {
+        ok &= name == "c_abba";
+        diags.push(format!(
+            "c-abba.c built the module {name} (declared as c-abba)"
+        ));
+    }
+    let after = listing(&dir);
+    if after != before {
+        ok = false;
+        diags.push(format!("the folder changed: {before:?} -> {after:?}"));
+    } else {
+        diags.push("nothing was written into the folder".into());
+    }
+    let _ = write(
+        &header,
+        "#define BOOK_COMMON 2\nstatic const int book_common_edited = BOOK_COMMON;\n",
+    );
+    match crate::outside::prepare(&suite.lab, &suite.kernel, &dir).map(|o| ko_of(&o)) {
+        Ok(Some((_, ko))) if first_ko.as_ref().is_some_and(|(_, k)| *k != ko) => {
+            diags.push("an edit of the header outside the folder rebuilt the module".into())
+        }
+        Ok(again) => {
+            ok = false;
+            diags.push(format!(
+                "the header changed, but the module was not rebuilt ({first_ko:?}, then {again:?})"
+            ));
+        }
+        Err(e) => {
+            ok = false;
+            diags.push(format!("the second build failed: {e}"));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&top);
+    let _ = std::fs::remove_dir_all(suite.lab.out.join("outside/ch13"));
     (ok, diags)
 }

@@ -25,12 +25,13 @@ pub enum HostTest {
     Doctor,
     Actionlint,
     OutsideErrors,
+    OutsideInPlace,
     Interrupt,
     Contract,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 12] = [
+pub const ALL: [HostTest; 13] = [
     HostTest::Inspector,
     HostTest::HostRustfmt,
     HostTest::HostClippy,
@@ -41,6 +42,7 @@ pub const ALL: [HostTest; 12] = [
     HostTest::Doctor,
     HostTest::Actionlint,
     HostTest::OutsideErrors,
+    HostTest::OutsideInPlace,
     HostTest::Interrupt,
     HostTest::Contract,
 ];
@@ -58,6 +60,7 @@ impl HostTest {
             HostTest::Doctor => "doctor",
             HostTest::Actionlint => "actionlint",
             HostTest::OutsideErrors => "outside_errors",
+            HostTest::OutsideInPlace => "outside_in_place",
             HostTest::Interrupt => "interrupt",
             HostTest::Contract => "contract",
         }
@@ -103,6 +106,7 @@ impl HostTest {
             HostTest::Doctor => crate::behaviour::doctor(suite),
             HostTest::Actionlint => actionlint(suite),
             HostTest::OutsideErrors => crate::behaviour::outside_errors(suite),
+            HostTest::OutsideInPlace => crate::behaviour::outside_in_place(suite),
             HostTest::Interrupt => crate::behaviour::interrupt(suite),
         }
     }
