@@ -11,6 +11,7 @@
 #   make doctor     can the modules be built against KDIR (default: the lab kernel), and what will they show
 #   make exercise N=1 [DIR=...]   an exercise's skeleton   make grade N=1 [DIR=...]   grade it
 #   MODULE_DIR=path (run, test, shell)   a module from outside the lab
+#   REPEAT=N (test, run)   each scenario N times, its outcomes counted
 #   make test-matrix  the suite on every supported kernel series Debian offers
 #   LAB_SERIES=7.N  (any target) pin the kernel series; default: the newest
 
@@ -84,10 +85,10 @@ initramfs: modules host
 outside = $(if $(MODULE_DIR),--module-dir=$(MODULE_DIR))
 
 run: initramfs
-	@$(LAB) run $(outside) $(SCENARIO)
+	@$(LAB) run $(outside) $(if $(REPEAT),--repeat=$(REPEAT)) $(SCENARIO)
 
 test: initramfs
-	@$(LAB) test $(if $(J),--jobs $(J)) $(outside) $(TESTS)
+	@$(LAB) test $(if $(J),--jobs $(J)) $(outside) $(if $(REPEAT),--repeat=$(REPEAT)) $(TESTS)
 
 test-matrix: setup host
 	@$(LAB) matrix $(SERIES)

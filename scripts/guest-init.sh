@@ -31,6 +31,8 @@ for arg in $(cat /proc/cmdline); do
 	esac
 done
 lab_event booted "${run:-none}"
+# The heartbeat: while it comes, the guest's user space runs.
+lab_heartbeat &
 
 # scenario NAME: runs one scenario script in a shell of its own, with the
 # contract, the lab's facts, its environment and the scenarios' library, its
@@ -45,7 +47,7 @@ scenario() {
 	# the last one: a scenario that reports may end with CPUs spinning for
 	# good, and the watchdog's settings wait for every CPU.
 	if [ -f "$LAB_RESTORE" ]; then
-		while read -r name value; do echo "$value" >"/proc/sys/$name"; done <"$LAB_RESTORE"
+		while read -r file value; do echo "$value" >"$file"; done <"$LAB_RESTORE"
 		rm -f "$LAB_RESTORE"
 	fi
 	lab_mark "$1"

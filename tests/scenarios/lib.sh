@@ -61,37 +61,67 @@ hung_task_fast() {
 }
 
 # set_sysctl NAME VALUE: write a /proc/sys value (NAME as in
-# kernel/hung_task_timeout_secs). The value before the scenario's first
-# change goes to the contract's restore file, from which the guest init puts
-# it back once the scenario ended: the next scenario of the boot starts from
-# the boot's settings.
-set_sysctl() {
+# kernel/hung_task_timeout_secs); set_knob PATH VALUE: any such file (a
+# module parameter under /sys/module, say). The value before the scenario's
+# first change goes to the contract's restore file, from which the guest
+# init puts it back once the scenario ended: the next scenario of the boot
+# starts from the boot's settings.
+set_sysctl() { set_knob "/proc/sys/$1" "$2"; }
+set_knob() {
 	local old
 	case " $LAB_CHANGED " in
 	*" $1 "*) ;;
 	*)
 		# cat, not read: a sysctl answers only a read from its start, and
 		# the shell's read takes a byte at a time (it would get "1" of 120).
-		old=$(cat "/proc/sys/$1")
+		old=$(cat "$1")
 		echo "$1 $old" >>"$LAB_RESTORE"
 		LAB_CHANGED="$LAB_CHANGED $1"
 		;;
 	esac
-	echo "$2" >"/proc/sys/$1"
+	echo "$2" >"$1"
 }
 
 # --- predicates ------------------------------------------------------------
 
 # Modules and tasks.
 # load: insmod the scenario's module with its declared parameters, split
-# into words and otherwise as written (no pattern is expanded).
+# into words and otherwise as written (no pattern is expanded), each
+# {kallsyms:NAME} replaced by the address of NAME in /proc/kallsyms.
 load() {
-	local rc
+	local rc w
 	set -f
-	insmod "$MODULE" $LAB_PARAMS
-	rc=$?
+	set -- $LAB_PARAMS
 	set +f
-	return $rc
+	for w in "$@"; do
+		shift
+		w=$(kallsyms_expand "$w") || return 1
+		set -- "$@" "$w"
+	done
+	insmod "$MODULE" "$@"
+}
+# kallsyms_expand WORD: WORD with each {kallsyms:NAME} replaced by NAME's
+# address as 0x...; fails, naming the symbol, if /proc/kallsyms has no NAME
+# or names it more than once.
+kallsyms_expand() {
+	local w=$1 name addr n
+	while :; do
+		case $w in
+		*"{kallsyms:"*"}"*) ;;
+		*) break ;;
+		esac
+		name=${w#*\{kallsyms:}
+		name=${name%%\}*}
+		addr=$(awk -v n="$name" '$3 == n { print $1 }' /proc/kallsyms)
+		n=$(echo "$addr" | grep -c .)
+		if [ "$n" != 1 ]; then
+			echo "# {kallsyms:$name}: /proc/kallsyms names $name $n times, not once: not loading" >&2
+			return 1
+		fi
+		say "{kallsyms:$name} is 0x$addr"  >&2
+		w=${w%%\{kallsyms:*}0x$addr${w#*\{kallsyms:"$name"\}}
+	done
+	echo "$w"
 }
 loaded() { grep -q "^$1 " /proc/modules; }
 not_loaded() { ! loaded "$1"; }
@@ -380,13 +410,8 @@ lockdep_state() {
 
 # --- waiting ---------------------------------------------------------------
 
-# nap SECS: sleep SECS seconds (fractions too) without starting a process:
-# a read that times out on a FIFO nobody writes to.
-nap() {
-	[ -p /tmp/lab-nap ] || mkfifo /tmp/lab-nap
-	read -r -t "$1" _ <>/tmp/lab-nap
-	return 0
-}
+# nap SECS: sleep SECS seconds (fractions too) without starting a process.
+nap() { lab_nap "$1"; }
 
 # wait_until SECS PREDICATE [ARGS...]: poll until the predicate holds, for at
 # most SECS seconds: every 50 ms for the first half second, then every

@@ -188,6 +188,34 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
     ];
     let mut ok = true;
     let mut diags = Vec::new();
+    // Accepted: a scenario that ends in a panic, without a script of its
+    // own, runs the generic flow up to the load.
+    let panics = decl.replace("\"wait\"", "\"ends\": \"panic\", \"wait\"");
+    let files = vec![
+        ("c_abba.c", source.clone()),
+        ("Kbuild", kbuild.clone()),
+        ("fixed.expect.json", panics),
+    ];
+    match with_dir(&files, "m", |dir| {
+        crate::outside::prepare(&suite.lab, &suite.kernel, dir)
+    }) {
+        Some(Ok(o)) if o.decls[0].plan.checks == ["module-there"] => diags.push(
+            "a panic ending without a script: accepted, the generic flow's checks up to the load"
+                .into(),
+        ),
+        Some(Ok(o)) => {
+            ok = false;
+            diags.push(format!(
+                "a panic ending without a script: its checks are {:?}",
+                o.decls[0].plan.checks
+            ));
+        }
+        Some(Err(e)) => {
+            ok = false;
+            diags.push(format!("a panic ending without a script: refused: {e}"));
+        }
+        None => return (false, vec!["no temporary directory".into()]),
+    }
     for (what, files, want, name) in cases {
         let Ok(top) = crate::qemu::tempdir("outside") else {
             return (false, vec!["no temporary directory".into()]);
@@ -406,4 +434,22 @@ pub fn outside_in_place(suite: &Setup) -> (bool, Vec<String>) {
     let _ = std::fs::remove_dir_all(&top);
     let _ = std::fs::remove_dir_all(suite.lab.out.join("outside/ch13"));
     (ok, diags)
+}
+
+/// Runs `f` on a new folder called `name` holding `files`, then removes it
+/// and what the lab built of it.
+fn with_dir<T>(
+    files: &[(&str, String)],
+    name: &str,
+    f: impl FnOnce(&std::path::Path) -> T,
+) -> Option<T> {
+    let top = crate::qemu::tempdir("outside").ok()?;
+    let dir = top.join(name);
+    let _ = std::fs::create_dir_all(&dir);
+    for (file, text) in files {
+        let _ = std::fs::write(dir.join(file), text);
+    }
+    let r = f(&dir);
+    let _ = std::fs::remove_dir_all(&top);
+    Some(r)
 }

@@ -41,6 +41,9 @@ pub enum Ending {
     Died,
     /// The guest did not finish within the timeout; QEMU was killed.
     TimedOut,
+    /// The guest's CPUs stopped running user space (see [`crate::lockup`]);
+    /// QEMU was killed.
+    LockedUp,
     /// SIGINT or SIGTERM: QEMU was ended.
     Interrupted,
 }
@@ -64,6 +67,9 @@ pub struct Record {
     pub cpu_secs: Option<f64>,
     pub ending: Ending,
     pub qemu_status: Option<i32>,
+    /// Why the boot was taken for locked up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lockup: Option<String>,
 }
 
 /// A boot that is running.
@@ -153,9 +159,20 @@ impl Boot {
     /// folder's analysis.
     pub fn wait(mut self) -> Result<Analysis, Error> {
         let mut timed_out = false;
+        let mut lockup = None;
+        let mut watch = crate::lockup::Watch::new(&self.dir);
+        let mut polls = 0u32;
         while self.poll() {
-            if self.started.elapsed() >= self.spec.timeout {
+            let stop = if self.started.elapsed() >= self.spec.timeout {
                 timed_out = true;
+                true
+            } else if self.spec.watch_lockup && polls.is_multiple_of(10) {
+                lockup = watch.locked_up();
+                lockup.is_some()
+            } else {
+                false
+            };
+            if stop {
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(self.child.id() as i32),
                     nix::sys::signal::Signal::SIGTERM,
@@ -163,6 +180,7 @@ impl Boot {
                 std::thread::sleep(Duration::from_millis(500));
                 let _ = self.child.kill();
             }
+            polls += 1;
             std::thread::sleep(Duration::from_millis(50));
         }
         let status = self.child.wait().ok();
@@ -173,6 +191,8 @@ impl Boot {
             Ending::Interrupted
         } else if timed_out {
             Ending::TimedOut
+        } else if lockup.is_some() {
+            Ending::LockedUp
         } else if guest.done.is_some() {
             Ending::Finished
         } else if console.contains("Kernel panic - not syncing") {
@@ -194,6 +214,7 @@ impl Boot {
             cpu_secs: self.cpu.map(|t| (t * 10.0).round() / 10.0),
             ending,
             qemu_status: status.and_then(|s| s.code()),
+            lockup,
         };
         let json = serde_json::to_string_pretty(&record).unwrap_or_default();
         fs::write(self.dir.join("boot.json"), json + "\n")

@@ -23,9 +23,12 @@ use std::path::{Path, PathBuf};
 use dmesg_inspect::expect::Expectation;
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
 use crate::contract::ScenarioEnv;
 use crate::logfacts::{Fact, LogFact};
 use crate::modules::Facts;
+use crate::outcome::Outcome;
 use crate::script::literal_checks;
 use crate::verdict;
 use crate::Error;
@@ -132,6 +135,9 @@ pub struct Declaration {
     pub log: Vec<LogFact>,
     /// The module's verdict.
     pub verdict: Option<verdict::Expected>,
+    /// What the kernel must show in each outcome allowed, instead of
+    /// `expect` ([`crate::outcome`]).
+    pub outcomes: Option<BTreeMap<Outcome, Expectation>>,
     /// Its plan, once [`Declaration::prepare`] knows what the lab built.
     pub plan: Plan,
     /// Its script is the lab's generic flow, whose checks are its own.
@@ -196,6 +202,20 @@ impl Declaration {
             }
             None => None,
         };
+        let outcomes = match top.remove("outcomes") {
+            Some(v) => {
+                if let Some(k) = ["findings", "others", "lockdep_off", "verdict"]
+                    .iter()
+                    .find(|k| top.contains_key(**k))
+                {
+                    return Err(at(format!(
+                        "\"{k}\" beside \"outcomes\": each outcome says what the kernel must show then"
+                    )));
+                }
+                Some(crate::outcome::parse(v).map_err(at)?)
+            }
+            None => None,
+        };
         let expect =
             Expectation::from_json(&serde_json::Value::Object(top).to_string()).map_err(at)?;
         let value = expect
@@ -218,6 +238,13 @@ impl Declaration {
                 )));
             }
         }
+        check_kallsyms(&scenario.params).map_err(at)?;
+        if outcomes.is_some() && scenario.ends.is_some() {
+            return Err(at(
+                "\"ends\" beside \"outcomes\": declare \"panicked\" among the outcomes instead"
+                    .into(),
+            ));
+        }
         if name == crate::protocol::INIT {
             return Err(at(format!(
                 "\"{name}\" is the guest init's own name; pick another"
@@ -232,6 +259,7 @@ impl Declaration {
             expect,
             log,
             verdict,
+            outcomes,
             plan: Plan::default(),
             generic: false,
             image: None,
@@ -245,11 +273,11 @@ impl Declaration {
     }
 
     /// A scenario whose guest script is the lab's generic flow: its checks
-    /// are that flow's, those of its load (`load`, the text of its script)
-    /// and, unless the scenario ends in a panic before it, of its unload
-    /// (`unload`). Declared checks of its own are an error, since no script
+    /// are that flow's, those of its start (`start`, the text of its
+    /// script) and, unless the scenario ends in a panic before it, of its
+    /// run (`run`). Declared checks of its own are an error, since no script
     /// of its own would run them.
-    pub fn use_generic(&mut self, script: &Path, load: &str, unload: &str) -> Result<(), Error> {
+    pub fn use_generic(&mut self, script: &Path, start: &str, run: &str) -> Result<(), Error> {
         if !self.scenario.checks.is_empty() {
             return Err(Error::new(format!(
                 "{}: \"checks\" names checks, but there is no guest script {} to run them",
@@ -258,9 +286,9 @@ impl Declaration {
             ))
             .hint("drop \"checks\" to use the lab's generic flow, or write the script"));
         }
-        self.scenario.checks = literal_checks(load);
+        self.scenario.checks = literal_checks(start);
         if !self.panics() {
-            self.scenario.checks.extend(literal_checks(unload));
+            self.scenario.checks.extend(literal_checks(run));
         }
         self.script = script.to_path_buf();
         self.generic = true;
@@ -315,12 +343,27 @@ impl Declaration {
 
     pub fn sharing(&self) -> Sharing {
         let s = &self.scenario;
-        if s.ends.is_some() || s.driver.is_some() || !self.must_fail.is_empty() {
-            Sharing::Alone
-        } else if self.expect.findings.is_empty() && self.expect.lockdep_off != Some(true) {
-            Sharing::Silent
-        } else {
-            Sharing::Last
+        let reports = |e: &Expectation| !e.findings.is_empty() || e.lockdep_off == Some(true);
+        match &self.outcomes {
+            _ if s.ends.is_some() || s.driver.is_some() || !self.must_fail.is_empty() => {
+                Sharing::Alone
+            }
+            // A boot may end with it: nothing can come after it.
+            Some(o) if o.keys().any(|o| !o.guest_answers()) => Sharing::Alone,
+            Some(o) if o.values().any(reports) => Sharing::Last,
+            Some(_) => Sharing::Silent,
+            None if reports(&self.expect) => Sharing::Last,
+            None => Sharing::Silent,
+        }
+    }
+
+    /// The expectation of the kernel log in `outcome` (the one expectation
+    /// of a declaration without outcomes), if declared.
+    pub fn expectation(&self, outcome: Option<Outcome>) -> Option<&Expectation> {
+        match (&self.outcomes, outcome) {
+            (None, _) => Some(&self.expect),
+            (Some(o), Some(k)) => o.get(&k),
+            (Some(_), None) => None,
         }
     }
 
@@ -381,6 +424,28 @@ impl Declaration {
             false => Err(Error::new(problems.remove(0)).hints(problems)),
         }
     }
+}
+
+/// A `params` value's `{kallsyms:NAME}` placeholders, which the guest
+/// expands just before `insmod`: each must name a symbol.
+fn check_kallsyms(params: &str) -> Result<(), String> {
+    let mut rest = params;
+    while let Some(at) = rest.find("{kallsyms:") {
+        let after = &rest[at + "{kallsyms:".len()..];
+        let name = after.split('}').next().unwrap_or("");
+        if !after.contains('}')
+            || name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.$".contains(c))
+        {
+            return Err(format!(
+                "params {params:?}: {{kallsyms:NAME}} needs the name of a symbol, as /proc/kallsyms lists it (for example {{kallsyms:sched_setaffinity}})"
+            ));
+        }
+        rest = &after[name.len() + 1..];
+    }
+    Ok(())
 }
 
 /// Every declaration in `dir`, in name order.
@@ -495,6 +560,44 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("check \"b\" reads the kernel log (klog)"), "{e}");
+    }
+
+    #[test]
+    fn kallsyms_placeholders_name_a_symbol() {
+        assert!(check_kallsyms("fixed=0 func_ptr={kallsyms:sched_setaffinity}").is_ok());
+        assert!(check_kallsyms("a={kallsyms:x} b={kallsyms:y.z}").is_ok());
+        for bad in ["p={kallsyms:}", "p={kallsyms:x", "p={kallsyms:a b}"] {
+            assert!(
+                check_kallsyms(bad)
+                    .unwrap_err()
+                    .contains("needs the name of a symbol"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn outcomes_replace_findings() {
+        let o = r#"{"scenario": {"about": "x", "module": "m", "checks": ["a"]},
+            "outcomes": {"finished": {"findings": []}, "locked_up": {"others": "allow"}}}"#;
+        let d = Declaration::parse("x", Path::new("t/x.expect.json"), o).unwrap();
+        assert_eq!(d.sharing(), Sharing::Alone, "a lockup may end its boot");
+        for (bad, says) in [
+            (
+                o.replace("\"outcomes\"", "\"findings\": [], \"outcomes\""),
+                "\"findings\" beside \"outcomes\"",
+            ),
+            (o.replace("locked_up", "stuck"), "unknown outcome \"stuck\""),
+            (
+                o.replace("\"checks\"", "\"ends\": \"panic\", \"checks\""),
+                "\"ends\" beside \"outcomes\"",
+            ),
+        ] {
+            let e = Declaration::parse("x", Path::new("t/x.expect.json"), &bad)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(says), "{e}");
+        }
     }
 
     #[test]

@@ -11,7 +11,15 @@ use std::fmt::Write as _;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Line {
     Diag(String),
-    Test { ok: bool, name: String },
+    Test {
+        ok: bool,
+        name: String,
+    },
+    /// A subtest that could not run, and why: KTAP's `ok N NAME # SKIP WHY`.
+    Skip {
+        name: String,
+        why: String,
+    },
 }
 
 /// One top-level result.
@@ -74,6 +82,10 @@ pub fn render(number: usize, r: &TestResult) -> String {
                         if *ok { "" } else { "not " },
                         clean(name)
                     );
+                }
+                Line::Skip { name, why } => {
+                    k += 1;
+                    let _ = writeln!(s, "    ok {k} {} # SKIP {}", clean(name), clean(why));
                 }
             }
         }
@@ -145,6 +157,11 @@ pub fn junit(results: &[TestResult]) -> String {
                                 case.set_system_out(out.join("\n"));
                                 out.clear();
                             }
+                            suite.add_test_case(case);
+                        }
+                        Line::Skip { name, why } => {
+                            let mut case = TestCase::new(clean(name), TestCaseStatus::skipped());
+                            case.set_system_out(why.clone());
                             suite.add_test_case(case);
                         }
                     }

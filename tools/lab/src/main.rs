@@ -35,6 +35,10 @@ enum Cmd {
         /// scenarios (make test MODULE_DIR=path).
         #[arg(long, env = "MODULE_DIR")]
         module_dir: Option<std::path::PathBuf>,
+        /// Runs each selected scenario this many times, and counts the
+        /// outcomes (make test REPEAT=N).
+        #[arg(long, env = "REPEAT")]
+        repeat: Option<String>,
     },
     /// Checks the declarations against the built modules and writes the
     /// guest's files (protocol, facts, scenario environments) into DIR.
@@ -61,6 +65,10 @@ enum Cmd {
         /// A module from outside the lab: its scenarios' story.
         #[arg(long, env = "MODULE_DIR")]
         module_dir: Option<std::path::PathBuf>,
+        /// For a module from outside the lab: runs each scenario this many
+        /// times, and counts the outcomes (make run REPEAT=N).
+        #[arg(long, env = "REPEAT")]
+        repeat: Option<String>,
     },
     /// The lab's timings (make bench).
     Bench {
@@ -133,6 +141,19 @@ fn jobs(j: Option<String>) -> Result<usize, Error> {
     }
 }
 
+/// `REPEAT=N`: at least 1 (default 1).
+fn repeat(r: Option<String>) -> Result<usize, Error> {
+    match r.as_deref().map(str::trim) {
+        None | Some("") => Ok(1),
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(Error::new(format!(
+                "REPEAT={s}: the number of runs of each scenario must be a whole number, at least 1"
+            ))),
+        },
+    }
+}
+
 fn run(cli: Cli) -> Result<bool, Error> {
     let lab = Lab::locate()?;
     match cli.command {
@@ -140,7 +161,10 @@ fn run(cli: Cli) -> Result<bool, Error> {
             tests,
             jobs: j,
             module_dir,
+            repeat: r,
         } => {
+            // Bad input stops here, before anything is built or booted.
+            let (jobs, repeat) = (jobs(j)?, repeat(r)?);
             let mut setup = Setup::load(lab)?;
             let mut tests = tests;
             match module_dir.filter(|d| !d.as_os_str().is_empty()) {
@@ -172,8 +196,9 @@ fn run(cli: Cli) -> Result<bool, Error> {
                 suite,
                 suite::Options {
                     tests,
-                    jobs: jobs(j)?,
+                    jobs,
                     share,
+                    repeat,
                 },
             )?
             .0)
@@ -292,6 +317,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
                     tests: names,
                     jobs: jobs(None)?,
                     share: lab::plan::SHARE,
+                    repeat: 1,
                 },
             )?;
             let (mut passed, mut declared) = (0, 0);
@@ -319,12 +345,17 @@ fn run(cli: Cli) -> Result<bool, Error> {
             lab::shell::run(&setup, image)
         }
         Cmd::Gdb => lab::story::tell(&Setup::load(lab)?, Some("gdb")),
-        Cmd::Run { story, module_dir } => {
+        Cmd::Run {
+            story,
+            module_dir,
+            repeat: r,
+        } => {
+            let repeat = repeat(r)?;
             let mut setup = Setup::load(lab)?;
             match module_dir.filter(|d| !d.as_os_str().is_empty()) {
                 Some(d) => {
                     let name = setup.add_outside(&d)?.name.clone();
-                    lab::story::tell_outside(&setup, &name)
+                    lab::story::tell_outside(&setup, &name, repeat)
                 }
                 None => lab::story::tell(&setup, story.as_deref().filter(|s| !s.is_empty())),
             }

@@ -13,7 +13,12 @@
 //! 2.33 lab missing nope               no script for a scenario
 //! 7.80 lab exit inverted 0            it ended, with this status
 //! 7.81 lab done                       the guest is about to reboot
+//! 3.00 lab beat                       the guest's user space still runs
 //! ```
+//!
+//! The heartbeat comes every second from the guest init's own loop, beside
+//! the scenarios: when it stops, the guest's CPUs no longer run user space
+//! (see [`crate::boot`], which ends such a boot).
 //!
 //! and a scenario's script prints `# TEXT` (a diagnostic), `@check ok ID
 //! DESCRIPTION` or `@check fail ID DESCRIPTION` (one check), `@ready WHAT`
@@ -45,6 +50,7 @@ pub enum Event {
         status: i32,
     },
     Done,
+    Beat,
     Say(String),
     Check {
         ok: bool,
@@ -93,6 +99,7 @@ pub fn parse_line(line: &str) -> Option<Record> {
                 return Some(Record::of(uptime, name, Event::Exit { status }));
             }
             ("done", _) => Event::Done,
+            ("beat", _) => Event::Beat,
             _ => return None,
         };
         return Some(Record {
@@ -197,8 +204,10 @@ pub struct GuestLog {
     pub done: Option<f64>,
     /// Lines that were no record (a torn last line, noise).
     pub unparsed: Vec<String>,
-    /// The last record, for saying where a boot stopped.
+    /// The last record, for saying where a boot stopped (heartbeats aside).
     pub last: Option<Record>,
+    /// When the last heartbeat came, in the guest's uptime.
+    pub last_beat: Option<f64>,
 }
 
 impl GuestLog {
@@ -212,6 +221,10 @@ impl GuestLog {
                 }
                 continue;
             };
+            if rec.event == Event::Beat {
+                log.last_beat = Some(rec.uptime);
+                continue;
+            }
             log.apply(&rec);
             log.last = Some(rec);
         }
@@ -250,7 +263,7 @@ impl GuestLog {
             Event::Measure { name, value } => {
                 s.measures.insert(name.clone(), *value);
             }
-            Event::Booted { .. } | Event::Done => {}
+            Event::Booted { .. } | Event::Done | Event::Beat => {}
         }
     }
 
@@ -284,6 +297,23 @@ LAB_TTY={tty}
 
 # lab_uptime: sets LAB_UP to the uptime in seconds.
 lab_uptime() {{ read -r LAB_UP _ </proc/uptime; }}
+
+# lab_nap SECS: sleeps SECS seconds (fractions too) without starting a
+# process: a read that times out on a FIFO nobody writes to.
+lab_nap() {{
+	[ -p /tmp/lab-nap ] || mkfifo /tmp/lab-nap
+	read -r -t "$1" _ <>/tmp/lab-nap
+	return 0
+}}
+
+# lab_heartbeat: a "beat" event every second, for good (run it in the
+# background): the host knows from it that user space still runs.
+lab_heartbeat() {{
+	while :; do
+		lab_event beat
+		lab_nap 1
+	done
+}}
 
 # lab_event VERB [ARGS...]: one of the init's own events.
 lab_event() {{
@@ -386,6 +416,7 @@ mod tests {
             parse_line("3.0 irq @measure x many").unwrap().event,
             Event::Output("@measure x many".into())
         );
+        assert_eq!(parse_line("4.0 lab beat").unwrap().event, Event::Beat);
         assert_eq!(parse_line("garbage"), None);
         assert_eq!(parse_line("3.0 lab exit inverted"), None);
         assert_eq!(parse_line(""), None);
@@ -394,12 +425,13 @@ mod tests {
     #[test]
     fn a_whole_stream() {
         let text = "1.0 lab booted a\n1.1 lab start a\n1.2 a # hi\n1.3 a @check ok one the first\n\
-                    1.5 lab exit a 0\n1.8 lab done\n";
+                    1.4 lab beat\n1.5 lab exit a 0\n1.8 lab done\n";
         let log = GuestLog::parse(text);
         let a = log.scenario("a").unwrap();
         assert_eq!(a.checks.len(), 1);
         assert_eq!(a.exit, Some((0, 1.5)));
         assert!((a.seconds().unwrap() - 0.4).abs() < 1e-9);
         assert_eq!(log.done, Some(1.8));
+        assert_eq!(log.last_beat, Some(1.4));
     }
 }

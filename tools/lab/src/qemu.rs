@@ -54,6 +54,9 @@ pub struct Spec {
     /// The kernel alone, none of the lab's arguments: the baseline boot of
     /// `make bench`.
     pub bare: bool,
+    /// End the boot once the guest locked up ([`crate::lockup`]); off for a
+    /// boot that must end in a panic, or that a debugger holds still.
+    pub watch_lockup: bool,
 }
 
 impl Spec {
@@ -67,6 +70,7 @@ impl Spec {
             timeout: Duration::from_secs(120),
             parallel: false,
             bare: false,
+            watch_lockup: true,
         }
     }
 

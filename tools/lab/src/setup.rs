@@ -204,6 +204,12 @@ impl Setup {
         let mut spec = Spec::new(&names.join(","), &initrd);
         spec.cpus = first.scenario.cpus;
         spec.append = first.scenario.append.clone();
+        // A boot that must end in a panic goes quiet before it panics, and
+        // one a debugger holds still is quiet by design.
+        spec.watch_lockup = !names
+            .iter()
+            .filter_map(|n| self.decl(n))
+            .any(|d| d.panics() || d.scenario.driver.is_some());
         spec.parallel = first.scenario.parallel;
         spec.timeout = Duration::from_secs(
             BOOT_SECS

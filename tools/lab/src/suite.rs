@@ -39,8 +39,8 @@ impl Panicked for Done {
     }
 }
 
-fn boot_key(i: usize) -> String {
-    format!("boot:{i}")
+fn boot_key(i: usize, run: usize) -> String {
+    format!("boot:{i}:{run}")
 }
 
 /// Options of one run.
@@ -48,6 +48,8 @@ pub struct Options {
     pub tests: Vec<String>,
     pub jobs: usize,
     pub share: usize,
+    /// How many times each selected scenario runs (its boot, that is).
+    pub repeat: usize,
 }
 
 /// Runs the suite; returns whether everything passed.
@@ -119,17 +121,20 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
         .filter(|h| selected.iter().any(|t| t == h.name()))
         .collect();
     let mut jobs: Vec<(Job<Done>, f64)> = Vec::new();
-    for (i, b) in boots.iter().enumerate() {
-        let (suite, accel, names) = (suite.clone(), accel.clone(), b.names.clone());
-        let job = Job::new(vec![boot_key(i)], move |post: &Post<Done>| {
-            let outcome = match (&accel, interrupt::interrupted()) {
-                (_, true) => Err(Error::new("interrupted before it started")),
-                (Some(accel), false) => one_boot(&suite, &names, accel),
-                (None, false) => Err(Error::new("no accelerator was chosen")),
-            };
-            post.put(&boot_key(i), Done::Boot(Box::new(outcome)));
-        });
-        jobs.push((job, b.estimate));
+    for run in 0..opts.repeat {
+        for (i, b) in boots.iter().enumerate() {
+            let (suite, accel, names) = (suite.clone(), accel.clone(), b.names.clone());
+            let key = boot_key(i, run);
+            let job = Job::new(vec![key.clone()], move |post: &Post<Done>| {
+                let outcome = match (&accel, interrupt::interrupted()) {
+                    (_, true) => Err(Error::new("interrupted before it started")),
+                    (Some(accel), false) => one_boot(&suite, &names, accel),
+                    (None, false) => Err(Error::new("no accelerator was chosen")),
+                };
+                post.put(&key, Done::Boot(Box::new(outcome)));
+            });
+            jobs.push((job, b.estimate));
+        }
     }
     if !host_tests.is_empty() {
         let e = host_tests
@@ -184,12 +189,17 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
             new_timings.record(t, r.seconds);
             r
         } else {
-            let outcome = match pool.wait(&boot_key(boot_of[t])) {
-                Done::Boot(o) => *o,
-                Done::Panicked(m) => Err(Error::new(format!("its boot's job panicked: {m}"))),
-                Done::Host(_) => unreachable!("a boot's key holds its outcome"),
+            let runs: Vec<BootOutcome> = (0..opts.repeat)
+                .map(|run| match pool.wait(&boot_key(boot_of[t], run)) {
+                    Done::Boot(o) => *o,
+                    Done::Panicked(m) => Err(Error::new(format!("its boot's job panicked: {m}"))),
+                    Done::Host(_) => unreachable!("a boot's key holds its outcome"),
+                })
+                .collect();
+            let r = match &runs[..] {
+                [one] => judge.scenario(t, one),
+                _ => crate::repeat::judged(&judge, t, &runs),
             };
-            let r = judge.scenario(t, &outcome);
             // A boot that failed to start says 0 s: no time of the scenario.
             if r.seconds > 0.0 {
                 new_timings.record(t, r.seconds);

@@ -195,3 +195,60 @@ load
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `{kallsyms:NAME}` in a scenario's parameters becomes NAME's address, as
+/// the library's `load` expands it just before `insmod`; a symbol that is
+/// absent or named twice stops the load, naming it.
+#[test]
+fn kallsyms_placeholders_become_addresses() {
+    let dir = std::env::temp_dir().join(format!("lab-kallsyms-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fake = dir.join("kallsyms");
+    std::fs::write(
+        &fake,
+        "ffffffff81001000 T sched_setaffinity\nffffffffa0000010 t helper\t[m1]\nffffffffa0001010 t helper\t[m2]\n",
+    )
+    .unwrap();
+    let lib = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/scenarios/lib.sh"
+    ))
+    .unwrap()
+    .replace("/proc/kallsyms", &fake.to_string_lossy());
+    std::fs::write(dir.join("lib.sh"), lib).unwrap();
+    std::fs::write(dir.join("contract.sh"), lab::contract::guest_side()).unwrap();
+    let shell = if std::path::Path::new("/bin/busybox").exists() {
+        vec!["/bin/busybox", "sh"]
+    } else {
+        vec!["sh"]
+    };
+    let run = |params: &str| {
+        let script = format!(
+            ". ./contract.sh\nLAB_MODULE=m LAB_PARAMS='{params}'\n. ./lib.sh\ninsmod() {{ printf '<%s>\\n' \"$@\"; }}\nload\necho \"rc=$?\"\n"
+        );
+        let out = Command::new(shell[0])
+            .args(&shell[1..])
+            .arg("-c")
+            .arg(&script)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    };
+    let ok = run("lock_ooo=1 func_ptr={kallsyms:sched_setaffinity}");
+    assert!(
+        ok.contains("<lock_ooo=1>\n<func_ptr=0xffffffff81001000>\nrc=0"),
+        "{ok}"
+    );
+    let twice = run("p={kallsyms:helper}");
+    assert!(
+        twice.contains("names helper 2 times, not once") && twice.contains("rc=1"),
+        "{twice}"
+    );
+    let absent = run("p={kallsyms:nothing_here}");
+    assert!(
+        absent.contains("names nothing_here 0 times") && !absent.contains("<p="),
+        "{absent}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -22,7 +22,17 @@
 //!   log predicate the library no longer has: the shell said "not found"
 //!   at every poll, the wait ran out, and everything else passed.
 //!
-//! The last four are judged with the lab's declarations as they are now.
+//! - `locked-up`: `c-spin.inverted`, the example whose pinned threads met on
+//!   their spinlocks: both CPUs spun, the shell never ran again, and the
+//!   host ended the boot soon after the first soft-lockup report.
+//!
+//! - `generic-panic`: an outside module without a script of its own,
+//!   declared to end in a panic (`cspin-panic.panic`, declared in
+//!   `decls/c-spin-panic`): the generic flow's checks before the load
+//!   count.
+//!
+//! The last five but one are judged with the lab's declarations as they
+//! are now.
 
 use std::path::{Path, PathBuf};
 
@@ -53,6 +63,34 @@ fn unprepared(name: &str) -> Declaration {
         "inverted-pairs" | "cmdline-lockdep1" | "backoff" | "lock-stat" => {
             Declaration::load(&repo().join("tests/scenarios"), name).unwrap()
         }
+        "cspin-panic.panic" => {
+            let mut d = Declaration::load(&here().join("decls"), "c-spin-panic").unwrap();
+            let read = |f: &str| std::fs::read_to_string(repo().join(f)).unwrap();
+            let flow = repo().join(lab::outside::GENERIC);
+            d.use_generic(
+                &flow,
+                &read(lab::outside::GENERIC),
+                &read(lab::outside::GENERIC_RUN),
+            )
+            .unwrap();
+            d.name = name.to_string();
+            d
+        }
+        "c-spin.inverted" => {
+            let mut d =
+                Declaration::load(&repo().join("tests/examples/c-spin"), "inverted").unwrap();
+            let read = |f: &str| std::fs::read_to_string(repo().join(f)).unwrap();
+            let flow = repo().join(lab::outside::GENERIC);
+            d.use_generic(
+                &flow,
+                &read(lab::outside::GENERIC),
+                &read(lab::outside::GENERIC_RUN),
+            )
+            .unwrap();
+            d.scenario.module = d.scenario.module.replace('-', "_");
+            d.name = name.to_string();
+            d
+        }
         "c-abba.inverted" => {
             let mut d =
                 Declaration::load(&repo().join("tests/examples/c-abba"), "inverted").unwrap();
@@ -61,7 +99,7 @@ fn unprepared(name: &str) -> Declaration {
             d.use_generic(
                 &flow,
                 &read(lab::outside::GENERIC),
-                &read(lab::outside::GENERIC_UNLOAD),
+                &read(lab::outside::GENERIC_RUN),
             )
             .unwrap();
             d.name = name.to_string();
@@ -100,6 +138,7 @@ fn tests(r: &TestResult) -> Vec<(bool, String)> {
         .iter()
         .filter_map(|l| match l {
             Line::Test { ok, name } => Some((*ok, name.clone())),
+            Line::Skip { name, why } => Some((true, format!("{name} # SKIP {why}"))),
             Line::Diag(_) => None,
         })
         .collect()
@@ -389,6 +428,92 @@ fn a_command_the_script_does_not_have_fails_it() {
         judged("not-found", "lock-stat").ok,
         "the other scenario of the boot is not touched"
     );
+}
+
+#[test]
+fn a_guest_that_locked_up_is_one_outcome_of_a_real_abba() {
+    let b = boot("locked-up");
+    assert_eq!(b.record.ending, Ending::LockedUp);
+    assert!(
+        b.record
+            .lockup
+            .as_deref()
+            .is_some_and(|w| w.contains("BUG: soft lockup - CPU#0")),
+        "{:?}",
+        b.record.lockup
+    );
+    // The host ended it a few seconds after the first report, not at the
+    // timeout.
+    assert!(
+        b.record.wall_secs < 15.0 && b.record.timeout_secs > 30,
+        "{:?}",
+        b.record
+    );
+    let r = judged("locked-up", "c-spin.inverted");
+    assert!(r.ok, "{:?}", failed(&r));
+    plan_holds(&r, "c-spin.inverted");
+    let t = tests(&r);
+    assert!(
+        t.iter()
+            .any(|(ok, n)| *ok && n == "outcome: locked_up (declared: finished, locked_up)"),
+        "{t:?}"
+    );
+    assert!(
+        t.iter()
+            .any(|(_, n)| n == "check rmmod # SKIP not reached: the outcome is locked_up"),
+        "{t:?}"
+    );
+    let (_, lines) = r.subtests.as_ref().unwrap();
+    let diags: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| match l {
+            Line::Diag(d) => Some(d.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        diags.contains(&"  CPU#0: c_spin_a:66 spins in queued_spin_lock_slowpath, called from run"),
+        "{diags:?}"
+    );
+    assert!(
+        diags.contains(&"  the locks, as lockdep named them: lock_a, lock_b"),
+        "{diags:?}"
+    );
+    // Judged as if it had declared only the outcome "finished": the same
+    // boot fails, naming the outcome it had.
+    let r = judged_among("locked-up", "c-spin.inverted", |n| {
+        let mut d = decl(n);
+        d.outcomes
+            .as_mut()
+            .unwrap()
+            .remove(&lab::outcome::Outcome::LockedUp);
+        d
+    });
+    assert!(
+        failed(&r).contains(
+            &"outcome: locked_up, which it does not declare (declared: finished)".to_string()
+        ),
+        "{:?}",
+        failed(&r)
+    );
+}
+
+#[test]
+fn the_generic_flow_ends_in_a_panic_when_declared() {
+    let b = boot("generic-panic");
+    assert_eq!(b.record.ending, Ending::Panicked);
+    let d = decl("cspin-panic.panic");
+    assert_eq!(
+        d.plan.checks,
+        ["module-there"],
+        "the flow's checks before the panic"
+    );
+    let r = judged("generic-panic", "cspin-panic.panic");
+    assert!(r.ok, "{:?}", failed(&r));
+    plan_holds(&r, "cspin-panic.panic");
+    assert!(tests(&r)
+        .iter()
+        .any(|(_, n)| n == "the guest ran its 1 declared checks and the kernel panicked"));
 }
 
 /// The KTAP of a suite of these results: well formed, plans kept, the

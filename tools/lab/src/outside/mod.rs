@@ -25,10 +25,11 @@ use crate::modules::{Facts, Module};
 use crate::paths::{KernelEnv, Lab};
 use crate::Error;
 
-/// The lab's generic guest flow: its load, and its unload, which a
-/// scenario that ends in a kernel panic never reaches.
+/// The lab's generic guest flow: its start, and its run (load, wait,
+/// snapshot, unload), which a scenario that ends in a kernel panic never
+/// reaches.
 pub const GENERIC: &str = "tests/scenarios/lib-generic.sh";
-pub const GENERIC_UNLOAD: &str = "tests/scenarios/lib-generic-unload.sh";
+pub const GENERIC_RUN: &str = "tests/scenarios/lib-generic-run.sh";
 
 /// An outside directory, built and ready to boot.
 #[derive(Debug, Clone)]
@@ -93,7 +94,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
     let read = |f: &str| {
         std::fs::read_to_string(lab.root.join(f)).map_err(|e| Error::new(format!("{f}: {e}")))
     };
-    let (generic, unload) = (read(GENERIC)?, read(GENERIC_UNLOAD)?);
+    let (generic, run) = (read(GENERIC)?, read(GENERIC_RUN)?);
     let mut decls = Vec::new();
     let mut stems: Vec<String> = entries
         .iter()
@@ -118,7 +119,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         // built module's name (modinfo, /proc/modules) has _.
         d.scenario.module = d.scenario.module.replace('-', "_");
         if !d.script.is_file() {
-            d.use_generic(&generic_path, &generic, &unload)?;
+            d.use_generic(&generic_path, &generic, &run)?;
         }
         d.require_checks()?;
         d.name = format!("{name}.{stem}");
@@ -140,7 +141,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
             .map_err(|e| e.hint(format!("{} built: {}", dir.display(), built_names(&facts))))?;
     }
     // Packed before from the same modules and scripts: nothing to do again.
-    let key = image_key(lab, &kos, &decls, &[&generic, &unload]);
+    let key = image_key(lab, &kos, &decls, &[&generic, &run]);
     let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key)
         && image.is_file()
         && extra.is_file();

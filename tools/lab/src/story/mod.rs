@@ -8,6 +8,7 @@
 
 mod abba;
 mod cpu;
+mod outside;
 mod prevent;
 mod show;
 
@@ -21,6 +22,7 @@ use crate::qemu::Accel;
 use crate::setup::Setup;
 use crate::Error;
 
+pub use outside::tell_outside;
 pub use show::Log;
 
 /// The stories told in code; every declaration with a `story` title adds
@@ -76,80 +78,6 @@ fn tell_one(suite: &Setup, what: &str) -> Result<(), Error> {
         name if !TOLD.contains(&name) => generic(&ctx, name),
         _ => unreachable!("every story in TOLD is matched"),
     }
-}
-
-/// The story of a module from outside the lab: each of its scenarios
-/// booted side by side (the first shown live), what was loaded, what each
-/// detector said, and how it ended.
-pub fn tell_outside(suite: &Setup, name: &str) -> Result<bool, Error> {
-    let o = suite
-        .outside
-        .iter()
-        .find(|o| o.name == name)
-        .expect("an added outside module");
-    let accel = crate::accel::choose(&suite.kernel, &o.image)?;
-    let ctx = Ctx { suite, accel };
-    show::title(&format!(
-        "{}: a module from outside the lab",
-        o.dir.display()
-    ));
-    for m in &o.facts.modules {
-        show::para(&format!(
-            "{}: {}",
-            m.name,
-            m.get("description").unwrap_or("(no description)")
-        ));
-        for p in &m.params {
-            println!("  parameter {}: {}", p.name, p.description);
-        }
-    }
-    let names: Vec<&str> = o.decls.iter().map(|d| d.name.as_str()).collect();
-    let mut started = ctx.start_all(&names)?.into_iter();
-    for (i, d) in o.decls.iter().enumerate() {
-        let s = started.next().unwrap();
-        show::title(&format!(
-            "{}: insmod {} {}",
-            d.name, d.scenario.module, d.scenario.params
-        ));
-        show::para(&d.scenario.about);
-        if i == 0 {
-            follow(&s);
-        }
-        let a = s
-            .handle
-            .join()
-            .map_err(|_| Error::new("a boot's thread panicked"))??;
-        let log = Log::new(a, &d.name, &d.scenario.module);
-        log.summary(Some(
-            "No detector reported anything: no lockdep report, no hung task, no lockup.",
-        ));
-        if log.has_findings() {
-            log.picture();
-        }
-        let judge = crate::judge::Judge {
-            decls: &suite.decls,
-            kunit_py: &suite.kernel.kunit_py(),
-        };
-        let result = judge.scenario(&d.name, &Ok((log.boot.clone(), None)));
-        println!(
-            "  how it ended: {:?}; {} of its {} checks passed, and the kernel showed {} ({})",
-            log.boot.record.ending,
-            log.boot
-                .guest
-                .scenario(&d.name)
-                .map(|s| s.checks.iter().filter(|c| c.ok).count())
-                .unwrap_or(0),
-            d.plan.checks.len(),
-            if result.ok {
-                "what its declaration expects"
-            } else {
-                "something else than its declaration expects"
-            },
-            d.file.file_name().unwrap_or_default().to_string_lossy()
-        );
-        println!("  full log: {}", log.console_path().display());
-    }
-    Ok(true)
 }
 
 /// What a story needs.

@@ -16,14 +16,18 @@
 
 use std::path::Path;
 
-use dmesg_inspect::expect::Evaluator;
+mod guest;
+mod kernel;
 
 use crate::boot::{Analysis, Ending};
 use crate::decl::Declaration;
 use crate::ktap::{Line, TestResult};
 use crate::logfacts::Scope;
+use crate::outcome::Outcome;
 use crate::protocol::ScenarioLog;
 use crate::Error;
+
+pub use kernel::{kunit_verdict, reported};
 
 /// What one boot came back with: its folder's analysis and its driver's
 /// checks, or why there was no boot.
@@ -83,6 +87,7 @@ pub fn subtest_count(decl: &Declaration, driver_checks: usize) -> usize {
         + decl.plan.log.len()
         + usize::from(decl.verdict.is_some())
         + usize::from(decl.scenario.kunit)
+        + usize::from(decl.outcomes.is_some())
 }
 
 /// What a driver checked on the host, in its declared number.
@@ -101,6 +106,8 @@ fn judge(
 ) -> TestResult {
     let name = &decl.name;
     let plan = &decl.plan.checks;
+    // For a declaration of outcomes: the one that happened.
+    let outcome = decl.outcomes.as_ref().and(Outcome::of(boot, name));
     let mut lines = vec![Line::Diag(format!(
         "boot: {} on {}, {:.1} s, ended: {}",
         boot.record.run,
@@ -147,10 +154,18 @@ fn judge(
         .filter(|id| !seen.contains(&id.as_str()))
         .collect();
     for id in &missing {
-        lines.push(Line::Test {
-            ok: false,
-            name: format!("check {id} never ran"),
-        });
+        match outcome {
+            // A dead guest cannot report the rest: its checks count up to
+            // the lockup or the panic.
+            Some(o) if !o.guest_answers() => lines.push(Line::Skip {
+                name: format!("check {id}"),
+                why: format!("not reached: the outcome is {o}"),
+            }),
+            _ => lines.push(Line::Test {
+                ok: false,
+                name: format!("check {id} never ran"),
+            }),
+        }
     }
     for re in &decl.scenario.console {
         let ok = regex::Regex::new(re)
@@ -172,9 +187,44 @@ fn judge(
             lines.push(Line::Test { ok, name });
         }
     }
-    lines.push(ended(decl, plan, boot, log, &missing, &undeclared, &twice));
+    let reached = match outcome {
+        Some(o) if !o.guest_answers() => &[][..],
+        _ => &missing[..],
+    };
+    lines.push(guest::ended(
+        decl,
+        outcome,
+        boot,
+        log,
+        reached,
+        &undeclared,
+        &twice,
+    ));
     let part = boot.kernel_part(name);
-    lines.extend(inspect(decl, &part));
+    if boot.record.ending == Ending::LockedUp {
+        lines.push(Line::Diag("the guest locked up:".into()));
+        lines.extend(
+            kernel::lockup_story(&part)
+                .into_iter()
+                .map(|l| Line::Diag(format!("  {l}"))),
+        );
+    }
+    if let Some(declared) = &decl.outcomes {
+        let names: Vec<&str> = declared.keys().map(|o| o.as_str()).collect();
+        let (ok, what) = match outcome {
+            Some(o) if declared.contains_key(&o) => (true, o.to_string()),
+            Some(o) => (false, format!("{o}, which it does not declare")),
+            None => (
+                false,
+                format!("none: the boot ended {}", ending_words(boot)),
+            ),
+        };
+        lines.push(Line::Test {
+            ok,
+            name: format!("outcome: {what} (declared: {})", names.join(", ")),
+        });
+    }
+    lines.extend(kernel::inspect(decl, decl.expectation(outcome), &part));
     let whole = boot.kernel_log();
     for f in &decl.plan.log {
         let (ok, diag) = f.judge(
@@ -239,7 +289,7 @@ fn strip_hash(d: &str) -> String {
     dmesg_inspect::symbols::demangle_text(d.strip_prefix("# ").unwrap_or(d)).into_owned()
 }
 
-fn ending_words(boot: &Analysis) -> String {
+pub fn ending_words(boot: &Analysis) -> String {
     match boot.record.ending {
         Ending::Finished => "the guest finished".into(),
         Ending::Panicked => "in a kernel panic".into(),
@@ -253,146 +303,11 @@ fn ending_words(boot: &Analysis) -> String {
             boot.stage()
         ),
         Ending::Interrupted => format!("interrupted (stopped at: {})", boot.stage()),
+        Ending::LockedUp => format!(
+            "the guest locked up, QEMU killed ({})",
+            boot.record.lockup.as_deref().unwrap_or("no heartbeat")
+        ),
     }
-}
-
-/// The subtest that says how the guest script ended.
-fn ended(
-    decl: &Declaration,
-    plan: &[String],
-    boot: &Analysis,
-    log: &ScenarioLog,
-    missing: &[&String],
-    undeclared: &[String],
-    twice: &[String],
-) -> Line {
-    let mut why = Vec::new();
-    if decl.panics() {
-        if boot.record.ending != Ending::Panicked {
-            why.push(format!(
-                "the boot must end in a kernel panic, but it ended {}",
-                ending_words(boot)
-            ));
-        }
-        if let Some((status, _)) = log.exit {
-            why.push(format!(
-                "the guest script exited ({status}) instead of the kernel panicking"
-            ));
-        }
-    } else {
-        match log.exit {
-            None if log.missing => why.push("the guest has no script for it".to_string()),
-            None if log.start.is_none() => why.push(format!(
-                "the guest never started it (boot: {})",
-                ending_words(boot)
-            )),
-            None => why.push(format!(
-                "the guest script never ended (boot: {})",
-                ending_words(boot)
-            )),
-            Some((0, _)) => {}
-            Some((status, _)) => why.push(format!("the guest script exited {status}")),
-        }
-    }
-    let mut unknown: Vec<&str> = log
-        .lines
-        .iter()
-        .filter_map(|(_, l)| shell_not_found(l))
-        .collect();
-    unknown.sort_unstable();
-    unknown.dedup();
-    if !unknown.is_empty() {
-        why.push(format!(
-            "the script ran commands that do not exist: {}",
-            unknown.join(", ")
-        ));
-    }
-    if !missing.is_empty() {
-        why.push(format!(
-            "the guest reported {} of its {} declared checks",
-            plan.len() - missing.len(),
-            plan.len()
-        ));
-    }
-    if !undeclared.is_empty() {
-        why.push(format!(
-            "it ran checks its declaration does not name: {}",
-            undeclared.join(", ")
-        ));
-    }
-    if !twice.is_empty() {
-        why.push(format!("it reported checks twice: {}", twice.join(", ")));
-    }
-    let how = if decl.panics() {
-        "the kernel panicked"
-    } else {
-        "exited 0"
-    };
-    match why.is_empty() {
-        true => Line::Test {
-            ok: true,
-            name: format!("the guest ran its {} declared checks and {how}", plan.len()),
-        },
-        false => Line::Test {
-            ok: false,
-            name: format!("the guest ran its declared checks: {}", why.join("; ")),
-        },
-    }
-}
-
-/// The command of a shell's "not found" error (`x.sh: line 4: tasks_done:
-/// not found`): a script that calls what neither it nor the
-/// library defines has a bug, even if it exits 0.
-fn shell_not_found(line: &str) -> Option<&str> {
-    let rest = line.strip_suffix(": not found")?;
-    let (head, command) = rest.rsplit_once(": ")?;
-    head.contains(": line ").then_some(command)
-}
-
-/// The inspector's verdict on the scenario's part of the kernel log.
-fn inspect(decl: &Declaration, part: &str) -> Vec<Line> {
-    let file = decl
-        .file
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let test = |ok: bool| Line::Test {
-        ok,
-        name: format!("dmesg findings match {file}"),
-    };
-    if part.trim().is_empty() {
-        return vec![
-            Line::Diag(format!("no kernel log was captured for {}", decl.name)),
-            test(false),
-        ];
-    }
-    let (listed, total, mismatches) = evaluate(decl, part);
-    let mut lines: Vec<Line> = vec![Line::Diag(format!("dmesg-inspect: {total} finding(s)"))];
-    lines.extend(listed.iter().map(|l| Line::Diag(format!("  {l}"))));
-    if mismatches.is_empty() {
-        lines.push(Line::Diag("dmesg-inspect: expectation met".into()));
-    }
-    lines.extend(
-        mismatches
-            .iter()
-            .map(|m| Line::Diag(format!("mismatch: {m}"))),
-    );
-    lines.push(test(mismatches.is_empty()));
-    lines
-}
-
-/// The inspector on a part of the kernel log against a declaration: the
-/// findings as listed, their number, and what did not match.
-fn evaluate(decl: &Declaration, part: &str) -> (Vec<String>, u64, Vec<String>) {
-    let report = dmesg_inspect::parse_bytes(part.as_bytes());
-    let mut ev = Evaluator::new(&decl.expect);
-    for f in &report.findings {
-        ev.feed(f);
-    }
-    let (listed, total) = ev.listed();
-    let listed = listed.to_vec();
-    let mismatches = ev.finish(&report.summary);
-    (listed, total, mismatches)
 }
 
 /// A scenario that passed on its own in a boot it shared: not judged, if
@@ -411,9 +326,11 @@ fn shared_boot<'a>(
     }
     let unexplained = |o: &str| {
         let part = boot.kernel_part(o);
-        reported(&part)
-            && !decl_of(o)
-                .is_some_and(|d| !d.expect.findings.is_empty() && evaluate(d, &part).2.is_empty())
+        kernel::reported(&part)
+            && !decl_of(o).is_some_and(|d| {
+                let e = d.expectation(Outcome::of(boot, o).filter(|_| d.outcomes.is_some()));
+                e.is_some_and(|e| !e.findings.is_empty() && kernel::evaluate(e, &part).2.is_empty())
+            })
     };
     if let Some(o) = boot.names.iter().find(|o| **o != r.name && unexplained(o)) {
         r.ok = false;
@@ -437,7 +354,7 @@ fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
         .iter()
         .filter_map(|l| match l {
             Line::Test { ok, name } => Some((*ok, name.clone())),
-            Line::Diag(_) => None,
+            Line::Diag(_) | Line::Skip { .. } => None,
         })
         .collect();
     let loaded = tests.iter().any(|(ok, n)| *ok && n.starts_with("insmod "));
@@ -474,50 +391,5 @@ fn fails_as_stated(graded: TestResult, stated: &[String]) -> TestResult {
         seconds: graded.seconds,
         diags,
         subtests: None,
-    }
-}
-
-/// Whether a part of the kernel log holds any kernel report.
-pub fn reported(part: &str) -> bool {
-    !dmesg_inspect::parse_bytes(part.as_bytes())
-        .findings
-        .is_empty()
-}
-
-/// kunit.py's reading of the last KTAP document in `log`: `suites` suites
-/// ran, and every case passed, with no error and no crash; one diagnostic
-/// per case.
-pub fn kunit_verdict(kunit_py: &Path, log: &str, suites: usize) -> (bool, Vec<String>) {
-    // The boot prints an empty KTAP ("1..0") before the lab's run.
-    let lines: Vec<&str> = log.lines().collect();
-    let Some(start) = lines
-        .iter()
-        .rposition(|l| l.ends_with("] KTAP version 1") || *l == "KTAP version 1")
-    else {
-        return (false, vec!["no KTAP in the kernel log".into()]);
-    };
-    match crate::kunit::parse(kunit_py, &lines[start..].join("\n")) {
-        Ok(p) => {
-            let ran = crate::kunit::suites(&p);
-            let mut diags = vec![p.summary.clone()];
-            for (suite, cases) in &ran {
-                for (case, status) in cases {
-                    diags.push(format!("{suite}: {case}: {status}"));
-                }
-            }
-            if ran.len() != suites {
-                diags.push(format!(
-                    "{} suite(s) ran; the built modules carry {suites}",
-                    ran.len()
-                ));
-            }
-            let ok = ran.len() == suites
-                && p.tests > 0
-                && p.passed == p.tests
-                && p.errors == 0
-                && p.crashed == 0;
-            (ok, diags)
-        }
-        Err(e) => (false, vec![e.to_string()]),
     }
 }
