@@ -25,6 +25,7 @@ MODULE=$LAB_MODULES_DIR/$LAB_MODULE.ko
 failed=0
 checks=0
 
+# say TEXT: a diagnostic line, shown with the scenario's results.
 say() { echo "# $*"; }
 
 # check NAME DESCRIPTION PREDICATE [ARGS...]: one guest-side assertion.
@@ -45,6 +46,7 @@ check() {
 # bound may name it).
 measure() { lab_measure "$1" "$2"; }
 
+# finish: ends the script; its status is the number of checks that failed.
 finish() {
 	say "$LAB_SCENARIO: $checks checks ($LAB_PLAN declared), $failed failed"
 	exit "$failed"
@@ -123,6 +125,7 @@ kallsyms_expand() {
 	done
 	echo "$w"
 }
+# loaded MODULE, not_loaded MODULE: MODULE is (is not) in /proc/modules.
 loaded() { grep -q "^$1 " /proc/modules; }
 not_loaded() { ! loaded "$1"; }
 # The helpers polled while a scenario waits use shell builtins only: under
@@ -151,6 +154,7 @@ find_task() {
 pid_of() { find_task "$1" && echo "$TASK_PID"; }
 # state_of COMM: the task state letter (R, S, D, ...) of the task called COMM.
 state_of() { find_task "$1" && echo "$TASK_STATE"; }
+# in_state COMM STATE: the task called COMM is in STATE.
 in_state() { find_task "$1" && [ "$TASK_STATE" = "$2" ]; }
 # task_cpu COMM: the CPU the task called COMM last ran on (field 39 of
 # /proc/PID/stat).
@@ -161,6 +165,7 @@ tasks_in_state() {
 	shift
 	for t in "$@"; do in_state "$t" "$want" || return 1; done
 }
+# tasks_exist COMM..., tasks_gone COMM...: every COMM exists; none does.
 tasks_exist() {
 	local t
 	for t in "$@"; do find_task "$t" || return 1; done
@@ -190,6 +195,8 @@ stack_has() { grep -q -- "$2" "/proc/$(pid_of "$1")/stack"; }
 wait_log() {
 	wait_until "$1" log_holds "$2" "${3:-1}"
 }
+# log_holds PATTERN COUNT: the scenario's part of the log holds COUNT
+# lines matching PATTERN (wait_log's test).
 log_holds() { [ "$(lab_klog | grep -cE -- "$1")" -ge "$2" ]; }
 # wait_hung SECS COMM...: waits at most SECS seconds (for each) until the
 # hung-task detector has reported each COMM in this scenario's part of the
@@ -203,16 +210,17 @@ wait_hung() {
 # PATTERN, as diagnostics.
 log_show() { lab_klog | grep -E -- "$1" | sed 's/^/#   /'; }
 
-# at_least VALUE MIN, at_most VALUE MAX, equals VALUE WANT: for numbers a
-# scenario extracted. A VALUE that is not a number fails, never counts as 0.
+# at_least VALUE MIN, at_most VALUE MAX, equals VALUE WANT, is_number
+# VALUE: for numbers a scenario measured. A VALUE that is not a number fails,
+# never counts as 0.
 is_number() { case $1 in '' | *[!0-9]*) return 1 ;; esac; }
 at_least() { is_number "$1" && [ "$1" -ge "$2" ]; }
-# not PREDICATE [ARGS...]: the predicate does not hold.
-not() { ! "$@"; }
 at_most() { is_number "$1" && [ "$1" -le "$2" ]; }
+equals() { [ "$1" = "$2" ]; }
 # greater A B: A is a number greater than B.
 greater() { is_number "$1" && is_number "$2" && [ "$1" -gt "$2" ]; }
-equals() { [ "$1" = "$2" ]; }
+# not PREDICATE [ARGS...]: the predicate does not hold.
+not() { ! "$@"; }
 
 # loc_total: local timer interrupts (the LOC line of /proc/interrupts), all
 # CPUs together.
@@ -231,6 +239,7 @@ cpu_busy() {
 		{ db = $2 - b[$1]; dt = $3 - t[$1]; printf "%s%s=%d", sep, $1, (dt > 0 ? db * 100 / dt : 0); sep = " " }
 		END { print "" }' /tmp/cpu-before /tmp/cpu-after | tee /tmp/cpu-busy
 }
+# cpu_times: each CPU's busy and total time, from /proc/stat (cpu_busy's).
 cpu_times() { awk '/^cpu[0-9]/ { t = 0; for (i = 2; i <= NF; i++) t += $i; print $1, t - $5 - $6, t }' /proc/stat; }
 # busy_of CPU: that CPU's figure in the last cpu_busy.
 busy_of() { tr ' ' '\n' </tmp/cpu-busy | sed -n "s/^cpu$1=//p"; }
@@ -271,7 +280,7 @@ perf_module_callers() {
 # perf_top_has PATTERN: a line of the last perf_top matches PATTERN (ERE).
 perf_top_has() { grep -qE -- "$1" /tmp/perf-top; }
 
-# Settings and the machine.
+# Settings and the machine: sysctl_is NAME VALUE, sysfs_is PATH VALUE.
 sysctl_is() { [ "$(cat "/proc/sys/$1")" = "$2" ]; }
 sysfs_is() { [ "$(cat "$1")" = "$2" ]; }
 # env_has NAME=VALUE: init was started with NAME=VALUE in its environment
@@ -279,22 +288,25 @@ sysfs_is() { [ "$(cat "$1")" = "$2" ]; }
 env_has() { tr '\0' '\n' </proc/1/environ | grep -qx -- "$1"; }
 # kernel_tainted BIT: the kernel's taint mask has BIT set.
 kernel_tainted() { [ $(($(cat /proc/sys/kernel/tainted) >> $1 & 1)) = 1 ]; }
+# cpus_online_is N: N CPUs are online.
 cpus_online_is() { [ "$(grep -c ^processor /proc/cpuinfo)" = "$1" ]; }
 
-# Lockdep's own state.
+# Lockdep's own state: debug_locks, and debug_locks_is VALUE.
 debug_locks() { awk '/debug_locks:/ {print $2}' /proc/lockdep_stats; }
 debug_locks_is() { [ "$(debug_locks)" = "$1" ]; }
-# lockdep_classes PATTERN: how many lock classes lockdep knows whose name
+# lockdep_classes PATTERN, lockdep_classes_is PATTERN N: how many lock classes lockdep knows whose name
 # matches PATTERN (an extended regex, matched against the whole name).
 lockdep_classes() { grep -cE "^[0-9a-f]+ .*: ($1)\$" /proc/lockdep; }
 lockdep_classes_is() { [ "$(lockdep_classes "$1")" = "$2" ]; }
-# lockdep_chains PATTERN: how many lock chains hold a class matching PATTERN
+# lockdep_chains PATTERN, lockdep_chains_at_least PATTERN N: how many lock chains hold a class matching PATTERN
 # (lines "[address] CLASS" of /proc/lockdep_chains; a chain holding two
 # matching classes counts twice).
 lockdep_chains() { grep -cE "^\[[0-9a-f]+\] ($1)\$" /proc/lockdep_chains; }
 lockdep_chains_at_least() { [ "$(lockdep_chains "$1")" -ge "$2" ]; }
 # lockdep_depends A B: lockdep recorded that class B was taken while class A
-# was held (the line " -> [...] B" under class A in /proc/lockdep).
+# was held (the line " -> [...] B" under class A in /proc/lockdep);
+# lockdep_depends_either A B: one of the two orders; lockdep_depends_only
+# A B: that order and not the other.
 lockdep_depends() {
 	awk -v a="$1" -v b="$2" '/^[0-9a-f]/ { s = ($NF == a); next }
 		s && $1 == "->" && $NF == b { f = 1 } END { exit !f }' /proc/lockdep
@@ -371,6 +383,8 @@ mount_debugfs() {
 
 # --- diagnostics (# lines) -------------------------------------------------
 
+# show_threads COMM...: ps of the lab's threads, and each COMM's stack, as
+# diagnostics.
 show_threads() {
 	local t pid
 	say "ps (STAT D = uninterruptible sleep):"

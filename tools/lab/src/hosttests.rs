@@ -28,10 +28,11 @@ pub enum HostTest {
     OutsideInPlace,
     Interrupt,
     Contract,
+    Docs,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 13] = [
+pub const ALL: [HostTest; 14] = [
     HostTest::Inspector,
     HostTest::HostRustfmt,
     HostTest::HostClippy,
@@ -45,6 +46,7 @@ pub const ALL: [HostTest; 13] = [
     HostTest::OutsideInPlace,
     HostTest::Interrupt,
     HostTest::Contract,
+    HostTest::Docs,
 ];
 
 impl HostTest {
@@ -63,6 +65,7 @@ impl HostTest {
             HostTest::OutsideInPlace => "outside_in_place",
             HostTest::Interrupt => "interrupt",
             HostTest::Contract => "contract",
+            HostTest::Docs => "docs",
         }
     }
 
@@ -90,6 +93,13 @@ impl HostTest {
     fn run_plain(self, suite: &Setup) -> (bool, Vec<String>) {
         match self {
             HostTest::HostRustfmt | HostTest::HostClippy => unreachable!("run by HostTest::run"),
+            HostTest::Docs => {
+                let p = crate::docs::problems(&suite.lab.root);
+                match p.is_empty() {
+                    true => (true, vec!["the script interface is the library's, and every make target the docs name exists".into()]),
+                    false => (false, p),
+                }
+            }
             HostTest::Contract => match crate::contract::spelled_elsewhere(&suite.lab.root) {
                 Ok(found) if found.is_empty() => (
                     true,

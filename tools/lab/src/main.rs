@@ -40,6 +40,9 @@ enum Cmd {
         #[arg(long, env = "REPEAT")]
         repeat: Option<String>,
     },
+    /// The guest script interface, as Markdown, from the scenarios' library
+    /// (the generated part of docs/guest-scripts.md).
+    GuestApi,
     /// Checks the declarations against the built modules and writes the
     /// guest's files (protocol, facts, scenario environments) into DIR.
     GuestFiles { dir: std::path::PathBuf },
@@ -202,6 +205,12 @@ fn run(cli: Cli) -> Result<bool, Error> {
                 },
             )?
             .0)
+        }
+        Cmd::GuestApi => {
+            let lib = std::fs::read_to_string(lab.root.join(lab::guest::LIB_SH))
+                .map_err(|e| Error::new(format!("{}: {e}", lab::guest::LIB_SH)))?;
+            print!("{}", lab::docs::guest_api(&lib));
+            Ok(true)
         }
         Cmd::GuestFiles { dir } => {
             let suite = Setup::load(lab)?;
