@@ -7,6 +7,7 @@
 #   make run        the demo              make test     all tests (KTAP; J=N boots at once)
 #   make shell      a shell in the guest  make lab-env  the lab's settings
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
+#   make lock-order [MODULE_DIR=...]   the lock order lockdep saw, as a contract
 #   make bench      timings               make clean    remove out/
 #   make doctor     can the modules be built against KDIR (default: the lab kernel), and what will they show
 #   make exercise N=1 [DIR=...]   an exercise's skeleton   make grade N=1 [DIR=...]   grade it
@@ -31,7 +32,7 @@ with_lab = set -euo pipefail; . $(LAB_ENV);
 # gdb, the shell, the benchmark and the series matrix.
 LAB := $(CURDIR)/target/release/lab
 
-.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench \
+.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench lock-order \
 	exercise grade \
 	rust-analyzer clean distclean-lab FORCE
 
@@ -105,6 +106,10 @@ grade: initramfs
 
 gdb: initramfs
 	@$(LAB) gdb
+
+# The lock order lockdep observed, as a contract a declaration can name.
+lock-order: initramfs
+	@$(LAB) lock-order $(outside)
 
 bench: initramfs
 	@$(LAB) bench

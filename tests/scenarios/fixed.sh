@@ -13,6 +13,9 @@ check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
 # before the unload, which drops their classes).
 say "lock_stat: $(sed -n 's/^ *class name *//p' /proc/lock_stat | head -n 1 | tr -s ' ')"
 grep -E '^ +sem[12]:' /proc/lock_stat | tr -s ' ' | sed 's/^/# lock_stat:/'
+# The order lockdep saw, for the lock-order contract (before the unload,
+# which drops the classes).
+lockdep_graph
 check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_lab
 check module-gone "the module is gone" not_loaded deadlock_lab
 check no-thread-left "no deadlock_lab thread is left" tasks_gone deadlock_lab_a deadlock_lab_b

@@ -44,6 +44,8 @@ for pid in $(ps -o pid,stat | awk '$2 ~ /^D/ { print $1 }'); do
 done
 sysrq_blocked
 say "lockdep: debug_locks=$(debug_locks)"
+# Lockdep's graph of the module's classes, for a lock-order contract.
+lockdep_graph
 check rmmod "rmmod $LAB_MODULE succeeds within 5 s" rmmod_within 5 "$LAB_MODULE"
 check gone "$LAB_MODULE is gone" not_loaded "$LAB_MODULE"
 finish

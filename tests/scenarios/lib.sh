@@ -376,6 +376,17 @@ no_lab_task() { ! grep -q "^$LAB_THREAD_PREFIX" /proc/[0-9]*/comm 2>/dev/null; }
 # MODULES_VADDR (without KASLR, 0xffffffffa0000000), above the kernel image.
 module_classes() { grep -cE '^ffffffff[a-f][0-9a-f]{7} ' /proc/lockdep; }
 
+# lockdep_graph: lockdep's graph of the module's own classes (keyed in the
+# module area, see module_classes; the keys show only with no_hash_pointers),
+# for the host: each class, and each direct dependency between two of them
+# (class B taken while class A was held). Read it before the unload, which
+# drops the classes.
+lockdep_graph() {
+	awk 'function ours(k) { return k ~ /^ffffffff[a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/ }
+		/^[0-9a-f]/ { cur = ""; if (ours($1)) { cur = $0; sub(/.*: /, "", cur); print "@lockdep-class " cur }; next }
+		cur != "" && $1 == "->" { k = $2; gsub(/[][]/, "", k); if (ours(k)) { n = $0; sub(/^ *-> \[[0-9a-f]*\] /, "", n); print "@lockdep-edge " cur " " n } }' /proc/lockdep
+}
+
 # mount_debugfs: /sys/kernel/debug, for fault injection and kmemleak.
 mount_debugfs() {
 	grep -q ' /sys/kernel/debug debugfs' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug

@@ -13,6 +13,9 @@ show_threads
 lockdep_state "after the rounds" "spin[12]"
 check one-order "lockdep learned the one order, spin1 -> spin2, and not the other" lockdep_depends_only spin1 spin2
 check lockdep-still-on "lockdep is still on (debug_locks 1)" debug_locks_is 1
+# The order lockdep saw, for the lock-order contract (before the unload,
+# which drops the classes).
+lockdep_graph
 check rmmod "rmmod succeeds within 2 s" rmmod_within 2 deadlock_spin
 check no-thread-left "no deadlock_spin thread is left" tasks_gone deadlock_spin_a deadlock_spin_b
 finish

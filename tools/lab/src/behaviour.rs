@@ -124,6 +124,20 @@ pub fn outside_errors(suite: &Setup) -> (bool, Vec<String>) {
     };
     let cases: Vec<Case> = vec![
         (
+            "a lock-order file whose edges form a cycle",
+            {
+                let mut f = whole();
+                f[2].1 = decl.replacen('{', "{\"lock_order\": \"order.json\",", 1);
+                f.push((
+                    "order.json",
+                    r#"{"classes": ["a", "b"], "edges": [{"from": "a", "to": "b"}, {"from": "b", "to": "a"}]}"#.to_string(),
+                ));
+                f
+            },
+            "form a cycle, a -> b -> a",
+            "m",
+        ),
+        (
             "a folder built in place before",
             {
                 let mut f = whole();

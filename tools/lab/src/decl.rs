@@ -26,6 +26,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 
 use crate::contract::ScenarioEnv;
+use crate::lockorder::LockOrder;
 use crate::logfacts::{Fact, LogFact};
 use crate::modules::Facts;
 use crate::outcome::Outcome;
@@ -138,6 +139,9 @@ pub struct Declaration {
     /// What the kernel must show in each outcome allowed, instead of
     /// `expect` ([`crate::outcome`]).
     pub outcomes: Option<BTreeMap<Outcome, Expectation>>,
+    /// The lock order lockdep's graph of the module must keep to
+    /// (`"lock_order": "FILE"`, [`crate::lockorder`]), and its file.
+    pub lock_order: Option<(PathBuf, LockOrder)>,
     /// Its plan, once [`Declaration::prepare`] knows what the lab built.
     pub plan: Plan,
     /// Its script is the lab's generic flow, whose checks are its own.
@@ -202,6 +206,20 @@ impl Declaration {
             }
             None => None,
         };
+        let lock_order = match top.remove("lock_order") {
+            Some(serde_json::Value::String(f)) => {
+                let path = file.with_file_name(&f);
+                let order = LockOrder::load(&path)
+                    .map_err(|e| at(format!("\"lock_order\": {}", e.message)))?;
+                Some((path, order))
+            }
+            Some(other) => {
+                return Err(at(format!(
+                    "\"lock_order\" names a file beside the declaration, not {other}"
+                )))
+            }
+            None => None,
+        };
         let outcomes = match top.remove("outcomes") {
             Some(v) => {
                 if let Some(k) = ["findings", "others", "lockdep_off", "verdict"]
@@ -260,6 +278,7 @@ impl Declaration {
             log,
             verdict,
             outcomes,
+            lock_order,
             plan: Plan::default(),
             generic: false,
             image: None,
@@ -331,10 +350,23 @@ impl Declaration {
         Ok(())
     }
 
+    /// The kernel arguments its boot adds: the declared ones, and
+    /// `no_hash_pointers` for a scenario that reads lockdep's graph (its
+    /// keys print as addresses only then).
+    pub fn append(&self) -> String {
+        let a = &self.scenario.append;
+        match &self.lock_order {
+            Some(_) if !a.split_whitespace().any(|w| w == "no_hash_pointers") => {
+                format!("{a} no_hash_pointers").trim_start().to_string()
+            }
+            _ => a.clone(),
+        }
+    }
+
     pub fn boot_class(&self) -> BootClass {
         let s = &self.scenario;
         BootClass {
-            append: s.append.clone(),
+            append: self.append(),
             cpus: s.cpus,
             initrd: s.initrd,
             parallel: s.parallel,

@@ -71,6 +71,20 @@ pub fn guest_api(lib: &str) -> String {
     out.trim_start().to_string()
 }
 
+/// Rewrites the generated part of the page with `api`.
+pub fn write_page(root: &Path, api: &str) -> Result<(), crate::Error> {
+    let path = root.join(PAGE);
+    let page =
+        std::fs::read_to_string(&path).map_err(|e| crate::Error::new(format!("{PAGE}: {e}")))?;
+    let (Some(a), Some(b)) = (page.find(BEGIN), page.find(END)) else {
+        return Err(crate::Error::new(format!(
+            "{PAGE}: no part between {BEGIN} and {END}"
+        )));
+    };
+    let text = format!("{}{BEGIN}\n{api}{}", &page[..a], &page[b..]);
+    std::fs::write(&path, text).map_err(|e| crate::Error::new(format!("{PAGE}: {e}")))
+}
+
 /// What is wrong with the docs of the checkout at `root`, one line each.
 pub fn problems(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -81,7 +95,7 @@ pub fn problems(root: &Path) -> Vec<String> {
         (Some(a), Some(b)) if a < b => {
             if page[a + BEGIN.len()..b].trim() != want.trim() {
                 out.push(format!(
-                    "{PAGE}: the script interface differs from tests/scenarios/lib.sh; rewrite it with: target/release/lab guest-api"
+                    "{PAGE}: the script interface differs from tests/scenarios/lib.sh; rewrite it with: target/release/lab guest-api --write"
                 ));
             }
         }

@@ -29,10 +29,11 @@ pub enum HostTest {
     Interrupt,
     Contract,
     Docs,
+    LockOrders,
 }
 
 /// In the order the suite runs them.
-pub const ALL: [HostTest; 14] = [
+pub const ALL: [HostTest; 15] = [
     HostTest::Inspector,
     HostTest::HostRustfmt,
     HostTest::HostClippy,
@@ -47,6 +48,7 @@ pub const ALL: [HostTest; 14] = [
     HostTest::Interrupt,
     HostTest::Contract,
     HostTest::Docs,
+    HostTest::LockOrders,
 ];
 
 impl HostTest {
@@ -66,6 +68,7 @@ impl HostTest {
             HostTest::Interrupt => "interrupt",
             HostTest::Contract => "contract",
             HostTest::Docs => "docs",
+            HostTest::LockOrders => "lock_orders",
         }
     }
 
@@ -93,6 +96,7 @@ impl HostTest {
     fn run_plain(self, suite: &Setup) -> (bool, Vec<String>) {
         match self {
             HostTest::HostRustfmt | HostTest::HostClippy => unreachable!("run by HostTest::run"),
+            HostTest::LockOrders => lock_orders(suite),
             HostTest::Docs => {
                 let p = crate::docs::problems(&suite.lab.root);
                 match p.is_empty() {
@@ -482,6 +486,59 @@ fn actionlint(suite: &Setup) -> (bool, Vec<String>) {
             .unwrap_or("")
     )];
     diags.extend(text.lines().take(40).map(str::to_string));
+    (ok, diags)
+}
+
+/// Each lab module that carries a lock-order contract and declares a typed
+/// order in its crate root: the two agree (every contract edge between
+/// typed levels goes up the order; the order's steps are in the contract).
+fn lock_orders(suite: &Setup) -> (bool, Vec<String>) {
+    let mut ok = true;
+    let mut diags = Vec::new();
+    let mut seen: Vec<(String, std::path::PathBuf)> = Vec::new();
+    for d in &suite.decls {
+        let Some((file, order)) = &d.lock_order else {
+            continue;
+        };
+        if seen
+            .iter()
+            .any(|(m, f)| *m == d.scenario.module && f == file)
+        {
+            continue;
+        }
+        seen.push((d.scenario.module.clone(), file.clone()));
+        let src = suite
+            .lab
+            .root
+            .join("src")
+            .join(format!("{}.rs", d.scenario.module));
+        let text = std::fs::read_to_string(&src).unwrap_or_default();
+        let shown = file.file_name().unwrap_or_default().to_string_lossy();
+        match crate::lockorder::typed_levels(&text) {
+            None => diags.push(format!(
+                "{}: no typed order; {shown} has {} edge(s)",
+                d.scenario.module,
+                order.edges.len()
+            )),
+            Some(levels) => {
+                let bad = crate::lockorder::typed_disagreement(&levels, order);
+                ok &= bad.is_empty();
+                diags.push(format!(
+                    "{}: typed order {} and {shown}: {}",
+                    d.scenario.module,
+                    levels.join(" => "),
+                    if bad.is_empty() {
+                        "agree".to_string()
+                    } else {
+                        bad.join("; ")
+                    }
+                ));
+            }
+        }
+    }
+    if seen.is_empty() {
+        return (false, vec!["no declaration names a lock order".into()]);
+    }
     (ok, diags)
 }
 

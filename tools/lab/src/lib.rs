@@ -29,6 +29,7 @@ pub mod judge;
 pub mod ktap;
 pub mod kunit;
 pub mod live;
+pub mod lockorder;
 pub mod lockup;
 pub mod logfacts;
 pub mod matrix;

@@ -40,9 +40,19 @@ enum Cmd {
         #[arg(long, env = "REPEAT")]
         repeat: Option<String>,
     },
+    /// The lock order lockdep observed, as a contract (make lock-order).
+    LockOrder {
+        /// A module from outside the lab (default: the lab's own).
+        #[arg(long, env = "MODULE_DIR")]
+        module_dir: Option<std::path::PathBuf>,
+    },
     /// The guest script interface, as Markdown, from the scenarios' library
     /// (the generated part of docs/guest-scripts.md).
-    GuestApi,
+    GuestApi {
+        /// Rewrite the generated part of docs/guest-scripts.md instead.
+        #[arg(long)]
+        write: bool,
+    },
     /// Checks the declarations against the built modules and writes the
     /// guest's files (protocol, facts, scenario environments) into DIR.
     GuestFiles { dir: std::path::PathBuf },
@@ -206,10 +216,37 @@ fn run(cli: Cli) -> Result<bool, Error> {
             )?
             .0)
         }
-        Cmd::GuestApi => {
+        Cmd::LockOrder { module_dir } => {
+            let mut setup = Setup::load(lab)?;
+            let names: Vec<String> = match module_dir.filter(|d| !d.as_os_str().is_empty()) {
+                Some(d) => setup
+                    .add_outside(&d)?
+                    .decls
+                    .iter()
+                    .filter(|d| {
+                        d.outcomes.is_none()
+                            && !d.expect.findings.iter().any(|m| m.kind.is_lockdep())
+                    })
+                    .map(|d| d.name.clone())
+                    .collect(),
+                None => setup
+                    .decls
+                    .iter()
+                    .filter(|d| d.lock_order.is_some())
+                    .map(|d| d.name.clone())
+                    .collect(),
+            };
+            lab::lockorder::run(setup, names)
+        }
+        Cmd::GuestApi { write } => {
             let lib = std::fs::read_to_string(lab.root.join(lab::guest::LIB_SH))
                 .map_err(|e| Error::new(format!("{}: {e}", lab::guest::LIB_SH)))?;
-            print!("{}", lab::docs::guest_api(&lib));
+            let api = lab::docs::guest_api(&lib);
+            if write {
+                lab::docs::write_page(&lab.root, &api)?;
+            } else {
+                print!("{api}");
+            }
             Ok(true)
         }
         Cmd::GuestFiles { dir } => {

@@ -25,8 +25,10 @@
 //! (the script waits for the host, e.g. for gdb), `@flush` (everything so far
 //! must reach the host: the next step may panic the kernel), `@measure NAME
 //! VALUE` (a number the guest measured, which a declared log fact may
-//! compare with the log); anything else it prints (a command's error
-//! message, say) is kept as plain output.
+//! compare with the log), `@lockdep-class NAME` and `@lockdep-edge FROM TO`
+//! (lockdep's graph of the module's classes, [`crate::lockorder`]);
+//! anything else it prints (a command's error message, say) is kept as
+//! plain output.
 //!
 //! [`guest_functions`] writes the guest's side of this definition as shell
 //! functions, into the guest's copy of the contract ([`crate::contract`]).
@@ -62,6 +64,11 @@ pub enum Event {
     Measure {
         name: String,
         value: i64,
+    },
+    LockdepClass(String),
+    LockdepEdge {
+        from: String,
+        to: String,
     },
     Output(String),
 }
@@ -137,6 +144,18 @@ fn scenario_event(text: &str) -> Event {
     if text == "@flush" {
         return Event::Flush;
     }
+    if let Some(name) = text.strip_prefix("@lockdep-class ") {
+        return Event::LockdepClass(name.to_string());
+    }
+    if let Some((from, to)) = text
+        .strip_prefix("@lockdep-edge ")
+        .and_then(|r| r.split_once(' '))
+    {
+        return Event::LockdepEdge {
+            from: from.to_string(),
+            to: to.to_string(),
+        };
+    }
     if let Some((name, value)) = text
         .strip_prefix("@measure ")
         .and_then(|r| r.split_once(' '))
@@ -178,6 +197,8 @@ pub struct ScenarioLog {
     pub flushed: Option<f64>,
     /// What it measured, by name (the last value of each).
     pub measures: std::collections::BTreeMap<String, i64>,
+    /// Lockdep's graph of the module's classes, if the script printed it.
+    pub graph: Option<crate::lockorder::LockOrder>,
 }
 
 /// One check as the guest reported it.
@@ -262,6 +283,23 @@ impl GuestLog {
             Event::Flush => s.flushed = Some(t),
             Event::Measure { name, value } => {
                 s.measures.insert(name.clone(), *value);
+            }
+            Event::LockdepClass(name) => {
+                let g = s.graph.get_or_insert_with(Default::default);
+                g.merge(&crate::lockorder::LockOrder {
+                    classes: vec![name.clone()],
+                    edges: vec![],
+                });
+            }
+            Event::LockdepEdge { from, to } => {
+                let g = s.graph.get_or_insert_with(Default::default);
+                g.merge(&crate::lockorder::LockOrder {
+                    classes: vec![from.clone(), to.clone()],
+                    edges: vec![crate::lockorder::Edge {
+                        from: from.clone(),
+                        to: to.clone(),
+                    }],
+                });
             }
             Event::Booted { .. } | Event::Done | Event::Beat => {}
         }

@@ -203,7 +203,7 @@ impl Setup {
         let initrd = self.image_of(names).unwrap_or_else(|_| self.initrd(first));
         let mut spec = Spec::new(&names.join(","), &initrd);
         spec.cpus = first.scenario.cpus;
-        spec.append = first.scenario.append.clone();
+        spec.append = first.append();
         // A boot that must end in a panic goes quiet before it panics, and
         // one a debugger holds still is quiet by design.
         spec.watch_lockup = !names

@@ -88,6 +88,7 @@ pub fn subtest_count(decl: &Declaration, driver_checks: usize) -> usize {
         + usize::from(decl.verdict.is_some())
         + usize::from(decl.scenario.kunit)
         + usize::from(decl.outcomes.is_some())
+        + usize::from(decl.lock_order.is_some())
 }
 
 /// What a driver checked on the host, in its declared number.
@@ -247,6 +248,50 @@ fn judge(
         lines.push(Line::Test {
             ok,
             name: v.about(&decl.scenario.module),
+        });
+    }
+    if let Some((file, order)) = &decl.lock_order {
+        let file = file.file_name().unwrap_or_default().to_string_lossy();
+        let (ok, diags) = match &log.graph {
+            None => (
+                false,
+                vec![
+                    "the guest printed no lockdep graph (lockdep_graph, before the unload)"
+                        .to_string(),
+                ],
+            ),
+            Some(g) => {
+                let g = &g.without_semaphore_internals();
+                let extra = order.missing(g);
+                let mut d = vec![format!(
+                    "lockdep's graph: {} class(es), edges: {}",
+                    g.classes.len(),
+                    if g.edges.is_empty() {
+                        "none".into()
+                    } else {
+                        g.edges
+                            .iter()
+                            .map(|e| e.words())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                )];
+                d.extend(
+                    extra
+                        .iter()
+                        .map(|e| format!("lockdep saw {}, which {file} lacks", e.words())),
+                );
+                (extra.is_empty(), d)
+            }
+        };
+        lines.extend(
+            diags
+                .into_iter()
+                .map(|d| Line::Diag(format!("lock order: {d}"))),
+        );
+        lines.push(Line::Test {
+            ok,
+            name: format!("lockdep's graph of the module keeps to {file}"),
         });
     }
     if decl.scenario.kunit {
