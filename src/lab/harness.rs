@@ -183,13 +183,15 @@ pub(crate) trait Declaration {
 /// Every parameter is an `i64` whose description ends with its allowed range, `(allowed
 /// MIN..=MAX)`: `modinfo` shows the description, and the range check is compiled from it, so the
 /// range is written once. `param::NAME()` returns a parameter's value, or `EINVAL` and a line
-/// naming the parameter and its range. Every lab module has `fixed` (0 = the bug).
+/// naming the parameter and its range. Every lab module has `fixed`, first and without a default
+/// of its own: it is 0, the bug, so that a plain `insmod` shows what the module is about.
 ///
 /// ```ignore
 /// lab_module! {
 ///     Pair, "deadlock_spin", "ABBA deadlock on two spinlocks, and its fix",
 ///     params: {
-///         fixed: "Lock order of thread B: 0 = ...; 1 = ... (allowed 0..=1)" = 0,
+///         fixed: "Lock order of thread B: 0 = ...; 1 = ... (allowed 0..=1)",
+///         rounds: "Rounds each thread runs (allowed 1..=1000)" = 10,
 ///     },
 ///     broken: Expect::reports("what the broken code does", "what its success shows", 0),
 ///     fixed: Expect::silent("what the fixed code does", "what its success shows"),
@@ -199,9 +201,23 @@ pub(crate) trait Declaration {
 macro_rules! lab_module {
     (
         $ty:ident, $name:literal, $description:literal,
-        params: { $($param:ident: $doc:literal = $default:literal),+ $(,)? },
+        params: {
+            fixed: $fixed_doc:literal
+            $(, $param:ident: $doc:literal = $default:literal)* $(,)?
+        },
         broken: $broken:expr,
         fixed: $fixed_expect:expr $(,)?
+    ) => {
+        $crate::lab_module!(
+            @declare $ty, $name, $description,
+            [fixed: $fixed_doc = 0 $(, $param: $doc = $default)*],
+            $broken, $fixed_expect
+        );
+    };
+    (
+        @declare $ty:ident, $name:literal, $description:literal,
+        [$($param:ident: $doc:literal = $default:literal),+],
+        $broken:expr, $fixed_expect:expr
     ) => {
         ::kernel::prelude::module! {
             type: Harness<$ty>,

@@ -21,7 +21,7 @@ use lab::prelude::*;
 lab_module! {
     Pair, "compile_fail_cyclic_after", "Compile-fail case: a hand-written LockAfter that closes a cycle",
     params: {
-        fixed: "Unused (allowed 0..=1)" = 1,
+        fixed: "Unused (allowed 0..=1)",
     },
     broken: Expect::reports("a round of the case", "the case ran", 0),
     fixed: Expect::silent("a round of the case", "the case ran"),

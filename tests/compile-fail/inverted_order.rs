@@ -15,7 +15,7 @@ use lab::prelude::*;
 lab_module! {
     Pair, "compile_fail_inverted_order", "Compile-fail case: the inverted order against the typed lock order",
     params: {
-        fixed: "Unused (allowed 0..=1)" = 1,
+        fixed: "Unused (allowed 0..=1)",
     },
     broken: Expect::reports("a round of the case", "the case ran", 0),
     fixed: Expect::silent("a round of the case", "the case ran"),

@@ -19,7 +19,7 @@ use lab::prelude::*;
 lab_module! {
     Pair, "compile_fail_same_level", "Compile-fail case: two locks of one level of the typed lock order",
     params: {
-        fixed: "Unused (allowed 0..=1)" = 1,
+        fixed: "Unused (allowed 0..=1)",
     },
     broken: Expect::reports("a round of the case", "the case ran", 0),
     fixed: Expect::silent("a round of the case", "the case ran"),
