@@ -258,6 +258,73 @@ macro_rules! lab_module {
     };
 }
 
+/// Declares a module for code whose point is whether it builds (`tests/compile-fail/`): one
+/// thread whose one round is `round`, handed a token of the typed order, on a state of semaphores
+/// at the order's levels, each its own lock class named after its field. It is never loaded, so
+/// its declaration of what the kernel must show is a placeholder.
+///
+/// ```ignore
+/// lock_order!(Unlocked => Sem1 => Sem2);
+///
+/// ordered_case! {
+///     Pair, "compile_fail_inverted_order", "Compile-fail case: the inverted order",
+///     locks: { sem1: Sem1, sem2: Sem2 },
+///     round: round,
+/// }
+/// ```
+#[cfg(lab_order)]
+#[macro_export]
+macro_rules! ordered_case {
+    (
+        $ty:ident, $name:literal, $description:literal,
+        locks: { $($lock:ident: $level:ident),+ $(,)? },
+        round: $round:path $(,)?
+    ) => {
+        $crate::lab_module! {
+            $ty, $name, $description,
+            params: {
+                fixed: "Unused (allowed 0..=1)",
+            },
+            broken: Expect::reports("a round of the case", "the case ran", 0),
+            fixed: Expect::silent("a round of the case", "the case ran"),
+        }
+
+        /// The case's semaphores, each at its level of the order.
+        #[pin_data]
+        struct $ty {
+            $(
+                #[pin]
+                $lock: $crate::lab::order::Ordered<$level>,
+            )+
+        }
+
+        impl Scenario for $ty {
+            fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
+                Ok(try_pin_init!($ty {
+                    $(
+                        $lock <- $crate::lab::order::Ordered::new(
+                            $crate::lab::semaphore::Semaphore::new(
+                                1,
+                                ::kernel::c_str!(stringify!($lock)),
+                                ::kernel::sync::static_lock_class!(),
+                                true,
+                            ),
+                        ),
+                    )+
+                }))
+            }
+
+            fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
+                threads.start(Thread::ordered(c"compile_fail", $round))
+            }
+
+            fn unblock(&self, _mode: Mode) -> u32 {
+                0
+            }
+        }
+    };
+}
+
 /// A deadlock scenario: its state, its threads, and what the kernel must show.
 pub(crate) trait Scenario: Declaration + Send + Sync + Sized + 'static {
     /// Reads the module's other parameters and makes the state for `mode`.
