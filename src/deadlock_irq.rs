@@ -49,7 +49,7 @@ static VARIANT: [u8; 92] =
 lab_module! {
     Irq, "deadlock_irq", "A spinlock shared with a hard-interrupt handler and taken with interrupts on, and its fix",
     params: {
-        fixed: "0 = the thread takes the lock the hrtimer callback takes, with interrupts enabled (plain SpinLock); 1 = it disables interrupts while holding it (SpinLockIrq) (allowed 0..=1)" = 0,
+        fixed: "0 = the thread takes the lock the hrtimer callback takes, with interrupts enabled (plain SpinLock); 1 = it disables interrupts while holding it (SpinLockIrq) (allowed 0..=1)",
     },
     broken: Expect::reports("broken: the thread takes stats_lock (SpinLock) with interrupts enabled, and an hrtimer callback takes it in hard-interrupt context", "stats_lock was taken in hard-interrupt context and with interrupts enabled, and lockdep reported it", 0),
     fixed: Expect::silent("fixed: the thread takes stats_lock_irq (SpinLockIrq) with interrupts disabled, and an hrtimer callback takes it in hard-interrupt context", "fixed, both contexts took stats_lock_irq, every round done"),

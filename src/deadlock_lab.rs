@@ -38,7 +38,7 @@ use lab::semaphore::{Semaphore, SemaphoreGuard};
 lab_module! {
     Lab, "deadlock_lab", "ABBA deadlock on lockdep-visible semaphores, a ring of them, and their fixes",
     params: {
-        fixed: "The last thread's order (thread B's, with two semaphores): 0 = semN then sem1, closing the ring (B: sem2 then sem1), which deadlocks; 1 = sem1 then semN, ascending like the others, checked by the compiler for two semaphores; 2 = semN then only a try of sem1, backing off if it is taken (allowed 0..=2)" = 0,
+        fixed: "The last thread's order (thread B's, with two semaphores): 0 = semN then sem1, closing the ring (B: sem2 then sem1), which deadlocks; 1 = sem1 then semN, ascending like the others, checked by the compiler for two semaphores; 2 = semN then only a try of sem1, backing off if it is taken (allowed 0..=2)",
         rounds: "Rounds each thread takes its two semaphores; 0 = until unload (allowed 0..=10000000)" = 1000,
         hold_us: "Microseconds each thread holds both semaphores per round (allowed 0..=100000)" = 0,
         annotate: "1 = the semaphores carry lockdep maps, so lockdep sees their order; 0 = plain semaphores, as DEFINE_SEMAPHORE makes them, which lockdep cannot see (allowed 0..=1)" = 1,

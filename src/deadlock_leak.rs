@@ -27,7 +27,7 @@ use lab::semaphore::Semaphore;
 lab_module! {
     Store, "deadlock_leak", "A lock not released on an error path, and its fix",
     params: {
-        fixed: "0 = the failing update returns with store_lock held (the guard is forgotten); 1 = it returns with ? and the guard releases the lock (allowed 0..=1)" = 0,
+        fixed: "0 = the failing update returns with store_lock held (the guard is forgotten); 1 = it returns with ? and the guard releases the lock (allowed 0..=1)",
     },
     broken: Expect::reports("broken: the failing update returns with store_lock held", "leaked store_lock, the waiter hung until unload", 1),
     fixed: Expect::silent("fixed: the failing update returns with ?, the guard releases store_lock", "fixed, the failed update released store_lock"),

@@ -26,7 +26,7 @@ use lab::semaphore::{Semaphore, SemaphoreGuard};
 lab_module! {
     Table, "deadlock_recursive", "A non-recursive lock taken twice by one thread, and its fix",
     params: {
-        fixed: "0 = insert() calls a helper that takes the table lock again, which deadlocks; 1 = the helper gets the held guard instead, and a parent/child pair of one lock class is nested with a subclass (allowed 0..=1)" = 0,
+        fixed: "0 = insert() calls a helper that takes the table lock again, which deadlocks; 1 = the helper gets the held guard instead, and a parent/child pair of one lock class is nested with a subclass (allowed 0..=1)",
     },
     broken: Expect::reports("broken: insert() holds table_lock and calls grow(), which takes it again", "recursive locking deadlocked and recovered", 1),
     fixed: Expect::silent("fixed: the lock is taken once, the helper gets the guard; nested node locks use a subclass", "fixed, every round done"),

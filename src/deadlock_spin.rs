@@ -26,7 +26,7 @@ use lab::rendezvous::Rendezvous;
 lab_module! {
     Pair, "deadlock_spin", "ABBA deadlock on two spinlocks (soft lockup), and its fix",
     params: {
-        fixed: "Lock order of thread B: 0 = spin2 then spin1, which deadlocks both CPUs for good (unrecoverable: ends in a soft lockup); 1 = spin1 then spin2 (allowed 0..=1)" = 0,
+        fixed: "Lock order of thread B: 0 = spin2 then spin1, which deadlocks both CPUs for good (unrecoverable: ends in a soft lockup); 1 = spin1 then spin2 (allowed 0..=1)",
     },
     broken: Expect::reports("inverted order: A takes spin1 then spin2, B takes spin2 then spin1; this cannot be undone", "inverted order, stopped before the threads met (a deadlock is never judged: no CPU is left to unload the module)", 0),
     fixed: Expect::silent("fixed order: both threads take spin1 then spin2", "fixed order, every round done"),

@@ -183,13 +183,15 @@ pub(crate) trait Declaration {
 /// Every parameter is an `i64` whose description ends with its allowed range, `(allowed
 /// MIN..=MAX)`: `modinfo` shows the description, and the range check is compiled from it, so the
 /// range is written once. `param::NAME()` returns a parameter's value, or `EINVAL` and a line
-/// naming the parameter and its range. Every lab module has `fixed` (0 = the bug).
+/// naming the parameter and its range. Every lab module has `fixed`, first and without a default
+/// of its own: it is 0, the bug, so that a plain `insmod` shows what the module is about.
 ///
 /// ```ignore
 /// lab_module! {
 ///     Pair, "deadlock_spin", "ABBA deadlock on two spinlocks, and its fix",
 ///     params: {
-///         fixed: "Lock order of thread B: 0 = ...; 1 = ... (allowed 0..=1)" = 0,
+///         fixed: "Lock order of thread B: 0 = ...; 1 = ... (allowed 0..=1)",
+///         rounds: "Rounds each thread runs (allowed 1..=1000)" = 10,
 ///     },
 ///     broken: Expect::reports("what the broken code does", "what its success shows", 0),
 ///     fixed: Expect::silent("what the fixed code does", "what its success shows"),
@@ -199,9 +201,23 @@ pub(crate) trait Declaration {
 macro_rules! lab_module {
     (
         $ty:ident, $name:literal, $description:literal,
-        params: { $($param:ident: $doc:literal = $default:literal),+ $(,)? },
+        params: {
+            fixed: $fixed_doc:literal
+            $(, $param:ident: $doc:literal = $default:literal)* $(,)?
+        },
         broken: $broken:expr,
         fixed: $fixed_expect:expr $(,)?
+    ) => {
+        $crate::lab_module!(
+            @declare $ty, $name, $description,
+            [fixed: $fixed_doc = 0 $(, $param: $doc = $default)*],
+            $broken, $fixed_expect
+        );
+    };
+    (
+        @declare $ty:ident, $name:literal, $description:literal,
+        [$($param:ident: $doc:literal = $default:literal),+],
+        $broken:expr, $fixed_expect:expr
     ) => {
         ::kernel::prelude::module! {
             type: Harness<$ty>,
@@ -237,6 +253,73 @@ macro_rules! lab_module {
             const FIXED: Expect = $fixed_expect;
             fn mode() -> Result<Mode> {
                 Mode::from_fixed(param::fixed()?)
+            }
+        }
+    };
+}
+
+/// Declares a module for code whose point is whether it builds (`tests/compile-fail/`): one
+/// thread whose one round is `round`, handed a token of the typed order, on a state of semaphores
+/// at the order's levels, each its own lock class named after its field. It is never loaded, so
+/// its declaration of what the kernel must show is a placeholder.
+///
+/// ```ignore
+/// lock_order!(Unlocked => Sem1 => Sem2);
+///
+/// ordered_case! {
+///     Pair, "compile_fail_inverted_order", "Compile-fail case: the inverted order",
+///     locks: { sem1: Sem1, sem2: Sem2 },
+///     round: round,
+/// }
+/// ```
+#[cfg(lab_order)]
+#[macro_export]
+macro_rules! ordered_case {
+    (
+        $ty:ident, $name:literal, $description:literal,
+        locks: { $($lock:ident: $level:ident),+ $(,)? },
+        round: $round:path $(,)?
+    ) => {
+        $crate::lab_module! {
+            $ty, $name, $description,
+            params: {
+                fixed: "Unused (allowed 0..=1)",
+            },
+            broken: Expect::reports("a round of the case", "the case ran", 0),
+            fixed: Expect::silent("a round of the case", "the case ran"),
+        }
+
+        /// The case's semaphores, each at its level of the order.
+        #[pin_data]
+        struct $ty {
+            $(
+                #[pin]
+                $lock: $crate::lab::order::Ordered<$level>,
+            )+
+        }
+
+        impl Scenario for $ty {
+            fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
+                Ok(try_pin_init!($ty {
+                    $(
+                        $lock <- $crate::lab::order::Ordered::new(
+                            $crate::lab::semaphore::Semaphore::new(
+                                1,
+                                ::kernel::c_str!(stringify!($lock)),
+                                ::kernel::sync::static_lock_class!(),
+                                true,
+                            ),
+                        ),
+                    )+
+                }))
+            }
+
+            fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
+                threads.start(Thread::ordered(c"compile_fail", $round))
+            }
+
+            fn unblock(&self, _mode: Mode) -> u32 {
+                0
             }
         }
     };

@@ -121,30 +121,24 @@ impl LockdepMap {
         let _ = (subclass, trylock, ip);
     }
 
-    /// Tells lock_stat that the task found the lock taken and is about to wait, as the kernel's
-    /// `LOCK_CONTENDED()` does. Without it `/proc/lock_stat` shows acquisitions, never contention.
+    /// Tells lock_stat of an acquisition the current task reported with [`LockdepMap::acquire`],
+    /// as the kernel's `LOCK_CONTENDED()` does: [`LockStat::Contended`] when it found the lock
+    /// taken and is about to wait, [`LockStat::Acquired`] once it holds it. Without them
+    /// `/proc/lock_stat` shows acquisitions, never contention.
     #[inline(always)]
-    pub(crate) fn contended(&self, ip: usize) {
+    pub(crate) fn lock_stat(&self, event: LockStat, ip: usize) {
         #[cfg(CONFIG_LOCK_STAT)]
-        // SAFETY: By the type invariant the map is initialised and pinned, and the current task
-        // reported the acquisition it now waits for.
-        unsafe {
-            bindings::lock_contended(self.map.get(), ip as kernel::ffi::c_ulong)
-        };
+        {
+            let hook = match event {
+                LockStat::Contended => bindings::lock_contended,
+                LockStat::Acquired => bindings::lock_acquired,
+            };
+            // SAFETY: By the type invariant the map is initialised and pinned, and the current
+            // task reported the acquisition the event is about.
+            unsafe { hook(self.map.get(), ip as kernel::ffi::c_ulong) };
+        }
         #[cfg(not(CONFIG_LOCK_STAT))]
-        let _ = ip;
-    }
-
-    /// Tells lock_stat that the task now holds the lock (how long it waited, if it did).
-    #[inline(always)]
-    pub(crate) fn acquired(&self, ip: usize) {
-        #[cfg(CONFIG_LOCK_STAT)]
-        // SAFETY: As for `contended`: the task reported the acquisition and now holds the lock.
-        unsafe {
-            bindings::lock_acquired(self.map.get(), ip as kernel::ffi::c_ulong)
-        };
-        #[cfg(not(CONFIG_LOCK_STAT))]
-        let _ = ip;
+        let _ = (event, ip);
     }
 
     /// Tells lockdep the current task released this lock, called from `ip`.
@@ -158,4 +152,13 @@ impl LockdepMap {
         #[cfg(not(CONFIG_LOCKDEP))]
         let _ = ip;
     }
+}
+
+/// What lock_stat hears of an acquisition, besides the acquisition itself.
+#[derive(Clone, Copy)]
+pub(crate) enum LockStat {
+    /// The task found the lock taken and is about to wait for it.
+    Contended,
+    /// The task now holds the lock; lock_stat counts how long it waited, if it did.
+    Acquired,
 }

@@ -8,20 +8,23 @@
 //! (`semaphore`, `rendezvous`, `irqsave`, ...), and `irqsave` is left out where the kernel crate
 //! has its own `SpinLockIrq` (`--cfg kernel_spinlock_irq`). A part brings what it needs along: the
 //! harness (and its `prelude`) the kernel thread and the parameters, the semaphore its lockdep
-//! map, the typed order and the back-off the semaphore, and the back-off the semaphore's try
-//! operation. The harness hands tokens of the typed order to a thread's rounds
+//! map, the typed order and the back-off the semaphore, the back-off the semaphore's try
+//! operation, and the exercises' module (`exercise`, for `tests/exercises/`) the kernel thread
+//! and the semaphore. The harness hands tokens of the typed order to a thread's rounds
 //! (`Thread::ordered`) only in a module that names `lab::order`. So every part a module compiles
 //! is used, and the compiler's dead-code check holds for the whole library.
 
 #[cfg(lab_backoff)]
 pub(crate) mod backoff;
+#[cfg(lab_exercise)]
+pub(crate) mod exercise;
 #[cfg(any(lab_prelude, lab_harness))]
 pub(crate) mod harness;
 #[cfg(all(lab_irqsave, not(kernel_spinlock_irq)))]
 pub(crate) mod irqsave;
-#[cfg(any(lab_prelude, lab_harness, lab_kthread))]
+#[cfg(any(lab_prelude, lab_harness, lab_kthread, lab_exercise))]
 pub(crate) mod kthread;
-#[cfg(any(lab_semaphore, lab_order, lab_backoff))]
+#[cfg(any(lab_semaphore, lab_order, lab_backoff, lab_exercise))]
 pub(crate) mod lockdep;
 #[cfg(lab_order)]
 pub(crate) mod order;
@@ -29,7 +32,7 @@ pub(crate) mod order;
 pub(crate) mod params;
 #[cfg(lab_rendezvous)]
 pub(crate) mod rendezvous;
-#[cfg(any(lab_semaphore, lab_order, lab_backoff))]
+#[cfg(any(lab_semaphore, lab_order, lab_backoff, lab_exercise))]
 pub(crate) mod semaphore;
 
 /// What a scenario's crate root needs of the library.

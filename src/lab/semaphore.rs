@@ -18,7 +18,7 @@
 //! released by another; told of it, lockdep would report a task taking its second unit as
 //! recursive locking.
 
-use super::lockdep::{this_ip, LockdepMap};
+use super::lockdep::{this_ip, LockStat, LockdepMap};
 use kernel::bindings;
 use kernel::prelude::*;
 use kernel::sync::atomic::{Atomic, Full, Relaxed};
@@ -161,7 +161,7 @@ impl Semaphore {
         let waited = unsafe { bindings::down_trylock(self.inner.get()) } != 0;
         if waited {
             if self.annotated {
-                self.dep_map.contended(ip);
+                self.dep_map.lock_stat(LockStat::Contended, ip);
             }
             // A full barrier: a task that counts itself here and then reads another
             // semaphore's count sees every sleeper that counted itself before.
@@ -172,7 +172,7 @@ impl Semaphore {
             self.sleepers.fetch_sub(1, Relaxed);
         }
         if self.annotated {
-            self.dep_map.acquired(ip);
+            self.dep_map.lock_stat(LockStat::Acquired, ip);
         }
         SemaphoreGuard::new(self, waited)
     }
@@ -192,7 +192,7 @@ impl Semaphore {
         if self.annotated {
             let ip = this_ip();
             self.dep_map.acquire(0, true, ip);
-            self.dep_map.acquired(ip);
+            self.dep_map.lock_stat(LockStat::Acquired, ip);
         }
         Some(SemaphoreGuard::new(self, false))
     }

@@ -14,18 +14,8 @@ mod lab;
 use kernel::prelude::*;
 use lab::order::LockAfter;
 use lab::order::Locked;
-use lab::order::Ordered;
 use lab::order::Unlocked;
 use lab::prelude::*;
-
-lab_module! {
-    Pair, "compile_fail_cyclic_after", "Compile-fail case: a hand-written LockAfter that closes a cycle",
-    params: {
-        fixed: "Unused (allowed 0..=1)" = 1,
-    },
-    broken: Expect::reports("a round of the case", "the case ran", 0),
-    fixed: Expect::silent("a round of the case", "the case ran"),
-}
 
 lock_order!(Unlocked => Sem1 => Sem2);
 lock_order!(Unlocked => Log);
@@ -39,14 +29,10 @@ unsafe impl LockAfter<Sem2> for Sem1 {}
 unsafe impl LockAfter<Log> for Sem2 {}
 // lab:end
 
-#[pin_data]
-struct Pair {
-    #[pin]
-    sem1: Ordered<Sem1>,
-    #[pin]
-    sem2: Ordered<Sem2>,
-    #[pin]
-    log: Ordered<Log>,
+ordered_case! {
+    Pair, "compile_fail_cyclic_after", "Compile-fail case: a hand-written LockAfter that closes a cycle",
+    locks: { sem1: Sem1, sem2: Sem2, log: Log },
+    round: round,
 }
 
 fn round(pair: &Pair, _me: &Thread<Pair>, none: &mut Locked<'_, Unlocked>) {
@@ -57,22 +43,4 @@ fn round(pair: &Pair, _me: &Thread<Pair>, none: &mut Locked<'_, Unlocked>) {
     let (_held_log, mut at_log) = none.down(&pair.log);
     let (_held2, _at2) = at_log.down(&pair.sem2);
     // lab:end
-}
-
-impl Scenario for Pair {
-    fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
-        Ok(try_pin_init!(Pair {
-            sem1 <- Ordered::new(new_semaphore!(1, "sem1")),
-            sem2 <- Ordered::new(new_semaphore!(1, "sem2")),
-            log <- Ordered::new(new_semaphore!(1, "log")),
-        }))
-    }
-
-    fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
-        threads.start(Thread::ordered(c"compile_fail", round))
-    }
-
-    fn unblock(&self, _mode: Mode) -> u32 {
-        0
-    }
 }

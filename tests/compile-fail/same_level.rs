@@ -12,27 +12,15 @@ mod lab;
 
 use kernel::prelude::*;
 use lab::order::Locked;
-use lab::order::Ordered;
 use lab::order::Unlocked;
 use lab::prelude::*;
 
-lab_module! {
-    Pair, "compile_fail_same_level", "Compile-fail case: two locks of one level of the typed lock order",
-    params: {
-        fixed: "Unused (allowed 0..=1)" = 1,
-    },
-    broken: Expect::reports("a round of the case", "the case ran", 0),
-    fixed: Expect::silent("a round of the case", "the case ran"),
-}
-
 lock_order!(Unlocked => Node);
 
-#[pin_data]
-struct Pair {
-    #[pin]
-    left: Ordered<Node>,
-    #[pin]
-    right: Ordered<Node>,
+ordered_case! {
+    Pair, "compile_fail_same_level", "Compile-fail case: two locks of one level of the typed lock order",
+    locks: { left: Node, right: Node },
+    round: round,
 }
 
 fn round(pair: &Pair, _me: &Thread<Pair>, none: &mut Locked<'_, Unlocked>) {
@@ -44,21 +32,4 @@ fn round(pair: &Pair, _me: &Thread<Pair>, none: &mut Locked<'_, Unlocked>) {
     drop(held_left);
     let (_held_right, _at_right) = none.down(&pair.right);
     // lab:end
-}
-
-impl Scenario for Pair {
-    fn setup(_mode: Mode) -> Result<impl PinInit<Self, Error>> {
-        Ok(try_pin_init!(Pair {
-            left <- Ordered::new(new_semaphore!(1, "left")),
-            right <- Ordered::new(new_semaphore!(1, "right")),
-        }))
-    }
-
-    fn threads(&self, threads: &mut Threads<'_, Self>) -> Result {
-        threads.start(Thread::ordered(c"compile_fail", round))
-    }
-
-    fn unblock(&self, _mode: Mode) -> u32 {
-        0
-    }
 }

@@ -17,35 +17,21 @@
 mod lab;
 
 use kernel::prelude::*;
-use kernel::sync::Arc;
-use kernel::time::{delay::fsleep, Delta};
-use lab::kthread::KThread;
-use lab::semaphore::Semaphore;
+use kernel::time::delay::fsleep;
+use lab::exercise::Locks;
+use lab::exercise::HOLD;
 
-module! {
-    type: Exercise,
-    name: "ex_annotate",
-    authors: ["deadlock-lab developers"],
-    description: "Exercise 2: let lockdep see the semaphores",
-    license: "GPL",
-}
-
-/// How long each thread holds its first semaphore, so that the two overlap.
-const HOLD: Delta = Delta::from_millis(500);
-
-#[pin_data]
-struct Locks {
-    #[pin]
-    sem1: Semaphore,
-    #[pin]
-    sem2: Semaphore,
-}
-
-/// Thread A: `sem1`, then `sem2`.
-fn thread_a(locks: &Locks) {
-    let _one = locks.sem1.down();
-    fsleep(HOLD);
-    let _two = locks.sem2.down();
+/// The two semaphores.
+fn locks() -> impl PinInit<Locks, Error> {
+    try_pin_init!(Locks {
+        // lab:broken
+        sem1 <- new_semaphore!(1, "sem1", false),
+        sem2 <- new_semaphore!(1, "sem2", false),
+        // lab:fixed
+        sem1 <- new_semaphore!(1, "sem1", true),
+        sem2 <- new_semaphore!(1, "sem2", true),
+        // lab:end
+    })
 }
 
 /// Thread B: `sem2`, then `sem1`.
@@ -55,45 +41,9 @@ fn thread_b(locks: &Locks) {
     let _one = locks.sem1.down();
 }
 
-struct Exercise {
-    locks: Arc<Locks>,
-    threads: KVec<KThread>,
-}
-
-impl kernel::Module for Exercise {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let locks = Arc::pin_init(
-            try_pin_init!(Locks {
-                // lab:broken
-                sem1 <- new_semaphore!(1, "sem1", false),
-                sem2 <- new_semaphore!(1, "sem2", false),
-                // lab:fixed
-                sem1 <- new_semaphore!(1, "sem1", true),
-                sem2 <- new_semaphore!(1, "sem2", true),
-                // lab:end
-            }),
-            GFP_KERNEL,
-        )?;
-        let mut threads = KVec::new();
-        let (a, b) = (locks.clone(), locks.clone());
-        threads.push(
-            KThread::spawn(c"ex_annotate_a", None, move |_| thread_a(&a))?,
-            GFP_KERNEL,
-        )?;
-        threads.push(
-            KThread::spawn(c"ex_annotate_b", None, move |_| thread_b(&b))?,
-            GFP_KERNEL,
-        )?;
-        Ok(Exercise { locks, threads })
-    }
-}
-
-impl Drop for Exercise {
-    /// Whatever the threads did, the module unloads: a semaphore has no owner, so two more units
-    /// of each wake any thread asleep on it, and then every thread is stopped and joined.
-    fn drop(&mut self) {
-        self.locks.sem1.up_unowned(2);
-        self.locks.sem2.up_unowned(2);
-        self.threads.clear();
-    }
+exercise_module! {
+    "ex_annotate", "Exercise 2: let lockdep see the semaphores",
+    locks: locks,
+    thread_a: lab::exercise::sem1_then_sem2,
+    thread_b: thread_b,
 }

@@ -16,37 +16,9 @@
 
 mod lab;
 
-use kernel::prelude::*;
-use kernel::sync::Arc;
-use kernel::time::{delay::fsleep, Delta};
-use lab::kthread::KThread;
-use lab::semaphore::Semaphore;
-
-module! {
-    type: Exercise,
-    name: "ex_backoff",
-    authors: ["deadlock-lab developers"],
-    description: "Exercise 3: avoid the deadlock by backing off",
-    license: "GPL",
-}
-
-/// How long each thread holds its first semaphore, so that the two overlap.
-const HOLD: Delta = Delta::from_millis(500);
-
-#[pin_data]
-struct Locks {
-    #[pin]
-    sem1: Semaphore,
-    #[pin]
-    sem2: Semaphore,
-}
-
-/// Thread A: `sem1`, then `sem2`.
-fn thread_a(locks: &Locks) {
-    let _one = locks.sem1.down();
-    fsleep(HOLD);
-    let _two = locks.sem2.down();
-}
+use kernel::time::delay::fsleep;
+use lab::exercise::Locks;
+use lab::exercise::HOLD;
 
 /// Thread B: `sem2`, then `sem1`.
 fn thread_b(locks: &Locks) {
@@ -57,45 +29,13 @@ fn thread_b(locks: &Locks) {
     // lab:fixed
     let mut backoffs = 0;
     let held = lab::backoff::take_both(&locks.sem2, &locks.sem1, &mut backoffs, || false);
-    pr_info!("thread B backed off {backoffs} times\n");
+    kernel::pr_info!("thread B backed off {backoffs} times\n");
     drop(held);
     // lab:end
 }
 
-struct Exercise {
-    locks: Arc<Locks>,
-    threads: KVec<KThread>,
-}
-
-impl kernel::Module for Exercise {
-    fn init(_module: &'static ThisModule) -> Result<Self> {
-        let locks = Arc::pin_init(
-            try_pin_init!(Locks {
-                sem1 <- new_semaphore!(1, "sem1"),
-                sem2 <- new_semaphore!(1, "sem2"),
-            }),
-            GFP_KERNEL,
-        )?;
-        let mut threads = KVec::new();
-        let (a, b) = (locks.clone(), locks.clone());
-        threads.push(
-            KThread::spawn(c"ex_backoff_a", None, move |_| thread_a(&a))?,
-            GFP_KERNEL,
-        )?;
-        threads.push(
-            KThread::spawn(c"ex_backoff_b", None, move |_| thread_b(&b))?,
-            GFP_KERNEL,
-        )?;
-        Ok(Exercise { locks, threads })
-    }
-}
-
-impl Drop for Exercise {
-    /// Whatever the threads did, the module unloads: a semaphore has no owner, so two more units
-    /// of each wake any thread asleep on it, and then every thread is stopped and joined.
-    fn drop(&mut self) {
-        self.locks.sem1.up_unowned(2);
-        self.locks.sem2.up_unowned(2);
-        self.threads.clear();
-    }
+exercise_module! {
+    "ex_backoff", "Exercise 3: avoid the deadlock by backing off",
+    thread_a: lab::exercise::sem1_then_sem2,
+    thread_b: thread_b,
 }
