@@ -20,6 +20,7 @@ pub mod decl;
 pub mod docs;
 pub mod doctor;
 pub mod exercise;
+pub mod explore;
 pub mod gdb;
 pub mod guest;
 pub mod hosttests;

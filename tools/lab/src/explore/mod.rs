@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
+//! `make explore`: every interleaving of a round, by name.
+
+pub mod schedule;
