@@ -127,6 +127,28 @@ fn section<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
     out
 }
 
+/// Whether the vCPU's registers after the walks are those before them: the
+/// script says so (`restored: yes`), or the values it printed after `restored:
+/// NO, now:` are the same, told apart only by how gdb named a value (it may
+/// name one after a module symbol once the module's symbols are loaded).
+fn registers_restored(lines: &[&str]) -> bool {
+    let reg = regex::Regex::new(r"^(rip|rsp|rbp)\s+(0x[0-9a-f]+)").expect("a valid pattern");
+    let values = |part: &[&str]| -> Vec<(String, String)> {
+        part.iter()
+            .filter_map(|l| reg.captures(l))
+            .map(|c| (c[1].to_string(), c[2].to_string()))
+            .collect()
+    };
+    match lines.iter().position(|l| l.starts_with("restored:")) {
+        Some(i) if lines[i] == "restored: yes" => true,
+        Some(i) => {
+            let (before, after) = (values(&lines[..i]), values(&lines[i + 1..]));
+            before.len() == 3 && before == after
+        }
+        None => false,
+    }
+}
+
 /// The host's checks of a session's text, in the order of [`CHECKS`].
 pub fn judge(text: &str) -> Vec<bool> {
     let has = |sec: &str, pat: &str| section(text, sec).iter().any(|l| l.contains(pat));
@@ -144,7 +166,7 @@ pub fn judge(text: &str) -> Vec<bool> {
         has("lx-symbols", "deadlock_lab.ko"),
         walked("a"),
         walked("b"),
-        section(text, "registers of the current vCPU").contains(&"restored: yes"),
+        registers_restored(&section(text, "registers of the current vCPU")),
         text.lines()
             .any(|l| l.starts_with("=== released the guest"))
             && text.contains("detached"),

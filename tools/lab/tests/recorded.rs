@@ -31,6 +31,9 @@
 //!   `decls/c-spin-panic`): the generic flow's checks before the load
 //!   count.
 //!
+//! - `tests/gdb/symbolized-register.txt`: a gdb session (not a boot folder)
+//!   whose register check failed on how gdb named a value, not on the value.
+//!
 //! The last five but one are judged with the lab's declarations as they
 //! are now.
 
@@ -583,4 +586,28 @@ fn check_ktap(doc: &str) {
     }
     let (_, plan, seen) = stack.pop().unwrap();
     assert_eq!(plan, seen, "the top-level plan");
+}
+
+/// A real gdb session whose vCPU registers were restored, yet printed
+/// differently after the walks: gdb named the value 0x1 after a module
+/// symbol once lx-symbols had loaded the module's. The values count, not
+/// gdb's names for them.
+#[test]
+fn a_register_gdb_names_differently_is_still_restored() {
+    let text = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/gdb/symbolized-register.txt"),
+    )
+    .unwrap();
+    assert!(text.contains("restored: NO, now:"));
+    let checks = lab::gdb::judge(&text);
+    let i = lab::gdb::CHECKS
+        .iter()
+        .position(|c| c.contains("registers"))
+        .unwrap();
+    assert!(checks[i], "{:?}", checks);
+    let changed = text.replacen("rsp            0xfffffe0000002fd0  0xfffffe0000002fd0\nrbp            0x1                 0x1 <", "rsp            0xfffffe0000002fd8  0xfffffe0000002fd8\nrbp            0x1                 0x1 <", 1);
+    assert!(
+        !lab::gdb::judge(&changed)[i],
+        "a value that really changed fails"
+    );
 }
