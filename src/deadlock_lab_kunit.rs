@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! KUnit tests of the lab's library: the semaphore, the kernel-thread handle, the rendezvous,
-//! the parameter checks, the harness (its verdict, and the typed lock order it hands each round),
+//! a schedule's gate, the parameter checks, the harness (its verdict, and the typed lock order it hands each round),
 //! and the interrupt-disabling spinlock.
 //!
 //! The suites run when this module is loaded (the module loader runs every suite in a module's
@@ -22,7 +22,7 @@ module! {
     type: LabKunit,
     name: "deadlock_lab_kunit",
     authors: ["deadlock-lab developers"],
-    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, parameters, harness, typed lock order, interrupt-disabling spinlock)",
+    description: "KUnit tests of the deadlock-lab library (semaphore, kernel thread, rendezvous, gate, parameters, harness, typed lock order, interrupt-disabling spinlock)",
     license: "GPL",
 }
 
@@ -325,6 +325,108 @@ mod rendezvous {
         check(eventually(|| passed.load(Relaxed)))?;
         drop(thread);
         Ok(())
+    }
+}
+
+#[kunit_tests(deadlock_lab_gate)]
+mod gate {
+    use crate::lab::gate::{Gate, Malformed, Schedule, Stuck};
+
+    /// Two threads of two steps each.
+    fn two(value: i64) -> core::result::Result<Option<Schedule>, Malformed> {
+        Schedule::decode(value, 2, |_| 2)
+    }
+
+    #[test]
+    fn a_schedule_is_its_threads_in_step_order() {
+        let s = two(0x1212).unwrap().unwrap();
+        assert_eq!(s.len(), 4);
+        assert_eq!([0, 1, 2, 3].map(|i| s.thread_of(i)), [0, 1, 0, 1]);
+        assert!(two(0).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_malformed_schedule_is_named() {
+        assert_eq!(
+            two(0x13),
+            Err(Malformed::NoThread {
+                step: 2,
+                thread: 3,
+                threads: 2
+            })
+        );
+        assert_eq!(
+            two(0x111),
+            Err(Malformed::TooManySteps {
+                step: 3,
+                thread: 1,
+                steps: 2
+            })
+        );
+        assert_eq!(two(0x102), Err(Malformed::Gap { step: 2 }));
+        assert_eq!(two(-1), Err(Malformed::OutOfRange));
+    }
+
+    #[test]
+    fn the_gate_lets_each_step_begin_in_its_turn() {
+        // a.1 b.1 a.2 b.2, taken in turn by one task on the threads' behalf.
+        let gate = Gate::new(two(0x1212).unwrap(), true);
+        gate.start(0);
+        gate.start(1);
+        let mut numbers = [0; 4];
+        for (i, t) in [0, 1, 0, 1].into_iter().enumerate() {
+            let step = gate.begin(t, || ());
+            numbers[i] = step.number().unwrap_or(0);
+            gate.settled(t, step, false);
+        }
+        assert_eq!(numbers, [1, 2, 3, 4]);
+        assert!(gate.stuck().is_none());
+        // The schedule is done: later steps run freely.
+        assert_eq!(gate.begin(0, crate::lab::kthread::nap).number(), None);
+        assert!(gate.scheduled());
+        assert!(!Gate::new(None, false).scheduled());
+    }
+
+    #[test]
+    fn a_step_of_a_thread_with_none_left_is_infeasible() {
+        // b.1 a.1 b.2 a.2, where b woke from its first step and finished after it.
+        let gate = Gate::new(two(0x2121).unwrap(), true);
+        gate.start(0);
+        gate.start(1);
+        let b1 = gate.begin(1, || ());
+        gate.settled(1, b1, true);
+        gate.woke(1);
+        gate.finished(1);
+        let a1 = gate.begin(0, || ());
+        gate.settled(0, a1, false);
+        assert_eq!(gate.begin(0, || ()).number(), None);
+        assert_eq!(gate.stuck(), Some((3, 1, Stuck::Finished)));
+    }
+
+    #[test]
+    fn an_opened_gate_lets_every_step_run_freely() {
+        let gate = Gate::new(two(0x21).unwrap(), true);
+        gate.start(0);
+        gate.open();
+        // a.1 is not due (b.1 is), yet it runs: the module is going away.
+        assert_eq!(gate.begin(0, || ()).number(), None);
+        assert!(gate.stuck().is_none());
+    }
+
+    #[test]
+    fn a_step_of_a_thread_that_sleeps_is_infeasible() {
+        // a.1 b.1 b.2 a.2: b.1 sleeps (for what a holds), then a asks for a.2 while b.2 is due.
+        let gate = Gate::new(two(0x1221).unwrap(), true);
+        gate.start(0);
+        gate.start(1);
+        let a1 = gate.begin(0, || ());
+        gate.settled(0, a1, false);
+        let b1 = gate.begin(1, || ());
+        gate.settled(1, b1, true);
+        let a2 = gate.begin(0, || ());
+        // The gate opened.
+        assert_eq!(a2.number(), None);
+        assert_eq!(gate.stuck(), Some((3, 1, Stuck::Sleeps)));
     }
 }
 

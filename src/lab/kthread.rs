@@ -66,6 +66,15 @@ impl ThreadContext {
     }
 }
 
+/// Sleeps interruptibly (task state `S`) for one tick: a moment's wait that the hung-task
+/// detector does not take for a task stuck in `D`.
+#[cfg(lab_gate)]
+pub(crate) fn nap() {
+    // SAFETY: Sleeping is allowed in a kernel thread's own context, which is where the lab's code
+    // that waits runs; a wake-up only ends the sleep early.
+    unsafe { bindings::schedule_timeout_interruptible(1) };
+}
+
 /// How long an idle thread sleeps between checks for a stop request, at most.
 const IDLE_MS: u32 = 100;
 

@@ -9,8 +9,9 @@
 //! has its own `SpinLockIrq` (`--cfg kernel_spinlock_irq`). A part brings what it needs along: the
 //! harness (and its `prelude`) the kernel thread and the parameters, the semaphore its lockdep
 //! map, the typed order and the back-off the semaphore, the back-off the semaphore's try
-//! operation, and the exercises' module (`exercise`, for `tests/exercises/`) the kernel thread
-//! and the semaphore. The harness hands tokens of the typed order to a thread's rounds
+//! operation, the exercises' module (`exercise`, for `tests/exercises/`) the kernel thread
+//! and the semaphore, and a schedule's gate (`gate`) the kernel thread's nap. The harness hands
+//! tokens of the typed order to a thread's rounds
 //! (`Thread::ordered`) only in a module that names `lab::order`. So every part a module compiles
 //! is used, and the compiler's dead-code check holds for the whole library.
 
@@ -18,11 +19,13 @@
 pub(crate) mod backoff;
 #[cfg(lab_exercise)]
 pub(crate) mod exercise;
+#[cfg(lab_gate)]
+pub(crate) mod gate;
 #[cfg(any(lab_prelude, lab_harness))]
 pub(crate) mod harness;
 #[cfg(all(lab_irqsave, not(kernel_spinlock_irq)))]
 pub(crate) mod irqsave;
-#[cfg(any(lab_prelude, lab_harness, lab_kthread, lab_exercise))]
+#[cfg(any(lab_prelude, lab_harness, lab_kthread, lab_exercise, lab_gate))]
 pub(crate) mod kthread;
 #[cfg(any(lab_semaphore, lab_order, lab_backoff, lab_exercise))]
 pub(crate) mod lockdep;

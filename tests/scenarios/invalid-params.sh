@@ -19,10 +19,14 @@ loads() {
 
 # bounds_load MODULE PARAM MIN MAX: PARAM at each bound loads, the module in
 # a fixed form. (fixed's lower bound is the broken form, which every
-# module's own scenarios load.)
+# module's own scenarios load.) A parameter whose range holds numbers it does
+# not take (LAB_SPARSE: a schedule) loads at its lower bound, and its upper
+# bound, no such number, is refused with EINVAL.
 bounds_load() {
 	if [ "$2" = fixed ]; then
 		loads "$1" "fixed=$4"
+	elif case " $LAB_SPARSE " in *" $1.$2 "*) true ;; *) false ;; esac then
+		loads "$1" $CLEAN_LOAD "$2=$3" && rejects "$2=$4" "$1"
 	else
 		loads "$1" $CLEAN_LOAD "$2=$3" && loads "$1" $CLEAN_LOAD "$2=$4"
 	fi
@@ -42,4 +46,14 @@ for m in $LAB_MODULES; do
 	done
 	check "$m:not-a-number" "$m: fixed=many is rejected with EINVAL" not_a_number "$m"
 done
+# Schedules that name no thread, or more steps than a thread takes, or a gap,
+# or more than one round: refused (the module says why; the host reads it).
+check schedule:no-thread "deadlock_lab: schedule=0x13 (a thread 3 of 2) is rejected with EINVAL" \
+	rejects "schedule=0x13 rounds=1" deadlock_lab
+check schedule:too-many-steps "deadlock_lab: schedule=0x111 (a.3, of a's 2 steps) is rejected with EINVAL" \
+	rejects "schedule=0x111 rounds=1" deadlock_lab
+check schedule:gap "deadlock_lab: schedule=0x102 (a 0 between steps) is rejected with EINVAL" \
+	rejects "schedule=0x102 rounds=1" deadlock_lab
+check schedule:rounds "deadlock_lab: a schedule with rounds=2 is rejected with EINVAL" \
+	rejects "schedule=0x12 rounds=2" deadlock_lab
 finish

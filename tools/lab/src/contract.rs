@@ -64,6 +64,8 @@ pub mod var {
     pub const MODULES: &str = "LAB_MODULES";
     /// `MODULE.PARAM=MIN..=MAX` for each parameter with a range.
     pub const RANGES: &str = "LAB_RANGES";
+    /// `MODULE.PARAM` of each parameter whose range holds numbers it does not take.
+    pub const SPARSE: &str = "LAB_SPARSE";
 }
 
 /// The kernel log line that starts scenario `name`'s part of the log.

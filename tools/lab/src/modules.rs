@@ -23,6 +23,9 @@ pub struct Param {
     pub description: String,
     /// The allowed range its description states.
     pub range: Option<(i64, i64)>,
+    /// Whether its description says that not every number in the range is a value it takes
+    /// (a schedule, say, whose digits must name the load's threads).
+    pub sparse: bool,
 }
 
 /// One built module.
@@ -117,6 +120,7 @@ fn params_of(info: &[(String, String)]) -> Vec<Param> {
                 ty: String::new(),
                 description: rest.to_string(),
                 range: allowed_range(rest),
+                sparse: rest.contains(SPARSE),
             }),
             "parmtype" => {}
             _ => continue,
@@ -134,6 +138,9 @@ fn params_of(info: &[(String, String)]) -> Vec<Param> {
     }
     params
 }
+
+/// What a description says of a parameter whose range holds numbers it does not take.
+pub const SPARSE: &str = "not every number in the range is";
 
 /// The range in a description's `(allowed MIN..=MAX)`.
 pub fn allowed_range(description: &str) -> Option<(i64, i64)> {
@@ -277,9 +284,19 @@ impl Facts {
                 }
             }
         }
+        let sparse: Vec<String> = self
+            .harness_modules()
+            .flat_map(|m| {
+                m.params
+                    .iter()
+                    .filter(|p| p.sparse)
+                    .map(move |p| format!("{}.{}", m.name, p.name))
+            })
+            .collect();
         crate::contract::assignments([
             (crate::contract::var::MODULES, modules.join(" ")),
             (crate::contract::var::RANGES, ranges.join(" ")),
+            (crate::contract::var::SPARSE, sparse.join(" ")),
         ])
     }
 
@@ -315,7 +332,8 @@ mod tests {
                 name: "fixed".into(),
                 ty: "i64".into(),
                 description: "Lock order (allowed 0..=1)".into(),
-                range: Some((0, 1))
+                range: Some((0, 1)),
+                sparse: false,
             }]
         );
     }
@@ -333,6 +351,7 @@ mod tests {
                     ty: "i64".into(),
                     description: String::new(),
                     range: *r,
+                    sparse: false,
                 })
                 .collect(),
             kunit_suites: 0,
