@@ -211,7 +211,12 @@ pub fn spelled_elsewhere(root: &std::path::Path) -> Result<Vec<String>, String> 
         .collect();
     let mut out = Vec::new();
     for file in files.split('\0').filter(|f| !f.is_empty()) {
-        let recorded = ["/tests/boots/", "/tests/fixtures/", "/tests/relay/"];
+        let recorded = [
+            "/tests/boots/",
+            "/tests/fixtures/",
+            "/tests/relay/",
+            "/tests/gdb/",
+        ];
         if file == "tools/lab/src/contract.rs"
             || file.ends_with(".md")
             || recorded.iter().any(|r| file.contains(r))
