@@ -8,6 +8,7 @@
 #   make shell      a shell in the guest  make lab-env  the lab's settings
 #   make gdb        gdb on the stuck ABBA threads (QEMU's gdb stub)
 #   make lock-order [MODULE_DIR=...]   the lock order lockdep saw, as a contract
+#   make explore    every interleaving of a round, judged; SCHEDULE="a.1 b.1" [PARAMS=fixed=0] replays one
 #   make bench      timings               make clean    remove out/
 #   make doctor     can the modules be built against KDIR (default: the lab kernel), and what will they show
 #   make exercise N=1 [DIR=...]   an exercise's skeleton   make grade N=1 [DIR=...]   grade it
@@ -32,7 +33,7 @@ with_lab = set -euo pipefail; . $(LAB_ENV);
 # gdb, the shell, the benchmark and the series matrix.
 LAB := $(CURDIR)/target/release/lab
 
-.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench lock-order \
+.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench lock-order explore \
 	exercise grade \
 	rust-analyzer clean distclean-lab FORCE
 
@@ -110,6 +111,12 @@ gdb: initramfs
 # The lock order lockdep observed, as a contract a declaration can name.
 lock-order: initramfs
 	@$(LAB) lock-order $(outside)
+
+# Every schedule of one round (CONFIGS="fixed=0 ...", RING=8 SAMPLES=8
+# SEED=N for the sampled ring), or one replayed: SCHEDULE="a.1 b.1"
+# [PARAMS=fixed=0]. The lab reads these from the environment.
+explore: initramfs
+	@$(LAB) explore
 
 bench: initramfs
 	@$(LAB) bench

@@ -83,6 +83,32 @@ enum Cmd {
         #[arg(long, env = "REPEAT")]
         repeat: Option<String>,
     },
+    /// Every interleaving of a round of deadlock_lab, booted and judged
+    /// (make explore); or one schedule replayed as a story (make explore
+    /// SCHEDULE="a.1 b.1" [PARAMS=fixed=0]).
+    Explore {
+        /// Replay this schedule (its steps as THREAD.N, first step first).
+        #[arg(long, env = "SCHEDULE")]
+        schedule: Option<String>,
+        /// The module's parameters for a replay (default: fixed=0).
+        #[arg(long, env = "PARAMS")]
+        params: Option<String>,
+        /// Only these configurations (fixed=0 fixed=1 fixed=2 locks=3 locks=RING).
+        #[arg(long, env = "CONFIGS")]
+        configs: Option<String>,
+        /// The larger ring sampled (4 to 8 semaphores).
+        #[arg(long, env = "RING", default_value_t = 8)]
+        ring: usize,
+        /// How many schedules of it to draw.
+        #[arg(long, env = "SAMPLES", default_value_t = 8)]
+        samples: usize,
+        /// The seed of the draw (default: from the clock; printed).
+        #[arg(long, env = "SEED")]
+        seed: Option<u64>,
+        /// Boots at once (default: one more than the CPUs).
+        #[arg(short, long, env = "J")]
+        jobs: Option<String>,
+    },
     /// The lab's timings (make bench).
     Bench {
         /// First measure a new cold run: .ci/run in a scratch clone and cache.
@@ -287,6 +313,53 @@ fn run(cli: Cli) -> Result<bool, Error> {
             };
             lab::bench::run(&Setup::load(lab)?, &opts)
         }
+        Cmd::Explore {
+            schedule,
+            params,
+            configs,
+            ring,
+            samples,
+            seed,
+            jobs: j,
+        } => {
+            let jobs = jobs(j)?;
+            if !(4..=8).contains(&ring) {
+                return Err(Error::new(format!(
+                    "RING={ring}: the sampled ring has 4 to 8 semaphores"
+                )));
+            }
+            let params = params.filter(|p| !p.trim().is_empty());
+            match schedule.filter(|s| !s.trim().is_empty()) {
+                Some(words) => lab::explore::replay::replay(
+                    Setup::load(lab)?,
+                    &words,
+                    params.as_deref().unwrap_or("fixed=0"),
+                ),
+                None if params.is_some() => Err(Error::new(
+                    "PARAMS= goes with SCHEDULE=: make explore explores its own configurations",
+                )
+                .hint("make explore SCHEDULE=\"a.1 b.1\" PARAMS=fixed=1, or CONFIGS=fixed=1 to explore one")),
+                None => {
+                    let seed = seed.unwrap_or_else(|| {
+                        std::time::SystemTime::now()
+                            .duration_since(std::time::UNIX_EPOCH)
+                            .map_or(1, |d| d.as_secs())
+                    });
+                    let opts = lab::explore::Options {
+                        only: configs
+                            .unwrap_or_default()
+                            .split_whitespace()
+                            .map(str::to_string)
+                            .collect(),
+                        ring,
+                        samples,
+                        seed,
+                        jobs,
+                    };
+                    Ok(lab::explore::explore(&lab, &opts)?.ok())
+                }
+            }
+        }
         Cmd::Matrix { series } => {
             let series: Vec<String> = series
                 .iter()
@@ -401,7 +474,7 @@ fn run(cli: Cli) -> Result<bool, Error> {
             match module_dir.filter(|d| !d.as_os_str().is_empty()) {
                 Some(d) => {
                     let name = setup.add_outside(&d)?.name.clone();
-                    lab::story::tell_outside(&setup, &name, repeat)
+                    lab::story::tell_outside(&Arc::new(setup), &name, repeat)
                 }
                 None => lab::story::tell(&setup, story.as_deref().filter(|s| !s.is_empty())),
             }

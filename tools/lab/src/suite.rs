@@ -269,6 +269,39 @@ pub fn run(suite: Arc<Setup>, opts: Options) -> Result<(bool, Vec<TestResult>), 
     ))
 }
 
+/// A boot's outcome as a job posts it (a job that panicked posts an error
+/// with the panic's message).
+#[derive(Clone)]
+pub struct Booted(pub BootOutcome);
+
+impl Panicked for Booted {
+    fn panicked(message: &str) -> Booted {
+        Booted(Err(Error::new(format!(
+            "the boot's job panicked: {message}"
+        ))))
+    }
+}
+
+/// Boots of `suite`, each of the scenarios under its key, `slots` at once,
+/// as the suite boots them ([`one_boot`]).
+pub fn boots(
+    suite: &std::sync::Arc<Setup>,
+    boots: Vec<(String, Vec<String>)>,
+    accel: &Accel,
+    slots: usize,
+) -> Pool<Booted> {
+    let jobs = boots
+        .into_iter()
+        .map(|(key, names)| {
+            let (suite, accel) = (suite.clone(), accel.clone());
+            Job::new(vec![key.clone()], move |post: &Post<Booted>| {
+                post.put(&key, Booted(one_boot(&suite, &names, &accel)));
+            })
+        })
+        .collect();
+    Pool::start(jobs, slots)
+}
+
 /// One boot of the suite, with its driver if it has one.
 pub fn one_boot(suite: &Setup, names: &[String], accel: &Accel) -> BootOutcome {
     let spec = suite.spec(names);

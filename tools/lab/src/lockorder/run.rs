@@ -9,23 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::jobs::{Job, Panicked, Pool, Post};
-use crate::judge::BootOutcome;
 use crate::setup::Setup;
+use crate::suite::Booted;
 use crate::Error;
 
 use super::LockOrder;
-
-#[derive(Clone)]
-struct Ran(BootOutcome);
-
-impl Panicked for Ran {
-    fn panicked(message: &str) -> Ran {
-        Ran(Err(Error::new(format!(
-            "the boot's job panicked: {message}"
-        ))))
-    }
-}
 
 /// Runs the scenarios `names` of `setup` and writes each module's observed
 /// order; whether every boot printed a graph.
@@ -52,23 +40,14 @@ pub fn run(setup: Setup, names: Vec<String>) -> Result<bool, Error> {
     let initrd = setup.lab.initramfs();
     crate::qemu::preflight(&setup.kernel, &initrd)?;
     let accel = crate::accel::choose(&setup.kernel, &initrd)?;
-    let jobs: Vec<Job<Ran>> = names
-        .iter()
-        .map(|n| {
-            let (setup, accel, name) = (setup.clone(), accel.clone(), n.clone());
-            Job::new(vec![n.clone()], move |post: &Post<Ran>| {
-                let r = crate::suite::one_boot(&setup, std::slice::from_ref(&name), &accel);
-                post.put(&name, Ran(r));
-            })
-        })
-        .collect();
     let slots = std::thread::available_parallelism().map_or(2, |n| n.get() + 1);
-    let pool = Pool::start(jobs, slots);
+    let boots = names.iter().map(|n| (n.clone(), vec![n.clone()])).collect();
+    let pool = crate::suite::boots(&setup, boots, &accel, slots);
     let mut per_module: BTreeMap<String, LockOrder> = BTreeMap::new();
     let mut ok = true;
     for n in &names {
         let decl = setup.decl(n).expect("a selected scenario");
-        let Ran(r) = pool.wait(n);
+        let Booted(r) = pool.wait(n);
         let graph = match &r {
             Ok((a, _)) => a
                 .guest

@@ -16,7 +16,7 @@
 //! ([`pack`]).
 
 mod build;
-mod pack;
+pub mod pack;
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +30,31 @@ use crate::Error;
 /// reaches.
 pub const GENERIC: &str = "tests/scenarios/lib-generic.sh";
 pub const GENERIC_RUN: &str = "tests/scenarios/lib-generic-run.sh";
+
+/// The generic flow's two scripts, read.
+pub struct Generic {
+    pub path: PathBuf,
+    pub start: String,
+    pub run: String,
+}
+
+impl Generic {
+    pub fn read(lab: &Lab) -> Result<Generic, Error> {
+        let read = |f: &str| {
+            std::fs::read_to_string(lab.root.join(f)).map_err(|e| Error::new(format!("{f}: {e}")))
+        };
+        Ok(Generic {
+            path: lab.root.join(GENERIC),
+            start: read(GENERIC)?,
+            run: read(GENERIC_RUN)?,
+        })
+    }
+
+    /// Makes `d` run the generic flow.
+    pub fn apply(&self, d: &mut Declaration) -> Result<(), Error> {
+        d.use_generic(&self.path, &self.start, &self.run)
+    }
+}
 
 /// An outside directory, built and ready to boot.
 #[derive(Debug, Clone)]
@@ -90,11 +115,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
             ),
         );
     }
-    let generic_path = lab.root.join(GENERIC);
-    let read = |f: &str| {
-        std::fs::read_to_string(lab.root.join(f)).map_err(|e| Error::new(format!("{f}: {e}")))
-    };
-    let (generic, run) = (read(GENERIC)?, read(GENERIC_RUN)?);
+    let generic = Generic::read(lab)?;
     let mut decls = Vec::new();
     let mut stems: Vec<String> = entries
         .iter()
@@ -119,7 +140,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         // built module's name (modinfo, /proc/modules) has _.
         d.scenario.module = d.scenario.module.replace('-', "_");
         if !d.script.is_file() {
-            d.use_generic(&generic_path, &generic, &run)?;
+            generic.apply(&mut d)?;
         }
         d.require_checks()?;
         d.name = format!("{name}.{stem}");
@@ -141,7 +162,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
             .map_err(|e| e.hint(format!("{} built: {}", dir.display(), built_names(&facts))))?;
     }
     // Packed before from the same modules and scripts: nothing to do again.
-    let key = image_key(lab, &kos, &decls, &[&generic, &run]);
+    let key = image_key(lab, &kos, &decls, &[&generic.start, &generic.run]);
     let fresh = std::fs::read_to_string(out.join("key")).is_ok_and(|k| k == key)
         && image.is_file()
         && extra.is_file();

@@ -10,7 +10,7 @@ mod abba;
 mod cpu;
 mod outside;
 mod prevent;
-mod show;
+pub mod show;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;

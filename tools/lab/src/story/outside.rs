@@ -4,28 +4,19 @@
 //! was loaded, what each detector said, which outcome happened, and how it
 //! ended; with `REPEAT=N`, each scenario N times and the outcomes counted.
 
-use crate::boot::{Analysis, Boot};
-use crate::jobs::{Job, Panicked, Pool, Post};
 use crate::judge::Judge;
 use crate::outcome::Outcome;
 use crate::setup::Setup;
+use crate::suite::Booted;
 use crate::Error;
 
 use super::{follow, show, Ctx, Log};
 
-/// A repeated run's boot, or why there was none.
-#[derive(Clone)]
-struct Run(Result<Analysis, Error>);
-
-impl Panicked for Run {
-    fn panicked(message: &str) -> Run {
-        Run(Err(Error::new(format!(
-            "the boot's thread panicked: {message}"
-        ))))
-    }
-}
-
-pub fn tell_outside(suite: &Setup, name: &str, repeat: usize) -> Result<bool, Error> {
+pub fn tell_outside(
+    suite: &std::sync::Arc<Setup>,
+    name: &str,
+    repeat: usize,
+) -> Result<bool, Error> {
     let o = suite
         .outside
         .iter()
@@ -50,20 +41,14 @@ pub fn tell_outside(suite: &Setup, name: &str, repeat: usize) -> Result<bool, Er
     let names: Vec<&str> = o.decls.iter().map(|d| d.name.as_str()).collect();
     let mut started = ctx.start_all(&names)?.into_iter();
     // The other runs of each scenario, beside the first ones, a few at once.
-    let mut jobs = Vec::new();
+    let mut boots = Vec::new();
     for d in &o.decls {
         for run in 1..repeat {
-            let (suite_kernel, logs) = (suite.kernel.clone(), suite.lab.logs_dir());
-            let (spec, accel) = (suite.spec(std::slice::from_ref(&d.name)), ctx.accel.clone());
-            let key = format!("{}:{run}", d.name);
-            jobs.push(Job::new(vec![key.clone()], move |post: &Post<Run>| {
-                let r = Boot::start(&suite_kernel, &logs, spec, &accel).and_then(Boot::wait);
-                post.put(&key, Run(r));
-            }));
+            boots.push((format!("{}:{run}", d.name), vec![d.name.clone()]));
         }
     }
     let slots = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let pool = Pool::start(jobs, slots);
+    let pool = crate::suite::boots(suite, boots, &ctx.accel, slots);
     let judge = Judge {
         decls: &suite.decls,
         kunit_py: &suite.kernel.kunit_py(),
@@ -118,9 +103,9 @@ pub fn tell_outside(suite: &Setup, name: &str, repeat: usize) -> Result<bool, Er
         if repeat > 1 {
             let mut seen = vec![outcome];
             for run in 1..repeat {
-                let Run(r) = pool.wait(&format!("{}:{run}", d.name));
-                let o = r.as_ref().ok().and_then(|a| Outcome::of(a, &d.name));
-                let ok = judge.scenario(&d.name, &r.map(|a| (a, None))).ok;
+                let Booted(r) = pool.wait(&format!("{}:{run}", d.name));
+                let o = r.as_ref().ok().and_then(|(a, _)| Outcome::of(a, &d.name));
+                let ok = judge.scenario(&d.name, &r).ok;
                 all_ok &= ok;
                 println!(
                     "  run {}: {}, {}",
