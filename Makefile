@@ -83,7 +83,7 @@ host:
 initramfs: modules host
 	@scripts/build-initramfs.sh $(LAB) $(MODULE_OUT) $(OUT)/initramfs.cpio
 
-# MODULE_DIR=path: a module from outside the lab (see README: Your own module).
+# MODULE_DIR=path: a module from outside the lab (see docs/own-module.md).
 outside = $(if $(MODULE_DIR),--module-dir=$(MODULE_DIR))
 
 run: initramfs

@@ -106,7 +106,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
         .collect();
     if entries.is_empty() {
         return Err(Error::new(format!("{} is empty", dir.display()))
-            .hint("it needs the module's source, a Kbuild or Makefile, and a NAME.expect.json (see README: Your own module)"));
+            .hint("it needs the module's source, a Kbuild or Makefile, and a NAME.expect.json (see docs/own-module.md)"));
     }
     if !dir.join("Kbuild").is_file() && !dir.join("Makefile").is_file() {
         return Err(
@@ -132,7 +132,7 @@ pub fn prepare(lab: &Lab, kernel: &KernelEnv, dir: &Path) -> Result<Outside, Err
             "{} has no scenario declaration (NAME{SUFFIX})",
             dir.display()
         ))
-        .hint("see README: Your own module, for a declaration to start from"));
+        .hint("see docs/own-module.md, for a declaration to start from"));
     }
     for stem in &stems {
         let mut d = Declaration::load(&dir, stem)?;

@@ -48,28 +48,39 @@ pub fn names(suite: &Setup) -> Vec<String> {
 pub fn tell(suite: &Setup, what: Option<&str>) -> Result<bool, Error> {
     let what = what.unwrap_or("abba");
     let names = names(suite);
-    if what == "all" {
-        for n in &names {
-            tell_one(suite, n)?;
-        }
-        return Ok(true);
-    }
-    if !names.iter().any(|n| n == what) {
+    if what != "all" && !names.iter().any(|n| n == what) {
         return Err(Error::new(format!("no story called '{what}'"))
             .hint(format!("choose one of: {} all", names.join(" "))));
     }
-    tell_one(suite, what)?;
-    Ok(true)
-}
-
-fn tell_one(suite: &Setup, what: &str) -> Result<(), Error> {
     if crate::qemu::which("dot").is_none() {
         return Err(Error::new("dot (Graphviz) is missing").hint("run: make setup"));
     }
     let initrd = suite.lab.initramfs();
     crate::qemu::preflight(&suite.kernel, &initrd)?;
-    let accel = crate::accel::choose(&suite.kernel, &initrd)?;
-    let ctx = Ctx { suite, accel };
+    let accel = choose_accel(suite, &initrd)?;
+    if what == "all" {
+        for n in &names {
+            tell_one(suite, n, &accel)?;
+        }
+        return Ok(true);
+    }
+    tell_one(suite, what, &accel)?;
+    Ok(true)
+}
+
+/// The accelerator of a run's boots, chosen once, and why said once: every
+/// boot of the run uses it.
+fn choose_accel(suite: &Setup, initrd: &std::path::Path) -> Result<Accel, Error> {
+    let accel = crate::accel::choose(&suite.kernel, initrd)?;
+    crate::note(format!("boots on {} ({})", accel.name, accel.why));
+    Ok(accel)
+}
+
+fn tell_one(suite: &Setup, what: &str, accel: &Accel) -> Result<(), Error> {
+    let ctx = Ctx {
+        suite,
+        accel: accel.clone(),
+    };
     match what {
         "abba" => abba::tell(&ctx),
         "prevent" => prevent::tell(&ctx),

@@ -22,7 +22,7 @@ pub fn tell_outside(
         .iter()
         .find(|o| o.name == name)
         .expect("an added outside module");
-    let accel = crate::accel::choose(&suite.kernel, &o.image)?;
+    let accel = super::choose_accel(suite, &o.image)?;
     let ctx = Ctx { suite, accel };
     show::title(&format!(
         "{}: a module from outside the lab",
