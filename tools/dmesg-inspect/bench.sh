@@ -6,14 +6,17 @@
 # reports sprinkled in), builds the release binary, then times
 #   dmesg-inspect --json LOG >/dev/null
 #   grep -c 'possible circular locking' LOG >FILE
-# on the same file, alternately (one run of each, then the next pair), so
-# that a change in the machine's load hits both alike, and takes the best
-# run of each. Prints "name: value unit" lines.
+# on the same file, alternately (one run of each, then the next pair, the
+# two taking turns at going first), so that a change in the machine's load
+# hits both alike. Prints the best run of each and the median of the pairs'
+# ratios (on a machine shared with other work, the best runs of the two may
+# come from quieter moments of one than of the other). Prints
+# "name: value unit" lines.
 #
 # Environment:
 #   BENCH_SIZE_MB      size of the generated log in MiB (default 128)
 #   BENCH_REPORTS      report blocks per 100 MiB (default 20)
-#   BENCH_RUNS         runs of each command (default 3)
+#   BENCH_RUNS         runs of each command (default 9)
 #   BENCH_DIR          directory for the log (default: a temporary directory)
 #   BENCH_KEEP=1       keep the generated log
 set -euo pipefail
@@ -22,7 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 size_mb=${BENCH_SIZE_MB:-128}
 reports=${BENCH_REPORTS:-20}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-9}
 
 if [[ -n "${BENCH_DIR:-}" ]]; then
     work=$BENCH_DIR
@@ -75,19 +78,31 @@ lines=$(wc -l <"$log")
 findings=$("$bin" --json "$log" | grep -c '"kind":' || true)
 circular=$(grep -c 'possible circular locking' "$log" || true)
 
-best_inspect="" best_grep=""
+best_inspect="" best_grep="" pairs=""
 for ((i = 0; i < runs; i++)); do
-    dt=$(time_one /dev/null "$bin" --json "$log")
-    if [[ -z "$best_inspect" ]] || ((dt < best_inspect)); then best_inspect=$dt; fi
-    dt=$(time_one "$work/grep.out" grep -c 'possible circular locking' "$log")
-    if [[ -z "$best_grep" ]] || ((dt < best_grep)); then best_grep=$dt; fi
+    if ((i % 2 == 0)); then
+        di=$(time_one /dev/null "$bin" --json "$log")
+        dg=$(time_one "$work/grep.out" grep -c 'possible circular locking' "$log")
+    else
+        dg=$(time_one "$work/grep.out" grep -c 'possible circular locking' "$log")
+        di=$(time_one /dev/null "$bin" --json "$log")
+    fi
+    if [[ -z "$best_inspect" ]] || ((di < best_inspect)); then best_inspect=$di; fi
+    if [[ -z "$best_grep" ]] || ((dg < best_grep)); then best_grep=$dg; fi
+    pairs+="$dg/$di "
 done
 rm -f "$work/grep.out"
 t_inspect=$(awk -v ns="$best_inspect" 'BEGIN { printf "%.4f\n", ns / 1e9 }')
 t_grep=$(awk -v ns="$best_grep" 'BEGIN { printf "%.4f\n", ns / 1e9 }')
+# grep's time over the inspector's in each pair, the median of them.
+median=$(for p in $pairs; do
+    awk -v g="${p%/*}" -v i="${p#*/}" 'BEGIN { printf "%.6f\n", g / (i > 0 ? i : 1) }'
+done | sort -g | awk '{ v[NR] = $1 } END {
+    printf "%.2f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+}')
 
 awk -v b="$bytes" -v l="$lines" -v f="$findings" -v c="$circular" -v r="$runs" \
-    -v ti="$t_inspect" -v tg="$t_grep" 'BEGIN {
+    -v ti="$t_inspect" -v tg="$t_grep" -v m="$median" 'BEGIN {
     mb = b / 1e6
     printf "log_bytes: %d bytes\n", b
     printf "log_size: %.1f MB\n", mb
@@ -102,4 +117,5 @@ awk -v b="$bytes" -v l="$lines" -v f="$findings" -v c="$circular" -v r="$runs" \
     printf "inspect_throughput: %.1f MB/s\n", ti_tp
     printf "grep_throughput: %.1f MB/s\n", tg_tp
     printf "ratio_vs_grep: %.2f\n", ti_tp / tg_tp
+    printf "ratio_vs_grep_median: %s (median of %d pairs)\n", m, r
 }'

@@ -35,49 +35,6 @@ pub fn parse_stream<R: Read>(reader: R, sink: impl FnMut(Finding)) -> io::Result
     parse_records(RecordReader::new(reader), sink)
 }
 
-/// A log to read: a stream, or a regular file mapped into memory (read
-/// where the kernel keeps it, without a copy; see
-/// [`RecordReader::mapped`]).
-pub enum Input {
-    Stream(Box<dyn Read>),
-    Mapped(memmap2::Mmap),
-}
-
-impl Input {
-    /// Opens `path`; a non-empty regular file is mapped, anything else
-    /// (a pipe, a device, `/proc/kmsg`) is read as a stream.
-    pub fn open(path: &std::path::Path) -> io::Result<Input> {
-        let file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        if meta.is_file() && meta.len() > 0 {
-            // SAFETY: the map is only read. A log that another process
-            // truncates while it is read makes the reads past the new end
-            // fault; logs are appended to, not cut, while they are read.
-            if let Ok(map) = unsafe { memmap2::Mmap::map(&file) } {
-                let _ = map.advise(memmap2::Advice::Sequential);
-                return Ok(Input::Mapped(map));
-            }
-        }
-        Ok(Input::Stream(Box::new(file)))
-    }
-
-    /// The input as a stream of bytes, whatever it is.
-    pub fn into_reader(self) -> Box<dyn Read> {
-        match self {
-            Input::Stream(r) => r,
-            Input::Mapped(m) => Box::new(io::Cursor::new(m)),
-        }
-    }
-}
-
-/// [`parse_stream`] for an [`Input`].
-pub fn parse_input(input: Input, sink: impl FnMut(Finding)) -> io::Result<Summary> {
-    match input {
-        Input::Stream(r) => parse_stream(r, sink),
-        Input::Mapped(m) => parse_records(RecordReader::mapped(m), sink),
-    }
-}
-
 fn parse_records<R: Read>(
     mut rd: RecordReader<R>,
     sink: impl FnMut(Finding),

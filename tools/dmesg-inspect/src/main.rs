@@ -16,7 +16,7 @@ use dmesg_inspect::dot::DotDocument;
 use dmesg_inspect::expect::{Evaluator, Expectation};
 use dmesg_inspect::graph::waits::WaitFor;
 use dmesg_inspect::render::{self, JsonArrayWriter};
-use dmesg_inspect::{parse_input, Finding, Input};
+use dmesg_inspect::{parse_stream, Finding};
 
 #[derive(ClapParser, Debug)]
 #[command(
@@ -65,11 +65,11 @@ struct Cli {
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;
 
-fn open_input(path: &Option<PathBuf>) -> io::Result<Input> {
+fn open_input(path: &Option<PathBuf>) -> io::Result<Box<dyn Read>> {
     match path {
-        None => Ok(Input::Stream(Box::new(io::stdin().lock()))),
-        Some(p) if p.as_os_str() == "-" => Ok(Input::Stream(Box::new(io::stdin().lock()))),
-        Some(p) => Input::open(p),
+        None => Ok(Box::new(io::stdin().lock())),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(io::stdin().lock())),
+        Some(p) => Ok(Box::new(std::fs::File::open(p)?)),
     }
 }
 
@@ -140,7 +140,7 @@ fn main() -> ExitCode {
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
 
     if cli.demangle {
-        return match demangle_stream(input.into_reader(), &mut out) {
+        return match demangle_stream(input, &mut out) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
             Err(e) => {
@@ -152,7 +152,7 @@ fn main() -> ExitCode {
 
     if let Some(exp) = expectation {
         let mut ev = Evaluator::new(&exp);
-        let summary = match parse_input(input, |f| ev.feed(&f)) {
+        let summary = match parse_stream(input, |f| ev.feed(&f)) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("dmesg-inspect: error reading {}: {e}", input_name(&cli.log));
@@ -210,7 +210,7 @@ fn main() -> ExitCode {
     if cli.dot {
         let mut doc = DotDocument::new(&input_name(&cli.log));
         let mut n: u64 = 0;
-        match parse_input(input, |f| {
+        match parse_stream(input, |f| {
             n += 1;
             doc.add(n, &f);
         }) {
@@ -237,7 +237,7 @@ fn main() -> ExitCode {
     let mut n: u64 = 0;
     let result = if cli.json && !cli.quiet {
         let mut w = JsonArrayWriter::new(&mut out);
-        let r = parse_input(input, |f: Finding| {
+        let r = parse_stream(input, |f: Finding| {
             n += 1;
             if write_err.is_none() {
                 if let Err(e) = w.write(&f) {
@@ -254,7 +254,7 @@ fn main() -> ExitCode {
     } else {
         let quiet = cli.quiet;
         let out_ref = &mut out;
-        parse_input(input, |f: Finding| {
+        parse_stream(input, |f: Finding| {
             n += 1;
             *counts.entry(f.kind.to_string()).or_default() += 1;
             waits.add(n, &f);

@@ -54,7 +54,10 @@ pub struct ReportDef {
 /// for all of them. The banner in front of a header (`=====...`,
 /// `------------[ cut here ]------------`) needs no trigger: the reader
 /// hands over the line before every trigger line too
-/// ([`crate::input::RecordReader::skip_to_trigger`]).
+/// ([`crate::input::RecordReader::skip_to_trigger`]). A task's claim
+/// (`TASK: holding LOCK`, [`crate::model::Claim`]) is found by its verb
+/// alone: with the `: ` in front, the searcher's filter on the first bytes
+/// would stop at every `NAME: w...` of ordinary log lines.
 pub const TRIGGERS: &[&str] = &[
     "BUG",
     "WARNING:",
@@ -65,8 +68,8 @@ pub const TRIGGERS: &[&str] = &[
     "Unable to handle",
     "UBSAN:",
     "PANIC:",
-    ": holding ",
-    ": waiting for ",
+    "holding ",
+    "waiting for ",
 ];
 
 /// The report table (see module documentation).
@@ -355,6 +358,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_claim_is_covered_by_a_trigger() {
+        let mut claims = 0;
+        for line in fixture_lines() {
+            if crate::model::Claim::of(&line, 1).is_some() {
+                claims += 1;
+                assert!(TRIGGER_AC.is_match(&line), "no trigger for {line:?}");
+            }
+        }
+        assert!(claims > 0, "the fixtures hold no claim");
     }
 
     #[test]

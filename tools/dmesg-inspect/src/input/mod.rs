@@ -10,6 +10,12 @@
 //! Every record is cut to [`MAX_RECORD`] bytes; the rest of an over-long
 //! record is discarded without being buffered. The reader owns one buffer of
 //! fixed size, so memory use does not depend on the input.
+//!
+//! A regular file is read through that buffer like any other input, not
+//! mapped: on a machine shared with other work, setting up and tearing down
+//! a map's page tables cost as much as the copy it saves, and a file cut
+//! short while mapped kills the reader with `SIGBUS` instead of ending its
+//! input.
 
 use std::io::{self, Read};
 
@@ -42,34 +48,10 @@ pub struct Record<'a> {
     pub cut: bool,
 }
 
-/// Where the reader's bytes live: its own buffer, filled by `read()`, or
-/// a read-only map of a whole regular file (see [`RecordReader::mapped`]).
-enum Store {
-    Owned(Vec<u8>),
-    Mapped(memmap2::Mmap),
-}
-
-impl std::ops::Deref for Store {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Store::Owned(v) => v,
-            Store::Mapped(m) => m,
-        }
-    }
-}
-
-/// A mapped file's pages already read are handed back to the kernel in
-/// steps of this size, so that the process does not keep the whole file
-/// resident.
-const RELEASE_STEP: usize = 8 << 20;
-
 /// Streaming record reader over any [`Read`].
 pub struct RecordReader<R> {
     inner: R,
-    buf: Store,
-    /// Mapped input: bytes before this offset were handed back.
-    released: usize,
+    buf: Vec<u8>,
     start: usize,
     end: usize,
     eof: bool,
@@ -83,8 +65,7 @@ impl<R: Read> RecordReader<R> {
     pub fn new(inner: R) -> Self {
         RecordReader {
             inner,
-            buf: Store::Owned(vec![0; BUF_SIZE]),
-            released: 0,
+            buf: vec![0; BUF_SIZE],
             start: 0,
             end: 0,
             eof: false,
@@ -104,10 +85,7 @@ impl<R: Read> RecordReader<R> {
         if self.eof {
             return Ok(0);
         }
-        let Store::Owned(buf) = &mut self.buf else {
-            // A mapped file is complete from the start (`eof` is set).
-            return Ok(0);
-        };
+        let buf = &mut self.buf;
         if self.start > 0 {
             buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
@@ -227,7 +205,6 @@ impl<R: Read> RecordReader<R> {
     /// newlines are counted.
     pub fn skip_to_trigger(&mut self, triggers: &AhoCorasick) -> io::Result<bool> {
         loop {
-            self.release_read_pages();
             self.skip_breaks();
             let limit = self.end.min(self.start + SCAN_WINDOW);
             let last = limit == self.end;
@@ -267,59 +244,6 @@ impl<R: Read> RecordReader<R> {
                 return Ok(false);
             }
         }
-    }
-}
-
-impl RecordReader<io::Empty> {
-    /// A reader over a read-only map of a regular file: its bytes are
-    /// searched where the kernel keeps them, without being copied into a
-    /// buffer first. Pages already read are handed back as reading goes
-    /// on, so memory use stays bounded.
-    ///
-    /// The file must not shrink while it is read (a mapped page past the
-    /// new end cannot be read); the caller maps only regular files.
-    pub fn mapped(map: memmap2::Mmap) -> Self {
-        let end = map.len();
-        RecordReader {
-            inner: io::empty(),
-            buf: Store::Mapped(map),
-            released: 0,
-            start: 0,
-            end,
-            eof: true,
-            line: 1,
-            long: Vec::with_capacity(MAX_RECORD),
-        }
-    }
-}
-
-impl<R> RecordReader<R> {
-    /// Mapped input: hands the pages before the read position back to the
-    /// kernel once [`RELEASE_STEP`] bytes have been read past the last
-    /// release. No record borrowed from them is alive (`&mut self`).
-    fn release_read_pages(&mut self) {
-        let Store::Mapped(map) = &self.buf else {
-            return;
-        };
-        if self.start < self.released + RELEASE_STEP {
-            return;
-        }
-        let page = 4096;
-        let upto = self.start / page * page;
-        // Only the resident pages go: the file's data stays in the page
-        // cache and the map stays valid; a later read of these bytes (none
-        // is made) would fault them in again.
-        // SAFETY: the map is read-only and shared with the file, so
-        // dropping its pages loses nothing; no reference into the range is
-        // alive while `self` is borrowed mutably.
-        let _ = unsafe {
-            map.unchecked_advise_range(
-                memmap2::UncheckedAdvice::DontNeed,
-                self.released,
-                upto - self.released,
-            )
-        };
-        self.released = upto;
     }
 }
 
