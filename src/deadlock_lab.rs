@@ -625,6 +625,8 @@ impl Scenario for Lab {
                 0 => pr_info!("schedule: infeasible at step {n}: its thread {name} {why}; the rest ran freely\n"),
                 k => pr_info!("schedule: infeasible at step {n}: its thread {name}{k} {why}; the rest ran freely\n"),
             }
+        } else if self.gate.scheduled() && !self.gate.followed() {
+            pr_info!("schedule: unloaded before its end: its next step never began\n");
         } else if self.gate.scheduled() {
             pr_info!("schedule: followed to its end\n");
         }

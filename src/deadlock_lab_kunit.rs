@@ -381,6 +381,7 @@ mod gate {
         }
         assert_eq!(numbers, [1, 2, 3, 4]);
         assert!(gate.stuck().is_none());
+        assert!(gate.followed());
         // The schedule is done: later steps run freely.
         assert_eq!(gate.begin(0, crate::lab::kthread::nap).number(), None);
         assert!(gate.scheduled());
@@ -401,6 +402,24 @@ mod gate {
         gate.settled(0, a1, false);
         assert_eq!(gate.begin(0, || ()).number(), None);
         assert_eq!(gate.stuck(), Some((3, 1, Stuck::Finished)));
+    }
+
+    #[test]
+    fn a_thread_that_finishes_with_its_step_due_ends_the_schedule() {
+        // a.1 a.2 b.1 b.2, where b's first step did all it had to do (a try that succeeded):
+        // nobody is left at the gate to see b.2 never come.
+        let gate = Gate::new(two(0x1122).unwrap(), true);
+        gate.start(0);
+        gate.start(1);
+        for t in [0, 0, 1] {
+            let step = gate.begin(t, || ());
+            gate.settled(t, step, false);
+        }
+        gate.finished(0);
+        assert!(gate.stuck().is_none());
+        assert!(!gate.followed());
+        gate.finished(1);
+        assert_eq!(gate.stuck(), Some((4, 1, Stuck::Finished)));
     }
 
     #[test]

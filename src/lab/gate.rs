@@ -299,12 +299,33 @@ impl Gate {
         self.outside.fetch_add(1, Full);
     }
 
-    /// Thread `thread` has no step left in the round.
+    /// Thread `thread` has no step left in the round. If the schedule's next step is a finished
+    /// thread's, the schedule cannot be followed; no waiter may be left to notice.
     pub(crate) fn finished(&self, thread: u32) {
         if let Some(slot) = self.finished.get(thread as usize) {
             slot.store(true, Release);
         }
         self.outside.fetch_sub(1, Full);
+        let Some(s) = self.schedule else {
+            return;
+        };
+        let next = self.next.load(Acquire) as usize;
+        if next >= s.len() || self.opened.load(Acquire) {
+            return;
+        }
+        let whose = s.thread_of(next) as usize;
+        if self.finished.get(whose).is_some_and(|f| f.load(Acquire)) {
+            if self.stuck_at.cmpxchg(0, next as u32 + 1, Full).is_ok() {
+                self.stuck_finished.store(true, Release);
+            }
+            self.opened.store(true, Release);
+        }
+    }
+
+    /// Whether every step of the schedule has begun.
+    pub(crate) fn followed(&self) -> bool {
+        self.schedule
+            .is_none_or(|s| self.next.load(Acquire) as usize >= s.len())
     }
 
     /// Opens the gate for good: every waiter goes on, and every later step runs freely. The

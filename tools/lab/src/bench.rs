@@ -13,6 +13,9 @@
 //! - The stages of the last cold run, from one run (`lab bench --cold` makes
 //!   a new one: `.ci/run` in a scratch clone with a scratch cache), naming
 //!   its kernel series and the stages it could not measure.
+//! - Schedules explored a minute, and how many loads in free timing it
+//!   takes to hit the ABBA's deadlock once, against the minimal schedule's
+//!   one ([`crate::explore::bench`]).
 //! - Then the inspector's own benchmark (throughput against grep).
 
 use std::path::{Path, PathBuf};
@@ -25,7 +28,7 @@ use crate::qemu::{Spec, QEMU};
 use crate::setup::Setup;
 use crate::Error;
 
-fn fig(name: &str, value: impl std::fmt::Display, unit: &str) {
+pub(crate) fn fig(name: &str, value: impl std::fmt::Display, unit: &str) {
     println!("{name}: {value} {unit}");
 }
 
@@ -86,6 +89,7 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
         ok &= warm_suite(suite, opts.suite_runs, empty)?;
     }
     ok &= backoff(suite)?;
+    ok &= crate::explore::bench::figures(&suite.lab)?;
     let inspector = suite.lab.root.join("tools/dmesg-inspect/bench.sh");
     if opts.inspector && inspector.is_file() {
         let status = Command::new(&inspector)

@@ -405,7 +405,7 @@ pub fn stage_of(console: &str, guest: &GuestLog) -> String {
 pub fn new_dir(logs: &Path, run: &str) -> Result<PathBuf, Error> {
     fs::create_dir_all(logs).map_err(|e| Error::new(format!("{}: {e}", logs.display())))?;
     let now = local_time();
-    let base = logs.join(format!("{now}-{}", run.replace(',', "+")));
+    let base = logs.join(format!("{now}-{}", dir_name(run)));
     let mut dir = base.clone();
     let mut n = 1;
     loop {
@@ -420,7 +420,41 @@ pub fn new_dir(logs: &Path, run: &str) -> Result<PathBuf, Error> {
     }
 }
 
+/// The part of a log folder's name that names the boot of `run` (its
+/// scenarios, comma-separated): all of them, or, for a boot of many, the
+/// first and how many more, so that the name stays within what a file
+/// system takes (255 bytes).
+fn dir_name(run: &str) -> String {
+    const MOST: usize = 120;
+    let all = run.replace(',', "+");
+    if all.len() <= MOST {
+        return all;
+    }
+    let names: Vec<&str> = run.split(',').collect();
+    let first: String = names[0].chars().take(MOST).collect();
+    match names.len() {
+        1 => first,
+        n => format!("{first}+{}-more", n - 1),
+    }
+}
+
 /// The local time as `YYYYMMDD-HHMMSS`.
 fn local_time() -> String {
     chrono::Local::now().format("%Y%m%d-%H%M%S").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dir_name;
+
+    #[test]
+    fn a_boot_of_many_scenarios_has_a_name_a_file_system_takes() {
+        assert_eq!(dir_name("inverted,fixed"), "inverted+fixed");
+        let many: Vec<String> = (1..=15)
+            .map(|k| format!("explore-fixed2-{k}-0x122221"))
+            .collect();
+        let name = dir_name(&many.join(","));
+        assert_eq!(name, "explore-fixed2-1-0x122221+14-more");
+        assert!(dir_name(&"x".repeat(400)).len() <= 120);
+    }
 }

@@ -12,6 +12,7 @@
 //! replays it. `make explore SCHEDULE="a.1 b.1"` replays one schedule as a
 //! story ([`replay`]).
 
+pub mod bench;
 pub mod replay;
 pub mod report;
 pub mod run;
@@ -148,7 +149,7 @@ pub fn explore(lab: &crate::paths::Lab, opts: &Options) -> Result<Explored, Erro
         println!("{}", report::infeasible(rows));
         println!("{}", report::how(c));
         print!("{}", report::table(c, rows));
-        if rows.len() <= 15 {
+        if c.sampled.is_none() && rows.len() <= 15 {
             println!("  the schedules as paths through the steps:");
             print!("{}", report::tree_text(c, rows));
         }
