@@ -284,8 +284,13 @@ pub fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
     for f in ["lab.env", "module", "initramfs.cpio", "initramfs-perf.cpio"] {
         let _ = std::os::unix::fs::symlink(suite.lab.out.join(f), out.join(f));
     }
-    let exe = std::env::current_exe().unwrap_or_else(|_| suite.lab.root.join("target/release/lab"));
-    let child = Command::new(exe)
+    // This very program, or, if it was rebuilt while it ran (its old file
+    // gone), the one built in its place.
+    let exe = std::env::current_exe()
+        .ok()
+        .filter(|p| p.is_file())
+        .unwrap_or_else(|| suite.lab.root.join("target/release/lab"));
+    let child = Command::new(&exe)
         .args(["test", "fixed"])
         .env("LAB_OUT", &out)
         .env("LAB_ROOT", &suite.lab.root)
@@ -294,8 +299,14 @@ pub fn interrupt(suite: &Setup) -> (bool, Vec<String>) {
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn();
-    let Ok(mut child) = child else {
-        return (false, vec!["cannot start lab test".into()]);
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            return (
+                false,
+                vec![format!("cannot start {} test: {e}", exe.display())],
+            )
+        }
     };
     let _registered = crate::interrupt::register(child.id());
     // Wait until its boot runs: the guest init spoke.

@@ -53,7 +53,7 @@ pub fn replay(setup: Setup, words: &str, params: &str) -> Result<bool, Error> {
     let row = super::run::row(&p.setup, &schedule, name, &booted);
     show::title("what each detector saw");
     match log.findings.iter().find(|f| f.kind.is_lockdep()) {
-        Some(f) => println!("  lockdep: {}", f.title),
+        Some(f) => println!("  lockdep: {} ({})", f.header.trim(), f.title),
         None => println!(
             "  lockdep: no lockdep report (debug_locks={} after the unload: it was watching)",
             row.debug_locks.map_or("?".into(), |d| d.to_string())
