@@ -59,9 +59,10 @@ struct Mm {
 }
 
 /// Waits until the writer sleeps in the semaphore's queue; `false` if it never did.
-fn writer_queued(s: &Mm) -> bool {
+fn writer_queued(s: &Mm, me: &Thread<Mm>) -> bool {
     for _ in 0..QUEUE_STEPS {
         if s.map_lock.has_waiters() {
+            pr_info!("{me}: the writer is queued on {}\n", s.map_lock.name());
             return true;
         }
         fsleep(STEP);
@@ -92,10 +93,9 @@ fn page_fault(s: &Mm, me: &Thread<Mm>) {
     let held = s.map_lock.read();
     pr_info!("{me}: holding {}\n", s.map_lock.name());
     s.reading.complete_all();
-    if !writer_queued(s) {
+    if !writer_queued(s, me) {
         return;
     }
-    pr_info!("{me}: the writer is queued on {}\n", s.map_lock.name());
     match s.mode {
         Mode::Broken => find_vma(s, me),
         Mode::Fixed(_) => find_vma_locked(s, &held),
