@@ -396,3 +396,28 @@ fn findings_without_a_lock_graph() {
         }
     }
 }
+
+#[test]
+fn a_wait_for_a_completion_has_no_holder() {
+    // deadlock_completion: A holds sem1 and waits for a completion that B
+    // signals after taking sem1. No blocker line for A: the completion is
+    // a node of its own, named by what A said it waits for.
+    let r = parse("real_completion");
+    let mut w = wait_for(&r);
+    w.claims(&r.summary.claims);
+    let g = w.graph().unwrap();
+    assert_eq!(
+        edges(&g),
+        [
+            "deadlock_cmp_a/72 -> (completion)done [waits]",
+            "deadlock_cmp_b/73 -> sem1 [waits]",
+            "sem1 -> deadlock_cmp_a/72 [last held by]",
+        ]
+    );
+    assert!(nodes(&g)
+        .contains(&"(completion)done (completion; no holder: a completion has no owner)".into()));
+    assert_eq!(
+        w.lines(),
+        ["deadlock_cmp_b/73 -> sem1 (held by deadlock_cmp_a/72) -> (completion)done (no holder: a completion has no owner)"]
+    );
+}
