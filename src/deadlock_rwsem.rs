@@ -76,7 +76,8 @@ fn writer_queued(s: &Mm, me: &Thread<Mm>) -> bool {
 #[inline(never)]
 fn find_vma(s: &Mm, me: &Thread<Mm>) {
     s.rereads.store(true, Relaxed);
-    pr_info!("{me}: waiting for {} (read, again)\n", s.map_lock.name());
+    pr_info!("{me}: reading {} again\n", s.map_lock.name());
+    pr_info!("{me}: waiting for {}\n", s.map_lock.name());
     let _again = s.map_lock.read();
     s.lookups.fetch_add(1, Relaxed);
 }
@@ -106,7 +107,8 @@ fn page_fault(s: &Mm, me: &Thread<Mm>) {
 #[inline(never)]
 fn mmap(s: &Mm, me: &Thread<Mm>) {
     s.reading.wait_for_completion();
-    pr_info!("{me}: waiting for {} (write)\n", s.map_lock.name());
+    pr_info!("{me}: writing {}\n", s.map_lock.name());
+    pr_info!("{me}: waiting for {}\n", s.map_lock.name());
     let _held = s.map_lock.write();
     s.changes.fetch_add(1, Relaxed);
 }

@@ -10,7 +10,7 @@ hung_task_fast 1 4
 
 check lockdep-on-before "lockdep is on before the test (debug_locks 1)" debug_locks_is 1
 check insmod "insmod deadlock_rwsem $LAB_PARAMS succeeds" load
-wait_log 10 "deadlock_reader: waiting for map_lock"
+wait_log 10 "deadlock_reader: reading map_lock again"
 check both-in-d "deadlock_reader and deadlock_writer sleep in D state" wait_until 10 tasks_in_state D deadlock_reader deadlock_writer
 show_threads deadlock_reader deadlock_writer
 check reader-under-find-vma "deadlock_reader sleeps under find_vma(), called by page_fault()" stack_has deadlock_reader "deadlock_rwsem8find_vma+"

@@ -352,15 +352,20 @@ impl WaitFor {
         (path, false)
     }
 
-    /// One step of a text line: `semaphore (held by deadlock_lab_b/61)`.
+    /// One step of a text line: `semaphore (held by deadlock_lab_b/61)`, or
+    /// for a rw-semaphore `map_lock as writer (held by reader/62 as reader)`:
+    /// which side each task is on.
     fn step(&self, w: &Wait) -> String {
         let lock = self.class(w).unwrap_or(&w.primitive);
+        let side =
+            |how: &Option<String>| how.as_ref().map_or(String::new(), |a| format!(" as {a}"));
+        let (waits, held) = (side(&w.waiting_as), side(&w.held_as));
         match &w.holder {
             Some(h) if self.exited(h).is_some() => {
-                format!("{lock} (held by {h}, exited with locks held)")
+                format!("{lock}{waits} (held by {h}{held}, exited with locks held)")
             }
-            Some(h) => format!("{lock} (held by {h})"),
-            None => format!("{lock} ({})", no_holder(w)),
+            Some(h) => format!("{lock}{waits} (held by {h}{held})"),
+            None => format!("{lock}{waits} ({})", no_holder(w)),
         }
     }
 
