@@ -140,7 +140,8 @@ impl Scenario for Waits {
     }
 
     /// A semaphore has no owner: the exit path may add the unit B waits for, and B then signals
-    /// `done`, which wakes A.
+    /// `done`, which wakes A. The exit path signals `done` too, for an A whose B never started (a
+    /// load that failed half way).
     fn unblock(&self, _mode: Mode) -> u32 {
         self.holding.complete_all();
         let (waiting, asleep) = (self.done.waiters(), self.sem1.sleepers());
@@ -148,6 +149,7 @@ impl Scenario for Waits {
             pr_info!("unloading: up(sem1) from the exit path, to wake deadlock_cmp_b\n");
             self.sem1.up_unowned(asleep);
         }
+        self.done.complete_unowned();
         waiting + asleep
     }
 

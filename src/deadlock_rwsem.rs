@@ -51,6 +51,8 @@ struct Mm {
     mode: Mode,
     /// Set once the reader is about to read again: its first read is the one to release.
     rereads: Atomic<bool>,
+    /// Set by the exit path: the reader waits for the writer no more.
+    unloading: Atomic<bool>,
     /// Lookups made, and the writer's changes.
     lookups: Atomic<u64>,
     changes: Atomic<u64>,
@@ -58,9 +60,13 @@ struct Mm {
     errors: Atomic<u32>,
 }
 
-/// Waits until the writer sleeps in the semaphore's queue; `false` if it never did.
+/// Waits until the writer sleeps in the semaphore's queue; `false` if it never did (or the module
+/// is unloading, say after a load whose writer never started).
 fn writer_queued(s: &Mm, me: &Thread<Mm>) -> bool {
     for _ in 0..QUEUE_STEPS {
+        if s.unloading.load(Relaxed) {
+            return false;
+        }
         if s.map_lock.has_waiters() {
             pr_info!("{me}: the writer is queued on {}\n", s.map_lock.name());
             return true;
@@ -120,6 +126,7 @@ impl Scenario for Mm {
             reading <- Completion::new(),
             mode,
             rereads: Atomic::new(false),
+            unloading: Atomic::new(false),
             lookups: Atomic::new(0),
             changes: Atomic::new(0),
             errors: Atomic::new(0),
@@ -135,6 +142,7 @@ impl Scenario for Mm {
     /// exit path releases the reader's first read on its behalf, which the wrapper lets happen
     /// once. The writer gets the semaphore, then the reader.
     fn unblock(&self, _mode: Mode) -> u32 {
+        self.unloading.store(true, Relaxed);
         self.reading.complete_all();
         let asleep = self.map_lock.waiting();
         if self.rereads.load(Relaxed) && asleep > 0 {
