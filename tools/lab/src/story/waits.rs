@@ -59,11 +59,7 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
         Some(v) => format!("{} -> {}", v.debug_locks.0, v.debug_locks.1),
         None => "?".into(),
     });
-    row("module's verdict", &|l| match l.verdict() {
-        Some(v) if v.success => "SUCCESS".into(),
-        Some(_) => "FAILURE".into(),
-        None => "none".into(),
-    });
+    row("module's verdict", &|l| l.verdict_word().into());
     println!();
     println!("  full logs: {}", plain.console_path().display());
     println!("             {}", annotated.console_path().display());
