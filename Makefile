@@ -10,6 +10,7 @@
 #   make lock-order [MODULE_DIR=...]   the lock order lockdep saw, as a contract
 #   make explore    every interleaving of a round, judged; SCHEDULE="a.1 b.1" [PARAMS=fixed=0] replays one
 #   make bench      timings               make clean    remove out/
+#   make detectors  docs/detectors.md: which detector saw what, from the declarations and the last run
 #   make doctor     can the modules be built against KDIR (default: the lab kernel), and what will they show
 #   make exercise N=1 [DIR=...]   an exercise's skeleton   make grade N=1 [DIR=...]   grade it
 #   MODULE_DIR=path (run, test, shell)   a module from outside the lab
@@ -33,7 +34,7 @@ with_lab = set -euo pipefail; . $(LAB_ENV);
 # gdb, the shell, the benchmark and the series matrix.
 LAB := $(CURDIR)/target/release/lab
 
-.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench lock-order explore \
+.PHONY: all modules setup kernel lab-env doctor host initramfs run test test-matrix shell gdb bench lock-order explore detectors \
 	exercise grade \
 	rust-analyzer clean distclean-lab FORCE
 
@@ -120,6 +121,11 @@ explore: initramfs
 
 bench: initramfs
 	@$(LAB) bench
+
+# Which detector saw which deadlock: docs/detectors.md, from the
+# declarations and the last run (make test first).
+detectors: host
+	@$(LAB) detectors
 
 clean:
 	rm -rf $(OUT)

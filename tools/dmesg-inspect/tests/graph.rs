@@ -371,7 +371,7 @@ fn wait_chains_and_missing_holders() {
     // One step says no more than the finding's own `waits on` line; two do.
     assert_eq!(
         wait_for(&r).lines(),
-        ["lab_reader/52 -> rw-semaphore (held by lab_writer/53) -> semaphore (holder not found)"]
+        ["lab_reader/52 -> rw-semaphore as reader (held by lab_writer/53 as writer) -> semaphore (holder not found)"]
     );
 }
 
@@ -395,4 +395,55 @@ fn findings_without_a_lock_graph() {
             assert!(locks::graph(f).is_none(), "{name}: {}", f.kind);
         }
     }
+}
+
+#[test]
+fn a_wait_for_a_completion_has_no_holder() {
+    // deadlock_completion: A holds sem1 and waits for a completion that B
+    // signals after taking sem1. No blocker line for A: the completion is
+    // a node of its own, named by what A said it waits for.
+    let r = parse("real_completion");
+    let mut w = wait_for(&r);
+    w.claims(&r.summary.claims);
+    let g = w.graph().unwrap();
+    assert_eq!(
+        edges(&g),
+        [
+            "deadlock_cmp_a/72 -> (completion)done [waits]",
+            "deadlock_cmp_b/73 -> sem1 [waits]",
+            "sem1 -> deadlock_cmp_a/72 [last held by]",
+        ]
+    );
+    assert!(nodes(&g)
+        .contains(&"(completion)done (completion; no holder: a completion has no owner)".into()));
+    assert_eq!(
+        w.lines(),
+        ["deadlock_cmp_b/73 -> sem1 (held by deadlock_cmp_a/72) -> (completion)done (no holder: a completion has no owner)"]
+    );
+}
+
+#[test]
+fn a_read_taken_twice_names_the_reader_and_the_writer() {
+    // deadlock_rwsem: the reader reads map_lock again while the writer is
+    // queued. Lockdep's report shows the lock twice, for the reader alone;
+    // the blocker lines say which side each task waits on.
+    let r = parse("real_rwsem-read");
+    let mut w = wait_for(&r);
+    w.claims(&r.summary.claims);
+    let g = w.graph().unwrap();
+    assert_eq!(
+        edges(&g),
+        [
+            "deadlock_reader/62 -> map_lock [waits as reader] cycle",
+            "map_lock -> deadlock_reader/62 [owned as reader by] cycle",
+            "deadlock_writer/63 -> map_lock [waits as writer]",
+        ]
+    );
+    assert_eq!(
+        w.lines(),
+        [
+            "deadlock_reader/62 -> map_lock as reader (held by deadlock_reader/62 as reader)",
+            "deadlock_writer/63 -> map_lock as writer (held by deadlock_reader/62 as reader) -> map_lock as reader (held by deadlock_reader/62 as reader)",
+        ]
+    );
 }

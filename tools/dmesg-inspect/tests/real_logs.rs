@@ -452,3 +452,82 @@ fn spin_abba_on_spinlocks_ends_in_a_soft_lockup_panic() {
         assert!(!r.summary.lockdep_off);
     }
 }
+
+#[test]
+fn completion_wait_names_no_holder() {
+    let r = parse("completion");
+    assert_eq!(r.findings.len(), 2);
+    let (a, b) = (&r.findings[0], &r.findings[1]);
+    check(
+        a,
+        Kind::HungTask,
+        "INFO: task hung in deadlock_completion::wait_holding",
+        "deadlock_completion::wait_holding",
+        &["deadlock_cmp_a/72"],
+    );
+    // A completion has no owner: no blocker line.
+    assert_eq!(blocked_on(a), None);
+    assert!(a
+        .frames
+        .iter()
+        .any(|f| f.starts_with("wait_for_completion+")));
+    check(
+        b,
+        Kind::HungTask,
+        "INFO: task hung in deadlock_completion::complete_under_sem1",
+        "deadlock_completion::complete_under_sem1",
+        &["deadlock_cmp_b/73", "deadlock_cmp_a/72"],
+    );
+    assert_eq!(
+        blocked_on(b).as_deref(),
+        Some("semaphore deadlock_cmp_a/72")
+    );
+    assert!(!r.summary.lockdep_off);
+}
+
+#[test]
+fn rwsem_read_twice_with_a_writer_queued() {
+    let r = parse("rwsem-read");
+    assert_eq!(r.findings.len(), 3);
+    let f = &r.findings[0];
+    check(
+        f,
+        Kind::Recursive,
+        "possible deadlock in deadlock_rwsem::find_vma",
+        "deadlock_rwsem::find_vma",
+        &["deadlock_reader/62"],
+    );
+    assert_eq!(locks(f), ["map_lock acquiring", "map_lock held"]);
+    let sides = |f: &Finding| {
+        let b = f.blocked_on.as_ref().unwrap();
+        (b.waiting_as.clone(), b.held_as.clone())
+    };
+    let (reader, writer) = (&r.findings[1], &r.findings[2]);
+    check(
+        reader,
+        Kind::HungTask,
+        "INFO: task hung in deadlock_rwsem::find_vma",
+        "deadlock_rwsem::find_vma",
+        &["deadlock_reader/62"],
+    );
+    assert_eq!(
+        blocked_on(reader).as_deref(),
+        Some("rw-semaphore deadlock_reader/62")
+    );
+    assert_eq!(
+        sides(reader),
+        (Some("reader".into()), Some("reader".into()))
+    );
+    check(
+        writer,
+        Kind::HungTask,
+        "INFO: task hung in deadlock_rwsem::mmap",
+        "deadlock_rwsem::mmap",
+        &["deadlock_writer/63", "deadlock_reader/62"],
+    );
+    assert_eq!(
+        sides(writer),
+        (Some("writer".into()), Some("reader".into()))
+    );
+    assert!(writer.lockdep_off);
+}

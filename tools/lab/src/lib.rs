@@ -17,6 +17,7 @@ pub mod boot;
 pub mod build;
 pub mod contract;
 pub mod decl;
+pub mod detectors;
 pub mod docs;
 pub mod doctor;
 pub mod exercise;

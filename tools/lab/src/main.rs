@@ -53,6 +53,9 @@ enum Cmd {
         #[arg(long)]
         write: bool,
     },
+    /// Writes docs/detectors.md: which detector saw what in each scenario,
+    /// from the declarations and the last run.
+    Detectors,
     /// Checks the declarations against the built modules and writes the
     /// guest's files (protocol, facts, scenario environments) into DIR.
     GuestFiles { dir: std::path::PathBuf },
@@ -273,6 +276,12 @@ fn run(cli: Cli) -> Result<bool, Error> {
             } else {
                 print!("{api}");
             }
+            Ok(true)
+        }
+        Cmd::Detectors => {
+            let decls = lab::decl::load_dir(&lab.scenarios_dir())?;
+            lab::detectors::write(&lab, &decls)?;
+            println!("wrote {}", lab.root.join(lab::detectors::PAGE).display());
             Ok(true)
         }
         Cmd::GuestFiles { dir } => {

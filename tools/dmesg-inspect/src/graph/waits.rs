@@ -5,7 +5,10 @@
 //! a task is blocked on and which task likely holds it (`blocked on a
 //! semaphore likely last held by task NAME:PID`). Every such line adds the
 //! edges task -> lock -> holder; all hung tasks of the log together show
-//! who waits for whom, and a deadlock as a cycle.
+//! who waits for whom, and a deadlock as a cycle. A hung task without a
+//! blocker line that sleeps in `wait_for_completion()` waits on a
+//! completion: a node with no holder, since a completion has no owner for
+//! the kernel to name (whoever would signal it is not recorded anywhere).
 //!
 //! The lock is named by its class when lockdep's held-lock lists of the
 //! hung-task rounds show it: the last lock listed for the waiting task
@@ -25,7 +28,7 @@
 //! Memory is bounded: the first [`MAX_WAITS`] waiting tasks and the
 //! held-lock lists of the first [`MAX_TASKS`] tasks are kept.
 
-use crate::model::{Claim, Finding, Kind, Task};
+use crate::model::{BlockedOn, Claim, Finding, Kind, Task};
 
 use super::{Graph, NodeKind};
 
@@ -35,6 +38,24 @@ fn base_class(c: &str) -> &str {
         Some((b, n)) if !b.is_empty() && n.bytes().all(|x| x.is_ascii_digit()) => b,
         _ => c,
     }
+}
+
+/// What a hung task in `wait_for_completion()` waits on. The kernel prints
+/// no blocker line for it: a completion has no owner to name.
+pub const COMPLETION: &str = "completion";
+
+/// Whether a hung task without a blocker line sleeps in a wait for a
+/// completion (`wait_for_completion()` and its variants, on the reliable
+/// part of its stack).
+fn waits_for_completion(f: &Finding) -> bool {
+    f.frames
+        .iter()
+        .filter(|fr| !fr.starts_with("? "))
+        .any(|fr| {
+            super::frame_func(fr).is_some_and(|func| {
+                func.starts_with("wait_for_completion") || func == "__wait_for_common"
+            })
+        })
 }
 
 /// Waiting tasks kept.
@@ -56,6 +77,14 @@ struct Wait {
 
 /// Locks listed for one task: `(class, instance)`.
 type HeldList = (Task, Vec<(String, Option<String>)>);
+
+/// What the graph says of a wait whose holder is not named.
+fn no_holder(w: &Wait) -> &'static str {
+    match w.primitive == COMPLETION {
+        true => "no holder: a completion has no owner",
+        false => "holder not found",
+    }
+}
 
 /// The wait-for graph, built finding by finding.
 #[derive(Debug, Clone, Default)]
@@ -92,8 +121,23 @@ impl WaitFor {
                         }
                     }
                 }
-                let (Some(b), Some(waiter)) = (&f.blocked_on, f.tasks.first()) else {
+                let Some(waiter) = f.tasks.first() else {
                     return false;
+                };
+                let completion;
+                let b = match &f.blocked_on {
+                    Some(b) => b,
+                    None if waits_for_completion(f) => {
+                        completion = BlockedOn {
+                            primitive: COMPLETION.to_string(),
+                            task: None,
+                            waiting_as: None,
+                            held_as: None,
+                            frames: Vec::new(),
+                        };
+                        &completion
+                    }
+                    None => return false,
                 };
                 self.findings += 1;
                 if self.numbers.len() < MAX_NUMBERS {
@@ -241,6 +285,9 @@ impl WaitFor {
                     let l = g.lock(c);
                     if g.nodes[l].detail.is_empty() {
                         g.nodes[l].detail.push(w.primitive.clone());
+                        if w.holder.is_none() {
+                            g.nodes[l].detail.push(no_holder(w).into());
+                        }
                     }
                     l
                 }
@@ -251,7 +298,7 @@ impl WaitFor {
                     };
                     let l = g.node(&key, NodeKind::Lock, &w.primitive);
                     if w.holder.is_none() && g.nodes[l].detail.is_empty() {
-                        g.nodes[l].detail.push("holder not found".into());
+                        g.nodes[l].detail.push(no_holder(w).into());
                     }
                     l
                 }
@@ -305,15 +352,20 @@ impl WaitFor {
         (path, false)
     }
 
-    /// One step of a text line: `semaphore (held by deadlock_lab_b/61)`.
+    /// One step of a text line: `semaphore (held by deadlock_lab_b/61)`, or
+    /// for a rw-semaphore `map_lock as writer (held by reader/62 as reader)`:
+    /// which side each task is on.
     fn step(&self, w: &Wait) -> String {
         let lock = self.class(w).unwrap_or(&w.primitive);
+        let side =
+            |how: &Option<String>| how.as_ref().map_or(String::new(), |a| format!(" as {a}"));
+        let (waits, held) = (side(&w.waiting_as), side(&w.held_as));
         match &w.holder {
             Some(h) if self.exited(h).is_some() => {
-                format!("{lock} (held by {h}, exited with locks held)")
+                format!("{lock}{waits} (held by {h}{held}, exited with locks held)")
             }
-            Some(h) => format!("{lock} (held by {h})"),
-            None => format!("{lock} (holder not found)"),
+            Some(h) => format!("{lock}{waits} (held by {h}{held})"),
+            None => format!("{lock}{waits} ({})", no_holder(w)),
         }
     }
 

@@ -95,11 +95,7 @@ pub fn tell(ctx: &Ctx) -> Result<(), Error> {
     });
     row("threads in D state (ps)", &|l| l.in_d().to_string());
     row("debug_locks at the end", &debug_locks_after);
-    row("module's verdict", &|l| match l.verdict() {
-        Some(v) if v.success => "SUCCESS".into(),
-        Some(_) => "FAILURE".into(),
-        None => "none".into(),
-    });
+    row("module's verdict", &|l| l.verdict_word().into());
     println!();
     println!("  full logs: {}", plain.console_path().display());
     println!("             {}", inv.console_path().display());

@@ -11,6 +11,7 @@ mod cpu;
 mod outside;
 mod prevent;
 pub mod show;
+mod waits;
 
 use std::path::PathBuf;
 use std::thread::JoinHandle;
@@ -27,11 +28,11 @@ pub use show::Log;
 
 /// The stories told in code; every declaration with a `story` title adds
 /// one.
-const TOLD: [&str; 4] = ["abba", "prevent", "cpu", "gdb"];
+const TOLD: [&str; 5] = ["abba", "prevent", "completion", "cpu", "gdb"];
 
 /// The story names, in the order `all` tells them.
 pub fn names(suite: &Setup) -> Vec<String> {
-    let mut names: Vec<String> = vec!["abba".into(), "prevent".into()];
+    let mut names: Vec<String> = vec!["abba".into(), "prevent".into(), "completion".into()];
     names.extend(
         suite
             .decls
@@ -84,6 +85,7 @@ fn tell_one(suite: &Setup, what: &str, accel: &Accel) -> Result<(), Error> {
     match what {
         "abba" => abba::tell(&ctx),
         "prevent" => prevent::tell(&ctx),
+        "completion" => waits::tell(&ctx),
         "cpu" => cpu::tell(&ctx),
         "gdb" => gdb(&ctx),
         name if !TOLD.contains(&name) => generic(&ctx, name),

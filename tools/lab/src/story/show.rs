@@ -181,6 +181,15 @@ impl Log {
             .unwrap_or(0)
     }
 
+    /// The module's last verdict in a word: `SUCCESS`, `FAILURE` or `none`.
+    pub fn verdict_word(&self) -> &'static str {
+        match self.verdict() {
+            Some(v) if v.success => "SUCCESS",
+            Some(_) => "FAILURE",
+            None => "none",
+        }
+    }
+
     /// The module's last verdict.
     pub fn verdict(&self) -> Option<crate::verdict::Verdict> {
         self.kernel
