@@ -88,7 +88,7 @@ fn free_timing(lab: &Lab, jobs: usize) -> Result<bool, Error> {
         let booted = pool.wait(&key);
         let mut at = None;
         for (k, n) in names.iter().enumerate() {
-            let row = super::run::row(&p.setup, &Schedule(Vec::new()), n, &booted);
+            let row = super::run::row(&p.judge(), &Schedule(Vec::new()), n, &booted);
             ok &= row.judged;
             if row.deadlocked() {
                 deadlocked += 1;

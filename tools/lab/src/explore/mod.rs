@@ -110,7 +110,7 @@ pub fn explore_configs(
                 true => shared.get_or_insert_with(|| pool.wait(&c.label)).clone(),
                 false => pool.wait(name),
             };
-            let row = run::row(&p.setup, s, name, &booted);
+            let row = run::row(&p.judge(), s, name, &booted);
             done += 1;
             crate::note(format!(
                 "[{done}/{total}] {} {}: {}{} ({:.0} s in)",

@@ -50,7 +50,7 @@ pub fn replay(setup: Setup, words: &str, params: &str) -> Result<bool, Error> {
     show::title("the steps as they happened");
     log.module_lines("schedule.*");
     let booted = crate::suite::Booted(Ok((log.boot.clone(), None)));
-    let row = super::run::row(&p.setup, &schedule, name, &booted);
+    let row = super::run::row(&p.judge(), &schedule, name, &booted);
     show::title("what each detector saw");
     match log.findings.iter().find(|f| f.kind.is_lockdep()) {
         Some(f) => println!("  lockdep: {} ({})", f.header.trim(), f.title),

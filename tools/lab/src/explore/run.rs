@@ -17,6 +17,7 @@ use std::sync::Arc;
 use dmesg_inspect::Kind;
 
 use crate::decl::{Declaration, SUFFIX};
+use crate::judge::Judge;
 use crate::modules::Facts;
 use crate::outcome::Outcome;
 use crate::outside::Generic;
@@ -77,6 +78,17 @@ pub struct Prepared {
     pub accel: Accel,
     /// Each configuration's scenario names, one per schedule.
     pub names: Vec<Vec<String>>,
+    kunit_py: PathBuf,
+}
+
+impl Prepared {
+    /// The suite's judge, over these scenarios among the lab's.
+    pub fn judge(&self) -> Judge<'_> {
+        Judge {
+            decls: &self.setup.decls,
+            kunit_py: &self.kunit_py,
+        }
+    }
 }
 
 /// A scenario name for a schedule of a configuration: `fixed0-0x1212`.
@@ -88,8 +100,9 @@ fn name_of(label: &str, k: usize, schedule: &Schedule) -> String {
     format!("explore-{label}-{k}-{schedule}")
 }
 
-/// Declares one scenario of the generic flow in `dir`.
-fn declare(
+/// Declares one scenario of the generic flow in `dir`: `MODULE` loaded with
+/// `params`, finishing or deadlocking.
+pub fn declare(
     dir: &Path,
     generic: &Generic,
     facts: &Facts,
@@ -173,6 +186,7 @@ pub fn prepare(
     crate::qemu::preflight(&setup.kernel, &image)?;
     let accel = crate::accel::choose(&setup.kernel, &image)?;
     Ok(Prepared {
+        kunit_py: setup.kernel.kunit_py(),
         setup: Arc::new(setup),
         accel,
         names,
@@ -180,12 +194,8 @@ pub fn prepare(
 }
 
 /// What the kernel showed of scenario `name`, schedule `schedule`, in
-/// `booted`, judged.
-pub fn row(setup: &Setup, schedule: &Schedule, name: &str, booted: &Booted) -> Row {
-    let judge = crate::judge::Judge {
-        decls: &setup.decls,
-        kunit_py: &setup.kernel.kunit_py(),
-    };
+/// `booted`, judged by `judge`.
+pub fn row(judge: &Judge, schedule: &Schedule, name: &str, booted: &Booted) -> Row {
     let result = judge.scenario(name, &booted.0);
     let failed: Vec<String> = result
         .subtests
