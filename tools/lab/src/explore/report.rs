@@ -145,11 +145,37 @@ fn tree(config: &Config, rows: &[Row]) -> Node {
     root
 }
 
-fn mark(n: &Node) -> &'static str {
-    match (n.deadlocked, n.total) {
-        (0, _) => "finishes",
-        (d, t) if d == t => "DEADLOCKS",
-        _ => "either",
+/// What the schedules through a step did.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Deadlocks,
+    Finishes,
+    Either,
+}
+
+impl Mark {
+    fn of(n: &Node) -> Mark {
+        match (n.deadlocked, n.total) {
+            (0, _) => Mark::Finishes,
+            (d, t) if d == t => Mark::Deadlocks,
+            _ => Mark::Either,
+        }
+    }
+
+    fn words(self) -> &'static str {
+        match self {
+            Mark::Deadlocks => "DEADLOCKS",
+            Mark::Finishes => "finishes",
+            Mark::Either => "either",
+        }
+    }
+
+    fn color(self) -> &'static str {
+        match self {
+            Mark::Deadlocks => "#d62728",
+            Mark::Finishes => "#2ca02c",
+            Mark::Either => "#7f7f7f",
+        }
     }
 }
 
@@ -160,9 +186,9 @@ pub fn tree_text(config: &Config, rows: &[Row]) -> String {
     fn walk(n: &Node, depth: usize, forced: bool, out: &mut String) {
         for (step, child) in &n.children {
             let leaf = child.children.is_empty();
-            let forces = !forced && !leaf && mark(child) == "DEADLOCKS";
+            let forces = !forced && !leaf && Mark::of(child) == Mark::Deadlocks;
             let note = match (leaf, forces) {
-                (true, _) => format!("  {}", mark(child)),
+                (true, _) => format!("  {}", Mark::of(child).words()),
                 (false, true) => "  => deadlocks, whatever follows".to_string(),
                 (false, false) => String::new(),
             };
@@ -181,11 +207,7 @@ pub fn dot(config: &Config, rows: &[Row]) -> String {
     fn walk(n: &Node, id: &str, out: &mut String) {
         for (k, (step, child)) in n.children.iter().enumerate() {
             let cid = format!("{id}_{k}");
-            let color = match mark(child) {
-                "DEADLOCKS" => "#d62728",
-                "finishes" => "#2ca02c",
-                _ => "#7f7f7f",
-            };
+            let color = Mark::of(child).color();
             let shape = if child.children.is_empty() {
                 "box"
             } else {
@@ -227,4 +249,71 @@ pub fn picture(dir: &Path, config: &Config, rows: &[Row]) -> Option<PathBuf> {
             .arg(&dot_file),
     );
     ok.then_some(svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Outcome;
+
+    /// The rows of `fixed=0`'s schedules, the first two deadlocking as the
+    /// kernel showed (`a.1 b.1 ...` and `b.1 a.1 ...`), every one reported.
+    fn abba() -> (Config, Vec<Row>) {
+        let c = super::super::space::configs(4, 0, 0).remove(0);
+        let rows = c
+            .schedules
+            .iter()
+            .map(|s| {
+                let w = s.words(&c.shape);
+                let dead = w.starts_with("a.1 b.1") || w.starts_with("b.1 a.1");
+                Row {
+                    schedule: s.clone(),
+                    name: w.clone(),
+                    outcome: Some(if dead {
+                        Outcome::Deadlocked
+                    } else {
+                        Outcome::Finished
+                    }),
+                    lockdep: 1,
+                    hung: Vec::new(),
+                    in_d: 0,
+                    verdict: None,
+                    infeasible: None,
+                    debug_locks: Some(0),
+                    judged: true,
+                    failed: Vec::new(),
+                    log: PathBuf::new(),
+                }
+            })
+            .collect();
+        (c, rows)
+    }
+
+    #[test]
+    fn the_summary_line_is_exactly_as_promised() {
+        let (c, mut rows) = abba();
+        assert_eq!(
+            summary(&c, &rows),
+            "explore: deadlock_lab fixed=0: 6 schedules, 4 deadlocked, 6 lockdep reports"
+        );
+        rows[0].infeasible = Some(3);
+        assert!(
+            summary(&c, &rows).contains(": 5 schedules,"),
+            "infeasible apart"
+        );
+        assert!(infeasible(&rows).starts_with("infeasible: 1 schedule(s)"));
+    }
+
+    #[test]
+    fn the_tree_marks_where_the_deadlock_becomes_certain() {
+        let (c, rows) = abba();
+        let tree = tree_text(&c, &rows);
+        assert_eq!(tree.matches("=> deadlocks, whatever follows").count(), 2);
+        assert!(tree.contains("\n    b.1  => deadlocks"), "{tree}");
+        assert_eq!(tree.matches("finishes").count(), 2);
+        let dot = dot(&c, &rows);
+        // Ten steps red (below a.1 b.1 and b.1 a.1), each node, label and
+        // edge coloured.
+        assert_eq!(dot.matches(Mark::Deadlocks.color()).count(), 10 * 3);
+    }
 }
