@@ -28,7 +28,7 @@ use crate::qemu::{Spec, QEMU};
 use crate::setup::Setup;
 use crate::Error;
 
-pub(crate) fn fig(name: &str, value: impl std::fmt::Display, unit: &str) {
+fn fig(name: &str, value: impl std::fmt::Display, unit: &str) {
     println!("{name}: {value} {unit}");
 }
 
@@ -89,7 +89,11 @@ pub fn run(suite: &Setup, opts: &Options) -> Result<bool, Error> {
         ok &= warm_suite(suite, opts.suite_runs, empty)?;
     }
     ok &= backoff(suite)?;
-    ok &= crate::explore::bench::figures(&suite.lab)?;
+    let (figures, explored) = crate::explore::bench::figures(&suite.lab)?;
+    for (name, value, unit) in figures {
+        fig(&name, value, &unit);
+    }
+    ok &= explored;
     let inspector = suite.lab.root.join("tools/dmesg-inspect/bench.sh");
     if opts.inspector && inspector.is_file() {
         let status = Command::new(&inspector)

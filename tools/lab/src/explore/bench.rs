@@ -7,7 +7,6 @@
 
 use std::time::Instant;
 
-use crate::bench::fig;
 use crate::paths::Lab;
 use crate::setup::Setup;
 use crate::Error;
@@ -18,7 +17,16 @@ use super::space::{configs, MODULE};
 /// Loads in free timing, in each of two boots side by side.
 const FREE_LOADS: usize = 15;
 
-pub fn figures(lab: &Lab) -> Result<bool, Error> {
+/// A figure: its name, value and unit, as `make bench` prints them.
+pub type Figure = (String, String, String);
+
+fn fig(out: &mut Vec<Figure>, name: &str, value: impl std::fmt::Display, unit: &str) {
+    out.push((name.to_string(), value.to_string(), unit.to_string()));
+}
+
+/// The figures, and whether every schedule and load went as declared.
+pub fn figures(lab: &Lab) -> Result<(Vec<Figure>, bool), Error> {
+    let mut out = Vec::new();
     let jobs = std::thread::available_parallelism().map_or(3, |n| n.get() + 1);
     let mut ok = true;
     let mut rates = Vec::new();
@@ -40,6 +48,7 @@ pub fn figures(lab: &Lab) -> Result<bool, Error> {
         let rate = rows.len() as f64 * 60.0 / secs;
         rates.push(rate);
         fig(
+            &mut out,
             &format!(
                 "explore_{}_schedules_per_minute({how}, {boots} boot(s), {jobs} at once)",
                 label.replace('=', "")
@@ -49,17 +58,18 @@ pub fn figures(lab: &Lab) -> Result<bool, Error> {
         );
     }
     fig(
+        &mut out,
         "explore_shared_vs_alone",
         format!("{:.2}", rates[1] / rates[0]),
         "x (schedules a minute, silent schedules sharing a boot against a boot each)",
     );
-    ok &= free_timing(lab, jobs)?;
-    Ok(ok)
+    ok &= free_timing(lab, jobs, &mut out)?;
+    Ok((out, ok))
 }
 
 /// Loads of the ABBA in free timing, until each boot has run its loads:
 /// how often they deadlocked.
-fn free_timing(lab: &Lab, jobs: usize) -> Result<bool, Error> {
+fn free_timing(lab: &Lab, jobs: usize, out: &mut Vec<Figure>) -> Result<bool, Error> {
     let extra: Vec<(String, String)> = (0..2 * FREE_LOADS)
         .map(|k| {
             (
@@ -99,11 +109,13 @@ fn free_timing(lab: &Lab, jobs: usize) -> Result<bool, Error> {
     }
     let loads = 2 * FREE_LOADS;
     fig(
+        out,
         &format!("free_timing_deadlocked({MODULE} fixed=0 rounds=1 overlap=2)"),
         deadlocked,
         &format!("of {loads} loads"),
     );
     fig(
+        out,
         "free_timing_first_deadlock",
         first.join(", "),
         &format!("(the load of each boot's {FREE_LOADS} that deadlocked first)"),
@@ -113,12 +125,14 @@ fn free_timing(lab: &Lab, jobs: usize) -> Result<bool, Error> {
         d => format!("{:.1}", loads as f64 / d as f64),
     };
     fig(
+        out,
         "free_timing_loads_per_deadlock",
         &per,
         "loads (against 1 with the minimal schedule, a.1 b.1)",
     );
     if deadlocked > 0 {
         fig(
+            out,
             "free_timing_vs_minimal_schedule",
             format!("{:.1}", loads as f64 / deadlocked as f64),
             "x the loads to hit the deadlock once",
