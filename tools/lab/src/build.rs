@@ -34,11 +34,13 @@ impl Scratch {
     }
 
     /// Builds every root, going on past failures (`make -k`); whether all
-    /// built, and the log.
+    /// built, and the log. Each root's compiler output stays together
+    /// (`--output-sync=target`), never interleaved with another root's.
     pub fn build(&self, kernel: &KernelEnv) -> (bool, String) {
         output(
             Command::new("make")
                 .arg("-k")
+                .arg("--output-sync=target")
                 .arg(format!(
                     "-j{}",
                     std::thread::available_parallelism()
@@ -72,31 +74,80 @@ impl Drop for Scratch {
 }
 
 /// The compiler's errors in a build log that point into `file`: each one's
-/// first line and the lines of its message, up to the next diagnostic.
+/// first line and the lines of its message, with the notes that belong to
+/// it. rustc may print warnings between an error and its closing note (`note:
+/// the above error was encountered while instantiating ...`, the line that
+/// names the root of a post-monomorphization error), so a note at the start
+/// of a line goes with the last error before it.
 pub fn errors_in(log: &str, file: &Path) -> Vec<String> {
     // Kbuild's rustc names the file relative to the tree: src/NAME.rs.
     let name = format!(
         "src/{}",
         file.file_name().unwrap_or_default().to_string_lossy()
     );
-    let mut out = Vec::new();
-    let mut block: Vec<&str> = Vec::new();
-    let flush = |block: &mut Vec<&str>, out: &mut Vec<String>| {
-        if block.first().is_some_and(|l| l.starts_with("error"))
-            && block.iter().any(|l| l.contains(&*name))
-        {
-            out.push(block.join("\n"));
-        }
-        block.clear();
-    };
+    // Each diagnostic's lines, errors marked; a note's lines join the last
+    // error's.
+    let mut blocks: Vec<(bool, Vec<&str>)> = Vec::new();
+    let mut last_error: Option<usize> = None;
+    let mut into: Option<usize> = None;
     for line in log.lines() {
-        let starts =
-            line.starts_with("error") || line.starts_with("warning") || line.starts_with("make");
-        if starts {
-            flush(&mut block, &mut out);
+        if line.starts_with("note:") && last_error.is_some() {
+            into = last_error;
+        } else if line.starts_with("error")
+            || line.starts_with("warning")
+            || line.starts_with("make")
+        {
+            let error = line.starts_with("error");
+            blocks.push((error, Vec::new()));
+            into = Some(blocks.len() - 1);
+            if error {
+                last_error = into;
+            }
         }
-        block.push(line);
+        if let Some(i) = into {
+            blocks[i].1.push(line);
+        }
     }
-    flush(&mut block, &mut out);
-    out
+    blocks
+        .into_iter()
+        .filter(|(error, lines)| *error && lines.iter().any(|l| l.contains(&*name)))
+        .map(|(_, lines)| lines.join("\n"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A real build log's order (a compile-fail case in a full run): rustc
+    /// printed a warning between the error and the note naming the root.
+    const SPLIT: &str = "  RUSTC [M] src/cyclic_after_broken.o
+error[E0080]: evaluation panicked: a `LockAfter` impl points back down the lock order: the order has a cycle
+   --> src/lab/order.rs:151:13
+    |
+151 | /             assert!(
+warning: method `untyped` is never used
+   --> src/lab/order.rs:221:19
+    |
+210 | impl<L> Ordered<L> {
+note: the above error was encountered while instantiating `fn Locked::<'_, Sem2>::down::<Sem1>`
+  --> src/cyclic_after_broken.rs:35:26
+   |
+35 |     let (_held1, _at1) = at2.down(&pair.sem1);
+error: aborting due to 1 previous error
+make[5]: *** [scripts/Makefile.build:366: src/cyclic_after_broken.o] Error 1
+";
+
+    #[test]
+    fn a_note_after_a_warning_still_belongs_to_its_error() {
+        let errors = errors_in(SPLIT, Path::new("/x/src/cyclic_after_broken.rs"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("error[E0080]"));
+        assert!(errors[0].contains("the above error was encountered while instantiating"));
+        assert!(
+            !errors[0].contains("is never used"),
+            "the warning stays apart"
+        );
+        assert!(errors_in(SPLIT, Path::new("/x/src/other.rs")).is_empty());
+    }
 }

@@ -6,10 +6,12 @@
 //! A real ABBA on spinlocks, with a thread pinned to each CPU, leaves no
 //! CPU for the guest's shell: without this, the boot would wait out its
 //! timeout. The rule: a lockup report on the console, the protocol silent
-//! for [`QUIET`] and the console for [`CONSOLE_QUIET`] (a kernel still
-//! printing, a panic's backtraces say, may yet end the boot by itself), or
-//! the report [`REPORT_AGE`] old while the protocol is silent (the watchdog
-//! may keep printing reports for good); or, with no report (interrupts off
+//! for [`QUIET`] and the console, once the report's stack is printed, for
+//! [`CONSOLE_QUIET`] (a kernel still printing, a panic's backtraces say,
+//! may yet end the boot by itself; and under TCG the console can pause for
+//! a second in the middle of a report); or the report [`REPORT_AGE`] old
+//! while the protocol is silent (the watchdog may keep printing reports
+//! for good); or, with no report (interrupts off
 //! on every CPU: the lab kernel has no hard-lockup detector), both silent
 //! for [`SILENCE`].
 
@@ -25,6 +27,10 @@ const REPORTS: [&str; 4] = [
     "self-detected stall on CPU",
     "Watchdog detected hard LOCKUP",
 ];
+
+/// The line that ends a report's stack (x86 prints the task's frames
+/// between `<TASK>` and `</TASK>`).
+const STACK_END: &str = "</TASK>";
 
 /// How long the protocol stays silent after a lockup report before the
 /// boot is ended: three missed heartbeats.
@@ -79,6 +85,8 @@ pub struct Watch {
     partial: String,
     /// The first lockup report, when it came.
     report: Option<(String, Instant)>,
+    /// Whether its stack has been printed to its end.
+    complete: bool,
 }
 
 impl Watch {
@@ -88,6 +96,7 @@ impl Watch {
             protocol: Grows::new(dir.join("lab.log")),
             partial: String::new(),
             report: None,
+            complete: false,
         }
     }
 
@@ -98,13 +107,15 @@ impl Watch {
             Some(i) => (&text[..i], &text[i + 1..]),
             None => ("", text.as_str()),
         };
-        if self.report.is_none() {
-            if let Some(l) = lines
-                .lines()
-                .find(|l| REPORTS.iter().any(|r| l.contains(r)))
-            {
-                let l = crate::logfacts::text_of(l.trim_end_matches('\r')).to_string();
-                self.report = Some((l, Instant::now()));
+        // The first report, and then the end of its stack.
+        for l in lines.lines() {
+            if self.report.is_none() {
+                if REPORTS.iter().any(|r| l.contains(r)) {
+                    let l = crate::logfacts::text_of(l.trim_end_matches('\r')).to_string();
+                    self.report = Some((l, Instant::now()));
+                }
+            } else if l.contains(STACK_END) {
+                self.complete = true;
             }
         }
         self.partial = rest.to_string();
@@ -118,7 +129,8 @@ impl Watch {
         match &self.report {
             Some((line, at))
                 if quiet >= QUIET
-                    && (console_quiet >= CONSOLE_QUIET || at.elapsed() >= REPORT_AGE) =>
+                    && ((self.complete && console_quiet >= CONSOLE_QUIET)
+                        || at.elapsed() >= REPORT_AGE) =>
             {
                 Some(format!(
                     "no heartbeat for {} s after the kernel reported: {line}",
@@ -147,7 +159,7 @@ mod tests {
         assert_eq!(w.locked_up(), None);
         fs::write(
             dir.join("console.log"),
-            "[    1.0] Linux version\n[    5.0] watchdog: BUG: soft lockup - CPU#0 stuck for 2s! [t:5]\n",
+            "[    1.0] Linux version\n[    5.0] watchdog: BUG: soft lockup - CPU#0 stuck for 2s! [t:5]\n[    5.0]  </TASK>\n",
         )
         .unwrap();
         assert_eq!(w.locked_up(), None, "the protocol spoke just now");
@@ -158,6 +170,47 @@ mod tests {
             why.ends_with("watchdog: BUG: soft lockup - CPU#0 stuck for 2s! [t:5]"),
             "{why}"
         );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// The first lines of a real soft-lockup report (c-spin.inverted under
+    /// TCG), after which the console paused for over a second before the
+    /// stack: ending the boot then cut the report, and with it the culprit
+    /// its declaration names.
+    const CUT: &str = "[    4.534256][    C0] watchdog: BUG: soft lockup - CPU#0 stuck for 3s! [c_spin_a:67]
+[    4.534256][    C0] Modules linked in: c_spin(O)
+[    4.534256][    C0] irq event stamp: 15
+[    4.534256][    C0] hardirqs last  enabled at (15): [<ffffffff812e98a1>] irqentry_exit+0x201/0x330
+[    4.534256][    C0] hardirqs last disabled at (14): [<ffffffff812e8ce3>] sysvec_call_function_single+0x13/0x80
+[    4.534256][    C0] softirqs last  enabled at (0): [<ffffffff810520a9>] copy_process+0x3f9/0x10a0
+[    4.534256][    C0] softirqs last disabled at (0): [<0000000000000000>] 0x0
+";
+
+    #[test]
+    fn a_report_whose_stack_is_still_coming_is_waited_for() {
+        let dir = crate::qemu::tempdir("watch").unwrap();
+        fs::write(dir.join("lab.log"), "1.0 lab booted x\n").unwrap();
+        fs::write(dir.join("console.log"), CUT).unwrap();
+        let mut w = Watch::new(&dir);
+        assert_eq!(w.locked_up(), None);
+        w.protocol.at -= QUIET;
+        w.console.at -= CONSOLE_QUIET;
+        assert_eq!(w.locked_up(), None, "the stack is not printed yet");
+        let stack = "[    5.9][    C0] Call Trace:\n[    5.9][    C0]  <TASK>\n[    5.9][    C0]  run+0x1d/0x40 [c_spin]\n[    5.9][    C0]  </TASK>\n";
+        fs::write(dir.join("console.log"), format!("{CUT}{stack}")).unwrap();
+        assert_eq!(w.locked_up(), None, "the console spoke just now");
+        w.console.at -= CONSOLE_QUIET;
+        assert!(
+            w.locked_up().is_some(),
+            "the report is whole and all is quiet"
+        );
+        // A report that never ends is cut at its age.
+        let mut w = Watch::new(&dir);
+        fs::write(dir.join("console.log"), CUT).unwrap();
+        assert_eq!(w.locked_up(), None);
+        w.protocol.at -= QUIET;
+        w.report.as_mut().unwrap().1 -= REPORT_AGE;
+        assert!(w.locked_up().is_some());
         let _ = fs::remove_dir_all(&dir);
     }
 
