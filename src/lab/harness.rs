@@ -460,12 +460,12 @@ fn run<S: Scenario>(s: &S, c: &Common, spec: Thread<S>, ctx: &ThreadContext) {
             Body::Plain(body) => body(s, &spec),
             #[cfg(lab_order)]
             Body::Ordered(body) => {
-                // SAFETY: This is the top of a round, on the thread's own task, and the token lives
-                // only for the round. The previous round's token was dropped when that round
-                // returned, and with it everything taken through it: a guard taken through a
-                // token borrows it, so no guard of the order outlives its round but a leaked one.
-                // So the task holds no lock taken through a token, leaked guards aside, and this
-                // is its one token.
+                // This is the top of a round, on the thread's own task, and the token lives only
+                // for the round. The previous round's token was dropped when that round returned,
+                // and with it everything taken through it: a guard taken through a token borrows
+                // it, so no guard of the order outlives its round but a leaked one.
+                // SAFETY: The task holds no lock taken through a token (leaked guards aside), and
+                // this is its one token (see above).
                 let mut none = unsafe { Locked::new() };
                 body(s, &spec, &mut none);
             }

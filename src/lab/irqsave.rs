@@ -126,10 +126,11 @@ unsafe impl Backend for IrqSaveBackend {
 
     unsafe fn unlock(ptr: *mut Self::State, _guard_state: &Self::GuardState) {
         // INVARIANT: Interrupts are still off, as this guard's `lock` left them.
+        // `ptr` is held as `lock` took it, as a `raw_spinlock_t` (the cast, as there); `flags` is
+        // the state the CPU's outermost guard found, and no other guard of this CPU is left.
         match Disabled::here().exit() {
             // SAFETY: The caller guarantees that `ptr` points to an initialised `spinlock_t` that
-            // this task holds, taken by `lock` above, as a `raw_spinlock_t` (the cast, as there);
-            // `flags` is the state the CPU's outermost guard found, and no other guard is left.
+            // this task holds; `flags` are the outermost guard's (see above).
             Some(flags) => unsafe { bindings::_raw_spin_unlock_irqrestore(ptr.cast(), flags) },
             // SAFETY: As above; another guard of this CPU keeps interrupts off.
             None => unsafe { bindings::spin_unlock(ptr) },

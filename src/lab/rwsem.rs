@@ -147,10 +147,11 @@ impl RwSemaphore {
         if !self.update_reads(|r| (r >> 32 > r & (GUARD - 1)).then_some(r + RELEASED)) {
             return false;
         }
-        // SAFETY: By the type invariant `inner` is initialised. The update above counted one
-        // guard's read as released, and only if one was unreleased: a reader holds the read
-        // released here, and its guard will not release it (`ReadGuard::drop`).
-        // `up_read_non_owner` does not tell lockdep, which never saw this task take it.
+        // The update above counted one guard's read as released, and only if one was unreleased:
+        // a reader holds the read released here, and its guard will not release it
+        // (`ReadGuard::drop`). `up_read_non_owner` does not tell lockdep, which never saw this
+        // task take it.
+        // SAFETY: `inner` is initialised (type invariant), and a read of it is held, unreleased.
         unsafe { bindings::up_read_non_owner(self.inner.get()) };
         true
     }
